@@ -1,0 +1,1 @@
+"""Infrastructure shared by every Nexus service. Never imports a service."""

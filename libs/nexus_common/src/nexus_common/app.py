@@ -1,0 +1,42 @@
+"""The common FastAPI app skeleton every service builds on."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+from fastapi import FastAPI
+
+from .errors import install_error_handlers
+from .health import HealthRegistry, health_router
+from .middleware import BodySizeLimitMiddleware, RequestIdMiddleware
+from .security import InternalTokenMiddleware
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]] | Callable[[FastAPI], AsyncIterator[None]]
+
+
+def create_service_app(
+    *,
+    service: str,
+    version: str,
+    health: HealthRegistry,
+    internal_token: str | None,
+    lifespan: Any = None,
+    max_body_bytes: int = 3 * 1024 * 1024,
+    description: str = "",
+) -> FastAPI:
+    """Build an app with error handlers, request ids, a body cap and health routes.
+
+    When `internal_token` is given the whole service is internal: every route but the health
+    checks requires `X-Internal-Token` (protected by default, nothing to remember per route).
+    """
+    app = FastAPI(title=f"Nexus {service}", version=version, description=description, lifespan=lifespan)
+    install_error_handlers(app)
+    app.include_router(health_router(health, service))
+    if internal_token is not None:
+        app.add_middleware(InternalTokenMiddleware, token=internal_token)
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
+    app.add_middleware(RequestIdMiddleware)
+    app.state.health = health
+    return app

@@ -1,0 +1,103 @@
+"""The orchestrator app: owns Postgres, Redis cache, webhooks, admin API and the pipeline."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import redis.asyncio as aioredis
+import structlog
+from fastapi import FastAPI
+from nexus_common.app import create_service_app
+from nexus_common.health import HealthRegistry
+from nexus_common.logging import configure_logging
+from nexus_common.settings import ConfigError, exit_on_config_error, load_settings
+from sqlalchemy import text
+
+from .config import Settings
+from .db import create_engine, create_sessionmaker
+from .startup import FatalStartupError, SchemaState, prepare_database, prepare_until_ready
+
+log = structlog.get_logger("orchestrator.app")
+
+SERVICE = "orchestrator"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    if settings is None:
+        try:
+            settings = load_settings(Settings)
+        except ConfigError as exc:
+            exit_on_config_error(exc, SERVICE)
+    configure_logging(settings.log_level, SERVICE)
+
+    engine = create_engine(settings.postgres_dsn.get_secret_value())
+    maker = create_sessionmaker(engine)
+    schema = SchemaState()
+    redis_client = (
+        aioredis.from_url(
+            settings.redis_url.get_secret_value(), socket_timeout=1.0, socket_connect_timeout=1.0
+        )
+        if settings.redis_url
+        else None
+    )
+
+    async def check_postgres() -> None:
+        async with engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+
+    async def check_schema() -> None:
+        if problem := schema.problem():
+            raise RuntimeError(problem)
+
+    async def check_redis() -> None:
+        if redis_client is None:
+            raise RuntimeError("REDIS_URL not set")
+        await redis_client.ping()
+
+    health = HealthRegistry()
+    health.add("postgres", check_postgres)
+    health.add("schema", check_schema)
+    health.add("redis", check_redis, required=False)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        background: asyncio.Task[None] | None = None
+        try:
+            # Postgres up at start: migrate now, and a wrong ENCRYPTION_KEY fails start-up loudly.
+            await prepare_database(engine, maker, settings.crypto, schema, settings.nexus_migrations_dir)
+        except FatalStartupError as exc:
+            log.error("startup.fatal", reason=str(exc))
+            raise
+        except Exception as exc:  # noqa: BLE001 - Postgres not reachable yet: keep trying
+            schema.last_error = type(exc).__name__
+            log.warning("startup.database_unavailable", error=type(exc).__name__)
+            background = asyncio.create_task(
+                prepare_until_ready(engine, maker, settings.crypto, schema, settings.nexus_migrations_dir)
+            )
+        try:
+            yield
+        finally:
+            if background:
+                background.cancel()
+                with contextlib.suppress(asyncio.CancelledError, FatalStartupError):
+                    await background
+            if redis_client is not None:
+                await redis_client.aclose()
+            await engine.dispose()
+
+    app = create_service_app(
+        service=SERVICE,
+        version=settings.app_version,
+        health=health,
+        internal_token=None,  # public service: internal routers declare the token dependency
+        lifespan=lifespan,
+        description="Nexus orchestrator: webhooks, pipeline, dashboard and admin API.",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = maker
+    app.state.schema = schema
+    app.state.redis = redis_client
+    return app

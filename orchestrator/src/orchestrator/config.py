@@ -1,0 +1,74 @@
+"""Orchestrator settings: the variables of DESIGN.md §2 it needs."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+
+from nexus_common.crypto import Crypto, KeyConfigError
+from nexus_common.settings import BaseServiceSettings
+from pydantic import AnyHttpUrl, SecretStr, field_validator
+
+
+class Settings(BaseServiceSettings):
+    admin_token: SecretStr
+    encryption_key: SecretStr
+    postgres_dsn: SecretStr
+    redis_url: SecretStr | None = None
+    agent_service_url: AnyHttpUrl = AnyHttpUrl("http://agent_service:8001")
+    whatsapp_service_url: AnyHttpUrl = AnyHttpUrl("http://whatsapp_service:8002")
+    tiendanube_service_url: AnyHttpUrl = AnyHttpUrl("http://tiendanube_service:8003")
+    bff_url: AnyHttpUrl = AnyHttpUrl("http://bff:3000")
+    api_base_url: str = "http://localhost"
+    nexus_v3_enabled: bool = True
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    anthropic_api_key: SecretStr | None = None
+    smtp_url: SecretStr | None = None
+    mail_from: str = "Nexus <no-reply@localhost>"
+    chroma_url: str | None = None
+    data_dir: Path = Path("/app/data")
+    # Where alembic's migrations/ lives; found automatically in the repo and in the image.
+    nexus_migrations_dir: Path | None = None
+
+    @field_validator("encryption_key")
+    @classmethod
+    def _valid_fernet_keys(cls, v: SecretStr) -> SecretStr:
+        raw = v.get_secret_value()
+        if raw.strip().lower().startswith("change-me"):
+            return v  # the placeholder check (production only) names it properly
+        try:
+            Crypto(raw)
+        except KeyConfigError as exc:
+            raise ValueError(str(exc).removeprefix("ENCRYPTION_KEY ")) from None
+        return v
+
+    @field_validator("postgres_dsn")
+    @classmethod
+    def _valid_dsn(cls, v: SecretStr) -> SecretStr:
+        raw = v.get_secret_value()
+        if not raw.startswith(("postgresql://", "postgres://", "postgresql+asyncpg://")):
+            raise ValueError("must be a postgresql:// URL")
+        return v
+
+    @field_validator("admin_token")
+    @classmethod
+    def _long_admin_token(cls, v: SecretStr) -> SecretStr:
+        if len(v.get_secret_value()) < 16:
+            raise ValueError("must be at least 16 characters")
+        return v
+
+    @cached_property
+    def crypto(self) -> Crypto:
+        return Crypto(self.encryption_key.get_secret_value())
+
+    @property
+    def async_dsn(self) -> str:
+        return to_async_dsn(self.postgres_dsn.get_secret_value())
+
+
+def to_async_dsn(dsn: str) -> str:
+    for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+        if dsn.startswith(prefix):
+            return "postgresql+asyncpg://" + dsn[len(prefix) :]
+    return dsn

@@ -1,0 +1,31 @@
+"""Every model, imported from one place so none can be missed by Alembic or the drift check."""
+
+from .agent_run import AgentRun
+from .audit_log import AuditLog
+from .base import Base
+from .channel_account import ChannelAccount
+from .channel_identity import ChannelIdentity
+from .conversation import ChatConversation
+from .credential import Credential
+from .customer import Customer
+from .inbound_event import InboundEvent
+from .message import ChatMessage
+from .product import Product
+from .tenant import Tenant
+from .user import User
+
+__all__ = [
+    "AgentRun",
+    "AuditLog",
+    "Base",
+    "ChannelAccount",
+    "ChannelIdentity",
+    "ChatConversation",
+    "ChatMessage",
+    "Credential",
+    "Customer",
+    "InboundEvent",
+    "Product",
+    "Tenant",
+    "User",
+]

@@ -1,0 +1,91 @@
+"""Shared fixtures: real Postgres and Redis on this machine, a throwaway database per test."""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from cryptography.fernet import Fernet
+
+REPO = Path(__file__).resolve().parents[1]
+ADMIN_DSN = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def _dsn_for(dbname: str) -> str:
+    base, _, _ = ADMIN_DSN.rpartition("/")
+    return f"{base}/{dbname}"
+
+
+def create_database() -> tuple[str, str]:
+    name = f"nexus_t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return name, _dsn_for(name)
+
+
+def drop_database(name: str) -> None:
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def fresh_dsn() -> Iterator[str]:
+    """An empty database of its own, dropped afterwards."""
+    name, dsn = create_database()
+    try:
+        yield dsn
+    finally:
+        drop_database(name)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def fernet_key() -> str:
+    return Fernet.generate_key().decode()
+
+
+@pytest.fixture
+def base_env(fresh_dsn: str, fernet_key: str) -> dict[str, str]:
+    """Environment for an orchestrator against the fresh database."""
+    return {
+        "NEXUS_ENV": "test",
+        "POSTGRES_DSN": fresh_dsn,
+        "REDIS_URL": TEST_REDIS_URL,
+        "ADMIN_TOKEN": "test-admin-token-0123456789",
+        "INTERNAL_API_TOKEN": "test-internal-token-0123456789",
+        "ENCRYPTION_KEY": fernet_key,
+        "NEXUS_MIGRATIONS_DIR": str(REPO / "migrations"),
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+@pytest.fixture
+def env(base_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """`base_env` applied to this process (for in-process apps and settings)."""
+    for k, v in base_env.items():
+        monkeypatch.setenv(k, v)
+    return base_env
+
+
+@pytest.fixture
+async def migrated_engine(env: dict[str, str]) -> AsyncIterator[object]:
+    from orchestrator import migrate
+    from orchestrator.db import create_engine
+
+    engine = create_engine(env["POSTGRES_DSN"], pool_size=2)
+    await migrate.upgrade(engine)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()

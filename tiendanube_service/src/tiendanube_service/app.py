@@ -1,0 +1,33 @@
+"""Tienda Nube API client: OAuth, catalog, orders, customers, webhooks, rate limits."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from nexus_common.app import create_service_app
+from nexus_common.health import HealthRegistry
+from nexus_common.logging import configure_logging
+from nexus_common.settings import ConfigError, exit_on_config_error, load_settings
+
+from .config import Settings
+
+SERVICE = "tiendanube_service"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    if settings is None:
+        try:
+            settings = load_settings(Settings)
+        except ConfigError as exc:
+            exit_on_config_error(exc, SERVICE)
+    configure_logging(settings.log_level, SERVICE)
+    health = HealthRegistry()
+    app = create_service_app(
+        service=SERVICE,
+        version=settings.app_version,
+        health=health,
+        # Internal service: every route except the health checks requires X-Internal-Token.
+        internal_token=settings.internal_api_token.get_secret_value(),
+        description="Tienda Nube API client: OAuth, catalog, orders, customers, webhooks, rate limits.",
+    )
+    app.state.settings = settings
+    return app
