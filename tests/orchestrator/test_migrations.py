@@ -20,9 +20,7 @@ from ..conftest import REPO, free_port
 
 def _tables(dsn: str) -> set[str]:
     with psycopg.connect(dsn) as conn:
-        rows = conn.execute(
-            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
-        ).fetchall()
+        rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()
     return {r[0] for r in rows}
 
 
@@ -59,8 +57,17 @@ async def test_concurrent_upgrades_in_one_process_serialize(env: dict[str, str])
 
 def _start_orchestrator(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "orchestrator.app:create_app",
-         "--host", "127.0.0.1", "--port", str(port)],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "orchestrator.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
         env={**os.environ, **env},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -136,7 +143,9 @@ async def test_fresh_database_needs_only_the_orchestrator(env: dict[str, str]) -
     assert set(Base.metadata.tables) <= _tables(env["POSTGRES_DSN"])
 
 
-async def test_postgres_unreachable_is_not_ready_but_live(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_postgres_unreachable_is_not_ready_but_live(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from orchestrator.app import create_app
 
     monkeypatch.setenv("POSTGRES_DSN", f"postgresql://postgres@127.0.0.1:{free_port()}/nope")
