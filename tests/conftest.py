@@ -80,8 +80,9 @@ def env(base_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> dict[str, 
 
 @pytest.fixture
 async def migrated_engine(env: dict[str, str]) -> AsyncIterator[object]:
-    from orchestrator import migrate
     from orchestrator.db import create_engine
+
+    from orchestrator import migrate
 
     engine = create_engine(env["POSTGRES_DSN"], pool_size=2)
     await migrate.upgrade(engine)

@@ -11,9 +11,10 @@ import time
 import httpx
 import psycopg
 import pytest
-from orchestrator import migrate
 from orchestrator.db import create_engine
 from orchestrator.models import Base
+
+from orchestrator import migrate
 
 from ..conftest import REPO, free_port
 
