@@ -15,8 +15,10 @@ from nexus_common.logging import configure_logging
 from nexus_common.settings import ConfigError, exit_on_config_error, load_settings
 from sqlalchemy import text
 
+from . import runtime
 from .config import Settings
 from .db import create_engine, create_sessionmaker
+from .jobs import create_job_app
 from .startup import FatalStartupError, SchemaState, prepare_database, prepare_until_ready
 
 log = structlog.get_logger("orchestrator.app")
@@ -56,26 +58,45 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             raise RuntimeError("REDIS_URL not set")
         await redis_client.ping()
 
+    jobs = create_job_app(settings.postgres_dsn.get_secret_value())
+    rt = runtime.Runtime(settings=settings, engine=engine, sessionmaker=maker, redis=redis_client, extras={})
+    rt.extras["jobs"] = jobs
+
     health = HealthRegistry()
     health.add("postgres", check_postgres)
     health.add("schema", check_schema)
     health.add("redis", check_redis, required=False)
 
+    async def start_workers() -> None:
+        """Open the queue and run this replica's workers until shutdown."""
+        await jobs.open_async()
+        if settings.nexus_worker_enabled:
+            await jobs.run_worker_async(
+                concurrency=settings.nexus_worker_concurrency,
+                install_signal_handlers=False,
+                wait=True,
+                name=f"orchestrator-{id(jobs):x}",
+            )
+
+    async def prepare_then_work() -> None:
+        await prepare_until_ready(engine, maker, settings.crypto, schema, settings.nexus_migrations_dir)
+        await start_workers()
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime.install(rt)
         background: asyncio.Task[None] | None = None
         try:
             # Postgres up at start: migrate now, and a wrong ENCRYPTION_KEY fails start-up loudly.
             await prepare_database(engine, maker, settings.crypto, schema, settings.nexus_migrations_dir)
+            background = asyncio.create_task(start_workers())
         except FatalStartupError as exc:
             log.error("startup.fatal", reason=str(exc))
             raise
         except Exception as exc:  # noqa: BLE001 - Postgres not reachable yet: keep trying
             schema.last_error = type(exc).__name__
             log.warning("startup.database_unavailable", error=type(exc).__name__)
-            background = asyncio.create_task(
-                prepare_until_ready(engine, maker, settings.crypto, schema, settings.nexus_migrations_dir)
-            )
+            background = asyncio.create_task(prepare_then_work())
         try:
             yield
         finally:
@@ -83,6 +104,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 background.cancel()
                 with contextlib.suppress(asyncio.CancelledError, FatalStartupError):
                     await background
+            with contextlib.suppress(Exception):
+                await jobs.close_async()
             if redis_client is not None:
                 await redis_client.aclose()
             await engine.dispose()
@@ -100,4 +123,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.sessionmaker = maker
     app.state.schema = schema
     app.state.redis = redis_client
+    app.state.jobs = jobs
+    app.state.runtime = rt
     return app

@@ -28,6 +28,9 @@ class Settings(BaseServiceSettings):
     mail_from: str = "Nexus <no-reply@localhost>"
     chroma_url: str | None = None
     data_dir: Path = Path("/app/data")
+    # Job workers inside this replica (procrastinate on Postgres); several replicas are safe.
+    nexus_worker_enabled: bool = True
+    nexus_worker_concurrency: int = 4
     # Where alembic's migrations/ lives; found automatically in the repo and in the image.
     nexus_migrations_dir: Path | None = None
 

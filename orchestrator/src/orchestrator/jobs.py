@@ -1,0 +1,37 @@
+"""The durable job queue: procrastinate on Postgres (Redis may be down; the queue may not).
+
+Jobs live in their own `procrastinate` schema, created by an Alembic revision, so the drift check
+of our models and procrastinate's tables never mix. Each domain declares its tasks on a
+`Blueprint` and lists it in `BLUEPRINTS`; workers run inside every orchestrator replica (several
+are safe: procrastinate locks jobs in Postgres), and jobs sharing a `lock` run one at a time in
+the order they were deferred, which is how one conversation is handled strictly in order.
+"""
+
+from __future__ import annotations
+
+from procrastinate import App, Blueprint, PsycopgConnector
+
+JOBS_SCHEMA = "procrastinate"
+
+# Domains append their blueprint here: (namespace, blueprint).
+BLUEPRINTS: list[tuple[str, Blueprint]] = []
+
+
+def psycopg_dsn(dsn: str) -> str:
+    for prefix in ("postgresql+asyncpg://", "postgresql+psycopg://", "postgres://"):
+        if dsn.startswith(prefix):
+            return "postgresql://" + dsn[len(prefix) :]
+    return dsn
+
+
+def create_job_app(dsn: str, *, max_pool: int = 4) -> App:
+    connector = PsycopgConnector(
+        conninfo=psycopg_dsn(dsn),
+        kwargs={"options": f"-c search_path={JOBS_SCHEMA}"},
+        min_size=1,
+        max_size=max_pool,
+    )
+    app = App(connector=connector, import_paths=["orchestrator.tasks"])
+    for namespace, blueprint in BLUEPRINTS:
+        app.add_tasks_from(blueprint, namespace=namespace)
+    return app

@@ -1,0 +1,52 @@
+"""The Postgres job queue: jobs sharing a lock run one at a time, in the order deferred."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+
+from orchestrator.jobs import create_job_app
+from procrastinate import Blueprint
+
+
+async def test_jobs_with_one_lock_run_in_order_and_others_in_parallel(
+    migrated_engine: object, env: dict[str, str]
+) -> None:
+    bp = Blueprint()
+    seen: list[tuple[str, int]] = []
+    running: dict[str, int] = {}
+    overlap: list[str] = []
+
+    @bp.task(name="record")
+    async def record(conv: str, n: int) -> None:
+        running[conv] = running.get(conv, 0) + 1
+        if running[conv] > 1:
+            overlap.append(conv)
+        await asyncio.sleep(random.uniform(0, 0.02))
+        seen.append((conv, n))
+        running[conv] -= 1
+
+    app = create_job_app(env["POSTGRES_DSN"])
+    app.add_tasks_from(bp, namespace="t")
+    async with app.open_async():
+        task = app.tasks["t:record"]
+        for n in range(8):
+            for conv in ("a", "b"):
+                await task.configure(lock=f"conv:{conv}").defer_async(conv=conv, n=n)
+        worker = asyncio.create_task(
+            app.run_worker_async(
+                concurrency=4, wait=True, install_signal_handlers=False, fetch_job_polling_interval=0.1
+            )
+        )
+        for _ in range(200):
+            if len(seen) == 16:
+                break
+            await asyncio.sleep(0.05)
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+    assert len(seen) == 16
+    for conv in ("a", "b"):
+        assert [n for c, n in seen if c == conv] == list(range(8))
+    assert overlap == []
