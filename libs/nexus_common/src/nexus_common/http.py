@@ -83,7 +83,7 @@ async def request_with_retries(
     A final non-retryable response (e.g. 400) is returned as is; the caller decides. When retries
     are exhausted on a retryable status, that last response is returned.
     """
-    base_wait = wait_exponential_jitter(initial=initial_wait, max=max_wait)
+    base_wait = wait_exponential_jitter(multiplier=initial_wait, max=max_wait, jitter=initial_wait)
 
     def wait(state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
