@@ -1,0 +1,92 @@
+"""orchestrator → agent_service: one AI turn (`POST /v1/turns` on agent_service)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Channel = Literal["whatsapp", "instagram", "messenger", "playground"]
+Role = Literal["customer", "ai", "human", "system"]
+
+
+class HistoryMessage(BaseModel):
+    role: Role
+    text: str = Field(default="", max_length=8000)
+    type: str = "text"
+    at: datetime | None = None
+
+
+class CustomerInfo(BaseModel):
+    id: uuid.UUID
+    name: str | None = None
+    phone_number: str | None = None  # E.164; None for Instagram/Messenger-only customers
+    email: str | None = None
+    locale: str | None = None
+
+
+class TenantInfo(BaseModel):
+    id: uuid.UUID
+    name: str
+    language: str = "es"  # default reply language when the customer's is unclear
+    persona: str | None = None
+    # Store facts the `store_info` tool answers from (shipping, payments, returns, hours...).
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class AgentTurnRequest(BaseModel):
+    run_id: uuid.UUID  # agent_runs.id, already created by the orchestrator
+    tenant: TenantInfo
+    conversation_id: uuid.UUID
+    channel: Channel
+    customer: CustomerInfo
+    history: list[HistoryMessage] = Field(default_factory=list, max_length=100)
+    # The burst being answered (one or more customer messages), oldest first.
+    new_messages: list[HistoryMessage] = Field(min_length=1, max_length=50)
+    within_care_window: bool = True
+    deadline_seconds: float = Field(default=300.0, gt=0, le=300.0)
+
+
+class Button(BaseModel):
+    id: str = Field(max_length=256)
+    title: str = Field(max_length=20)
+
+
+class ReplyPart(BaseModel):
+    type: Literal["text", "image", "buttons"] = "text"
+    text: str | None = Field(default=None, max_length=4096)
+    media_url: str | None = None  # only URLs that came from tool results (catalog images)
+    buttons: list[Button] = Field(default_factory=list, max_length=3)
+
+
+StepKind = Literal[
+    "retrieval", "tool_call", "tool_result", "llm", "fallback", "guardrail", "handoff", "error"
+]
+
+
+class ThinkingStep(BaseModel):
+    kind: StepKind
+    name: str
+    detail: dict[str, Any] = Field(default_factory=dict)
+    duration_ms: float | None = None
+    at: datetime | None = None
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+
+class AgentTurnResponse(BaseModel):
+    run_id: uuid.UUID
+    parts: list[ReplyPart]
+    handoff: bool = False
+    handoff_reason: str | None = None
+    provider: str  # "openai", "anthropic" or "offline"
+    model: str | None = None
+    fallback_used: bool = False
+    language: str | None = None
+    steps: list[ThinkingStep] = Field(default_factory=list)
+    usage: Usage = Field(default_factory=Usage)
