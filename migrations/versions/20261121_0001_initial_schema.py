@@ -500,9 +500,24 @@ def upgrade() -> None:
         ["tenant_id", "created_at"],
         unique=False,
     )
+    op.create_table(
+        "events",
+        sa.Column("id", sa.BigInteger(), sa.Identity(always=True), nullable=False),
+        sa.Column("tenant_id", sa.UUID(), nullable=False),
+        sa.Column("type", sa.String(length=40), nullable=False),
+        sa.Column("data", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["tenant_id"], ["tenants.id"], name=op.f("fk_events_tenant_id_tenants"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_events")),
+    )
+    op.create_index(op.f("ix_events_tenant_id_id"), "events", ["tenant_id", "id"], unique=False)
+    op.create_index(op.f("ix_events_created_at"), "events", ["created_at"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_table("events")
     op.drop_index(op.f("ix_chat_messages_tenant_id_created_at"), table_name="chat_messages")
     op.drop_index(op.f("ix_chat_messages_tenant_id"), table_name="chat_messages")
     op.drop_index(

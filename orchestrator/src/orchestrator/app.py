@@ -19,6 +19,7 @@ from . import runtime
 from .config import Settings
 from .db import create_engine, create_sessionmaker
 from .jobs import create_job_app
+from .routers import include_routers
 from .startup import FatalStartupError, SchemaState, prepare_database, prepare_until_ready
 
 log = structlog.get_logger("orchestrator.app")
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         description="Nexus orchestrator: webhooks, pipeline, dashboard and admin API.",
     )
+    include_routers(app)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = maker

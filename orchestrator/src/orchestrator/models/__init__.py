@@ -8,6 +8,7 @@ from .channel_identity import ChannelIdentity
 from .conversation import ChatConversation
 from .credential import Credential
 from .customer import Customer
+from .event import Event
 from .inbound_event import InboundEvent
 from .message import ChatMessage
 from .product import Product
@@ -24,6 +25,7 @@ __all__ = [
     "ChatMessage",
     "Credential",
     "Customer",
+    "Event",
     "InboundEvent",
     "Product",
     "Tenant",
