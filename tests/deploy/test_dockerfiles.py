@@ -1,0 +1,303 @@
+"""The Dockerfiles and .dockerignore, read the way `docker build` reads them."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from typing import Any
+
+import pytest
+
+from .conftest import PYTHON_SERVICES, REPO, Dockerfile, copy_parts, parse_dockerfile
+
+ROOT_PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
+MEMBERS: list[str] = ROOT_PYPROJECT["tool"]["uv"]["workspace"]["members"]
+
+
+def member_package(member: str) -> str:
+    return str(tomllib.loads((REPO / member / "pyproject.toml").read_text())["project"]["name"])
+
+
+def uv_version() -> str:
+    """The uv the project pins (Makefile); the images must build with the same one."""
+    m = re.search(r"^UV_VERSION\s*:?=\s*(\S+)", (REPO / "Makefile").read_text(), flags=re.MULTILINE)
+    assert m, "Makefile no longer pins UV_VERSION"
+    return m.group(1)
+
+
+# --- .dockerignore, matched like Docker does (Go filepath.Match plus `**`, last match wins) -------
+
+
+def _pattern_regex(pattern: str) -> re.Pattern[str]:
+    out = ""
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if pattern.startswith("**/", i):
+            out += "(?:.*/)?"
+            i += 3
+            continue
+        if pattern.startswith("**", i):
+            out += ".*"
+            i += 2
+            continue
+        if c == "*":
+            out += "[^/]*"
+        elif c == "?":
+            out += "[^/]"
+        elif c == "[":
+            end = pattern.index("]", i)
+            out += "[" + pattern[i + 1 : end].replace("!", "^", 1) + "]"
+            i = end
+        else:
+            out += re.escape(c)
+        i += 1
+    return re.compile(out)
+
+
+def dockerignore_rules() -> list[tuple[bool, re.Pattern[str]]]:
+    rules = []
+    for raw in (REPO / ".dockerignore").read_text().splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        negate = line.startswith("!")
+        pattern = line[1:] if negate else line
+        rules.append((negate, _pattern_regex(pattern.strip("/").removeprefix("./"))))
+    return rules
+
+
+def is_ignored(path: str) -> bool:
+    """A path is left out of the build context if it, or a directory above it, is ignored."""
+    rules = dockerignore_rules()
+    parts = path.strip("/").split("/")
+    ignored = False
+    for depth in range(1, len(parts) + 1):
+        candidate = "/".join(parts[:depth])
+        for negate, rx in rules:
+            if rx.fullmatch(candidate):
+                ignored = not negate
+    return ignored
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".git/HEAD",
+        ".env",
+        ".env.production",
+        ".venv/bin/python",
+        "orchestrator/.venv/bin/python",
+        "platform_ui/node_modules/react/index.js",
+        "platform_ui/dist/index.html",
+        "libs/nexus_common/src/nexus_common/__pycache__/app.cpython-311.pyc",
+        ".pytest_cache/v/cache",
+        ".dev/postgres/PG_VERSION",
+        "data/chroma/chroma.sqlite3",
+        "tests/conftest.py",
+    ],
+)
+def test_dockerignore_keeps_secrets_state_and_caches_out(path: str) -> None:
+    assert is_ignored(path)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "pyproject.toml",
+        "uv.lock",
+        "migrations/env.py",
+        "libs/nexus_common/src/nexus_common/app.py",
+        "orchestrator/src/orchestrator/app.py",
+        # Names that are also local-state directories at the root must survive inside packages.
+        "orchestrator/src/orchestrator/data/__init__.py",
+        "whatsapp_service/src/whatsapp_service/sessions.py",
+        "platform_ui/package-lock.json",
+        "platform_ui/src/main.tsx",
+        "nginx/default.conf",
+    ],
+)
+def test_dockerignore_keeps_what_the_images_need(path: str) -> None:
+    assert not is_ignored(path)
+
+
+def context_sources(df: Dockerfile) -> list[str]:
+    """Every path a Dockerfile COPYs from the build context (not from another stage or image)."""
+    out = []
+    for stage in df.stages:
+        for instr in stage.all("COPY") + stage.all("ADD"):
+            flags, sources, _ = copy_parts(instr)
+            if "from" not in flags:
+                out.extend(sources)
+    return out
+
+
+ALL_DOCKERFILES = [f"{svc}/Dockerfile" for svc in PYTHON_SERVICES] + ["nginx/Dockerfile"]
+
+
+@pytest.mark.parametrize("dockerfile", ALL_DOCKERFILES)
+def test_every_copied_path_exists_and_is_in_the_build_context(dockerfile: str) -> None:
+    df = parse_dockerfile(REPO / dockerfile)
+    sources = context_sources(df)
+    assert sources
+    for src in sources:
+        assert (REPO / src).exists(), f"{dockerfile}: COPY {src} does not exist"
+        assert not is_ignored(src), f"{dockerfile}: COPY {src} is excluded by .dockerignore"
+
+
+# --- The Python service images -------------------------------------------------------------------
+
+
+Service = tuple[str, str, str, int, Dockerfile]
+
+
+@pytest.fixture(scope="module", params=list(PYTHON_SERVICES))
+def service(request: pytest.FixtureRequest) -> Service:
+    svc = request.param
+    package, module, port = PYTHON_SERVICES[svc]
+    return svc, package, module, port, parse_dockerfile(REPO / svc / "Dockerfile")
+
+
+def test_multi_stage_on_python_311_slim_with_the_pinned_uv(service: Service) -> None:
+    svc, *_, df = service
+    assert len(df.stages) >= 2
+    assert all(s.base == "python:3.11-slim" for s in df.stages), [s.base for s in df.stages]
+    build = df.stages[0]
+    uv_copies = [copy_parts(c) for c in build.all("COPY") if "from" in copy_parts(c)[0]]
+    assert uv_copies == [({"from": f"ghcr.io/astral-sh/uv:{uv_version()}"}, ["/uv", "/uvx"], "/bin/")]
+    # Nothing from uv reaches the runtime image.
+    assert not [c for c in df.final.all("COPY") if "astral-sh/uv" in c.args]
+
+
+def test_uv_sync_installs_this_member_frozen_from_the_whole_workspace(service: Service) -> None:
+    svc, package, _, _, df = service
+    member_dirs = {m: member_package(m) for m in MEMBERS}
+    assert member_dirs.get(svc) == package, f"{svc} is not the workspace member {package}"
+    build = df.stages[0]
+    copied = {tuple(copy_parts(c)[1]) for c in build.all("COPY")}
+    assert ("pyproject.toml", "uv.lock") in copied
+    for member in MEMBERS:  # uv loads every member's pyproject to read the workspace
+        assert (f"{member}/pyproject.toml",) in copied, (
+            f"{svc}/Dockerfile does not copy {member}/pyproject.toml"
+        )
+    syncs = [r.args for r in build.all("RUN") if "uv sync" in r.args]
+    assert syncs, "no uv sync"
+    for cmd in syncs:
+        assert "--frozen" in cmd and "--no-dev" in cmd
+        assert re.search(rf"--package {re.escape(package)}(\s|$)", cmd), cmd
+    assert "--no-editable" in syncs[-1], "the runtime stage copies only the venv: install non-editable"
+    # The sources the last sync builds: the shared library and the service itself.
+    assert ("libs/nexus_common/",) in copied and (f"{svc}/",) in copied
+
+
+def test_runtime_stage_runs_the_venv_as_a_fixed_non_root_user(service: Service) -> None:
+    svc, _, module, port, df = service
+    final = df.final
+    venv = [copy_parts(c) for c in final.all("COPY") if "from" in copy_parts(c)[0]]
+    assert ({"from": df.stages[0].name or "0"}, ["/app/.venv"], "/app/.venv") in venv
+    users = final.all("USER")
+    assert users, "no USER: the service would run as root"
+    user = users[-1].args.split(":")[0]
+    assert user not in ("root", "0")
+    assert re.search(rf"--uid {user}\b", " ".join(r.args for r in final.all("RUN"))), "uid must be fixed"
+    env = " ".join(e.args for e in final.all("ENV"))
+    assert "PATH=/app/.venv/bin:$PATH" in env and "PYTHONUNBUFFERED=1" in env
+    assert [e.args for e in final.all("EXPOSE")] == [str(port)]
+
+
+def test_cmd_starts_the_app_factory_that_exists(service: Service) -> None:
+    svc, _, module, port, df = service
+    (cmd,) = df.final.all("CMD")
+    assert cmd.exec_form() == [
+        "uvicorn",
+        "--factory",
+        f"{module}.app:create_app",
+        "--host",
+        "0.0.0.0",
+        "--port",
+        str(port),
+        "--proxy-headers",
+    ]
+    app = REPO / svc / "src" / module / "app.py"
+    assert app.exists(), f"CMD names {module}.app but {app.relative_to(REPO)} does not exist"
+    assert re.search(r"^def create_app\(", app.read_text(), flags=re.MULTILINE)
+
+
+def test_healthcheck_probes_readiness_without_curl(service: Service, services: dict[str, Any]) -> None:
+    svc, _, _, port, df = service
+    (hc,) = df.final.all("HEALTHCHECK")
+    probe = hc.exec_form()
+    assert probe is not None and probe[:2] == ["python", "-c"]
+    assert f"http://127.0.0.1:{port}/health/ready" in probe[2]
+    # compose runs the same probe (it replaces the image's).
+    assert services[svc]["healthcheck"]["test"] == ["CMD", *probe]
+
+
+def test_orchestrator_image_carries_migrations_and_its_data_dir() -> None:
+    final = parse_dockerfile(REPO / "orchestrator" / "Dockerfile").final
+    copies = [copy_parts(c)[1:] for c in final.all("COPY")]
+    assert (["migrations/"], "/app/migrations/") in copies
+    assert (REPO / "migrations" / "env.py").exists()
+    runs = " ".join(r.args for r in final.all("RUN"))
+    # A fresh named volume takes the ownership of the image's directory: it must be the app user's.
+    assert "mkdir -p /app/data" in runs and "chown nexus:nexus /app/data" in runs
+
+
+def test_whatsapp_image_owns_its_sessions_dir() -> None:
+    runs = " ".join(
+        r.args for r in parse_dockerfile(REPO / "whatsapp_service" / "Dockerfile").final.all("RUN")
+    )
+    assert "mkdir -p /app/sessions" in runs and "chown nexus:nexus /app/sessions" in runs
+
+
+# --- The nginx image -----------------------------------------------------------------------------
+
+
+def test_nginx_image_builds_the_dashboard_and_serves_it() -> None:
+    df = parse_dockerfile(REPO / "nginx" / "Dockerfile")
+    assert len(df.stages) == 2
+    ui, final = df.stages
+    assert ui.base.startswith("node:20") and ui.name
+    runs = [r.args for r in ui.all("RUN")]
+    assert any(r.endswith("npm ci --no-audit --no-fund") for r in runs)
+    assert "npm run build" in runs
+    assert (["platform_ui/package.json", "platform_ui/package-lock.json"], "./") in [
+        copy_parts(c)[1:] for c in ui.all("COPY")
+    ]
+    assert final.base == "nginx:1.27-alpine"
+    copies = [copy_parts(c) for c in final.all("COPY")]
+    assert ({}, ["nginx/default.conf", "nginx/nexus-runtime.conf"], "/etc/nginx/conf.d/") in copies
+    assert ({"from": ui.name}, ["/ui/dist/"], "/usr/share/nginx/html/") in copies
+    assert [e.args for e in final.all("EXPOSE")] == ["80"]
+    (hc,) = final.all("HEALTHCHECK")
+    assert "http://127.0.0.1/healthz" in hc.args
+
+
+def test_lockfile_has_the_native_build_tools_for_the_ui_build_stage() -> None:
+    """npm ci installs exactly what the lock lists: rollup's native binary for the build stage's
+    libc must be in it, or `npm run build` fails inside the image (npm/cli#4828)."""
+    ui = parse_dockerfile(REPO / "nginx" / "Dockerfile").stages[0]
+    libc = "musl" if "alpine" in ui.base else "gnu"
+    locked = json.loads((REPO / "platform_ui" / "package-lock.json").read_text())["packages"]
+    for arch in ("x64", "arm64"):
+        assert f"node_modules/@rollup/rollup-linux-{arch}-{libc}" in locked, (
+            f"{ui.base} needs @rollup/rollup-linux-{arch}-{libc}, which package-lock.json does not hold"
+        )
+    assert "node_modules/@esbuild/linux-x64" in locked
+
+
+def test_platform_ui_dependencies_are_pinned() -> None:
+    pkg = json.loads((REPO / "platform_ui" / "package.json").read_text())
+    assert "build" in pkg["scripts"]
+    for section in ("dependencies", "devDependencies"):
+        for name, version in pkg[section].items():
+            assert re.fullmatch(r"\d+\.\d+\.\d+", version), f"{name}@{version} is not pinned"
+    locked = json.loads((REPO / "platform_ui" / "package-lock.json").read_text())["packages"][""]
+    assert locked["dependencies"] == pkg["dependencies"]
+    assert locked["devDependencies"] == pkg["devDependencies"]
+
+
+def test_ui_build_output_is_not_committed() -> None:
+    ignored = (REPO / ".gitignore").read_text().split()
+    assert "platform_ui/node_modules/" in ignored and "platform_ui/dist/" in ignored

@@ -1,0 +1,139 @@
+"""Each Python image's build stage, carried out without Docker.
+
+The COPY and RUN instructions of the build stage are replayed as written into a temporary
+directory standing in for /app (files .dockerignore leaves out are left out here too), with the
+host's uv, which must be the version the Dockerfile copies in. Then the app factory named by
+CMD must import from the resulting virtualenv alone: that catches a member pyproject not copied,
+a wrong --package, a source directory missing from the image or an editable install that would
+point outside it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from .conftest import PYTHON_SERVICES, REPO, copy_parts, parse_dockerfile
+from .test_dockerfiles import is_ignored, uv_version
+
+HOST_ONLY = {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "UV_LINK_MODE", "UV_COMPILE_BYTECODE", "UV_PYTHON"}
+
+
+def _copy_into(src: Path, dest: Path, dest_is_dir: bool) -> None:
+    """Docker's COPY: a file goes into dest when dest is a directory (written with a trailing /),
+    a directory's contents go into dest."""
+    if src.is_file():
+        target = dest / src.name if dest_is_dir else dest
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(src, target)
+        return
+    for path in sorted(src.rglob("*")):
+        rel = path.relative_to(REPO).as_posix()
+        if path.is_dir() or is_ignored(rel):
+            continue
+        target = dest / path.relative_to(src)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+
+
+def _parse_env(args: str) -> dict[str, str]:
+    return dict(word.split("=", 1) for word in shlex.split(args))
+
+
+@dataclass
+class Built:
+    app: Path  # stands in for /app
+    error: str | None  # the instruction that failed, with its output
+    probe: subprocess.CompletedProcess[str] | None = None
+
+
+def replay_build_stage(svc: str, app: Path) -> Built:
+    package, module, _ = PYTHON_SERVICES[svc]
+    build = parse_dockerfile(REPO / svc / "Dockerfile").stages[0]
+    app.mkdir(parents=True)
+    # The machine's environment (its proxy and CA settings reach PyPI) minus what points at the
+    # repository's own venv, which the `uv run` that started pytest sets.
+    env = {k: v for k, v in os.environ.items() if k not in HOST_ONLY and not k.startswith("UV_PROJECT")}
+
+    for instr in build.instructions:
+        if instr.keyword == "WORKDIR":
+            if instr.args != "/app":
+                return Built(app, f"WORKDIR {instr.args}: expected /app")
+        elif instr.keyword == "ENV":
+            env.update({k: v.replace("/app", str(app)) for k, v in _parse_env(instr.args).items()})
+        elif instr.keyword == "COPY":
+            flags, sources, dest = copy_parts(instr)
+            if "from" in flags:
+                if flags["from"] != f"ghcr.io/astral-sh/uv:{uv_version()}":
+                    return Built(app, f"COPY --from={flags['from']}: not the pinned uv image")
+                continue
+            for src in sources:
+                _copy_into(REPO / src, app / dest, dest_is_dir=dest.endswith("/") or len(sources) > 1)
+        elif instr.keyword == "RUN":
+            command = re.sub(r"--mount=\S+\s*", "", instr.args).strip()
+            # Speed only, the same packages get installed: no bytecode compilation, and links
+            # into uv's cache instead of copies.
+            fast = {**env, "UV_COMPILE_BYTECODE": "0", "UV_LINK_MODE": "symlink"}
+            proc = subprocess.run(
+                ["sh", "-c", command], cwd=app, env=fast, capture_output=True, text=True, timeout=300
+            )
+            if proc.returncode != 0:
+                return Built(app, f"RUN {command}\n{proc.stderr[-3000:]}")
+        else:
+            return Built(app, f"{instr.keyword} in the build stage is not replayed by this test")
+
+    # Importing the app module imports everything it needs: a dependency missing from the
+    # service's pyproject (present only in the dev environment) fails here, as it would at start.
+    probe = subprocess.run(
+        [
+            str(app / ".venv" / "bin" / "python"),
+            "-c",
+            f"import importlib.metadata as md, {module}.app as m; "
+            f"assert callable(m.create_app); print(m.__file__); print(md.version({package!r}))",
+        ],
+        cwd=app.parent,  # not the repository: nothing may be imported from the source tree
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return Built(app, None, probe)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Built]:
+    uv = shutil.which("uv")
+    assert uv, "uv is not on PATH"
+    out = subprocess.run([uv, "--version"], capture_output=True, text=True, check=True).stdout
+    assert out.split()[1] == uv_version(), f"host {out.strip()} differs from the images' uv {uv_version()}"
+    base = tmp_path_factory.mktemp("images")
+    with ThreadPoolExecutor(max_workers=len(PYTHON_SERVICES)) as pool:
+        futures = {svc: pool.submit(replay_build_stage, svc, base / svc / "app") for svc in PYTHON_SERVICES}
+        return {svc: f.result() for svc, f in futures.items()}
+
+
+@pytest.mark.parametrize("svc", list(PYTHON_SERVICES))
+def test_build_stage_produces_a_venv_that_runs_the_service(svc: str, built: dict[str, Built]) -> None:
+    result = built[svc]
+    assert result.error is None, result.error
+    assert result.probe is not None
+    assert result.probe.returncode == 0, result.probe.stderr[-3000:]
+    venv = result.app / ".venv"
+    assert (venv / "bin" / "uvicorn").exists(), "CMD runs uvicorn from the venv"
+    app_file = Path(result.probe.stdout.splitlines()[0])
+    module = PYTHON_SERVICES[svc][1]
+    assert app_file.is_relative_to(venv), f"{module} imported from {app_file}, outside the venv"
+    # Only this service and what it depends on: no other service is installed next to it.
+    site = venv / "lib" / "python3.11" / "site-packages"
+    assert (site / "nexus_common").is_dir()
+    for other, (_, other_module, _) in PYTHON_SERVICES.items():
+        if other != svc:
+            assert not (site / other_module).exists(), f"{other} is installed in the {svc} image"
