@@ -78,3 +78,22 @@ def test_service_exits_at_start_with_one_line_naming_the_variable(module: str) -
     assert len(lines) == 1, proc.stderr
     assert lines[0].startswith(f"{module}: configuration error:")
     assert "INTERNAL_API_TOKEN is required but not set" in lines[0]
+
+
+def test_placeholder_inside_a_dsn_is_refused_in_production(
+    env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POSTGRES_DSN", "postgresql://nexus:change-me-db-password@postgres:5432/nexus")
+    monkeypatch.setenv("NEXUS_ENV", "production")
+    with pytest.raises(ConfigError) as exc:
+        load_settings(Settings)
+    assert "POSTGRES_DSN" in str(exc.value)
+    assert "change-me-db-password" not in str(exc.value)
+
+
+def test_empty_optional_values_count_as_unset(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REDIS_URL", "")
+    monkeypatch.setenv("API_BASE_URL", "")
+    s = load_settings(Settings)
+    assert s.redis_url is None
+    assert s.api_base_url == "http://localhost"

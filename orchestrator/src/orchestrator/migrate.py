@@ -8,6 +8,7 @@ models (alembic's autogenerate compare); any difference is drift and keeps the s
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,9 +64,24 @@ def head_revision(cfg: Config) -> str | None:
     return ScriptDirectory.from_config(cfg).get_current_head()
 
 
-def _upgrade_locked(sync_conn: Connection, cfg: Config, target: str) -> None:
+def _run_locked(sync_conn: Connection, work: Callable[[], None]) -> None:
+    """Run `work` holding the session-level advisory lock; unlock even if it failed."""
     sync_conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_ID})
+    sync_conn.commit()
     try:
+        work()
+        sync_conn.commit()
+    except BaseException:
+        sync_conn.rollback()
+        raise
+    finally:
+        # Session-level advisory locks survive a rollback: release explicitly.
+        sync_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_ID})
+        sync_conn.commit()
+
+
+def _upgrade_locked(sync_conn: Connection, cfg: Config, target: str) -> None:
+    def work() -> None:
         before = MigrationContext.configure(sync_conn).get_current_revision()
         cfg.attributes["connection"] = sync_conn
         command.upgrade(cfg, target)
@@ -74,19 +90,16 @@ def _upgrade_locked(sync_conn: Connection, cfg: Config, target: str) -> None:
             log.info("migrate.upgraded", from_revision=before, to_revision=after)
         else:
             log.info("migrate.at_head", revision=after)
-    finally:
-        sync_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_ID})
-        sync_conn.commit()
+
+    _run_locked(sync_conn, work)
 
 
 def _downgrade_locked(sync_conn: Connection, cfg: Config, target: str) -> None:
-    sync_conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_ID})
-    try:
+    def work() -> None:
         cfg.attributes["connection"] = sync_conn
         command.downgrade(cfg, target)
-    finally:
-        sync_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_ID})
-        sync_conn.commit()
+
+    _run_locked(sync_conn, work)
 
 
 async def upgrade(engine: AsyncEngine, target: str = "head", migrations_dir: Path | None = None) -> None:

@@ -30,6 +30,8 @@ class BaseServiceSettings(BaseSettings):
         # Field names map 1:1 onto the variables of DESIGN.md §2 (upper-cased).
         env_prefix="",
         validate_default=True,
+        # compose passes `VAR=` for unset optional values: treat empty as unset.
+        env_ignore_empty=True,
     )
 
     nexus_env: Environment = "production"
@@ -46,7 +48,7 @@ class BaseServiceSettings(BaseSettings):
         if self.nexus_env == "production":
             for name, value in self:
                 raw = value.get_secret_value() if isinstance(value, SecretStr) else None
-                if raw and raw.strip().lower().startswith(PLACEHOLDER_PREFIXES):
+                if raw and _is_placeholder(raw):
                     raise ValueError(
                         f"{name.upper()} still holds the placeholder from .env.example; "
                         "set a real secret (placeholders are accepted only with NEXUS_ENV=development)"
@@ -54,6 +56,12 @@ class BaseServiceSettings(BaseSettings):
         if len(self.internal_api_token.get_secret_value()) < 16:
             raise ValueError("INTERNAL_API_TOKEN must be at least 16 characters")
         return self
+
+
+def _is_placeholder(raw: str) -> bool:
+    low = raw.strip().lower()
+    # Also inside URLs: postgresql://nexus:change-me-db-password@postgres/nexus
+    return low.startswith(PLACEHOLDER_PREFIXES) or "change-me" in low or "changeme" in low
 
 
 S = TypeVar("S", bound=BaseServiceSettings)
