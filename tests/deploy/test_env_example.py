@@ -187,3 +187,11 @@ def test_each_service_refuses_the_placeholders_in_production(
     assert env["NEXUS_ENV"] == "production", "the example must default to production"
     with pytest.raises(ConfigError, match="placeholder"):
         _load(svc, env, monkeypatch)
+
+
+@pytest.mark.parametrize("svc", list(PYTHON_SERVICES))
+def test_every_setting_of_every_service_is_documented(svc: str, example: dict[str, str]) -> None:
+    """A variable a service reads but .env.example does not list is a variable nobody can find."""
+    settings_cls = importlib.import_module(f"{svc}.config").Settings
+    missing = {name.upper() for name in settings_cls.model_fields} - set(example)
+    assert missing == set(), f"{svc} reads {sorted(missing)} which .env.example does not list"
