@@ -120,6 +120,7 @@ def create_app(fake: FakeTiendanube) -> FastAPI:
             if not ok:
                 with fake.lock:
                     fake.stats["throttled"] += 1
+                    fake.throttled_agents.append(request.headers.get("user-agent", ""))
                 return _err(429, "Too Many Requests", "Rate limit exceeded", rl_headers)
         if (status := fake.take_failure(f"/{path}")) is not None:
             return _err(status, "Scripted failure", "retry later", rl_headers)

@@ -126,6 +126,7 @@ class FakeTiendanube:
         self.failures: list[Failure] = []
         self.lock = threading.RLock()
         self.stats: dict[str, int] = {"requests": 0, "throttled": 0}
+        self.throttled_agents: list[str] = []  # User-Agent of each 429 answered
         self.request_log: list[tuple[str, str]] = []  # (method, path?query)
         self._next_id = 10_000_000
 
@@ -172,6 +173,7 @@ class FakeTiendanube:
     def reset_stats(self) -> None:
         with self.lock:
             self.stats = {"requests": 0, "throttled": 0}
+            self.throttled_agents.clear()
             self.request_log.clear()
 
     # ----- request-time helpers (the app) -----

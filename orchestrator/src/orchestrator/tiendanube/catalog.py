@@ -233,9 +233,8 @@ async def _defer_quietly(sync_id: uuid.UUID, tenant_id: uuid.UUID) -> None:
 
 
 async def defer_sync(sync_id: uuid.UUID, tenant_id: uuid.UUID) -> None:
-    from .tasks import productsall
-
-    await productsall.configure(lock=f"catalog:{tenant_id}").defer_async(sync_id=str(sync_id))
+    jobs = runtime.current().extras["jobs"]
+    await jobs.configure_task(name="tiendanube:productsall").defer_async(sync_id=str(sync_id))
 
 
 async def _progress(session: AsyncSession, sync: CatalogSync, state: str, **values: Any) -> None:
@@ -256,7 +255,26 @@ async def run_catalog_sync(
     *,
     client: ServiceClient | None = None,
 ) -> str:
-    """Run (or resume) a full sync from its recorded cursor to the end. Returns the final state."""
+    """Run (or resume) a full sync from its recorded cursor to the end. Returns the final state.
+
+    A transaction-level advisory lock, held by a transaction that stays open for the run, makes
+    a second runner of the same sync a no-op ("busy"); it is released when that transaction ends,
+    including when the worker dies and its connection drops, so a crash never blocks the resume."""
+    async with maker() as lock_session, lock_session.begin():
+        got = await lock_session.scalar(
+            select(func.pg_try_advisory_xact_lock(func.hashtextextended(f"catalog_sync:{sync_id}", 0)))
+        )
+        if not got:
+            return "busy"
+        return await _run_locked(maker, settings, sync_id, client)
+
+
+async def _run_locked(
+    maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    sync_id: uuid.UUID,
+    client: ServiceClient | None,
+) -> str:
     redis = _redis()
     async with maker() as session, session.begin():
         sync = await session.get(CatalogSync, sync_id, with_for_update=True)

@@ -15,33 +15,22 @@ from . import catalog, webhooks
 
 log = structlog.get_logger("orchestrator.tiendanube.tasks")
 
-bp = Blueprint()
-BLUEPRINTS.append(("tiendanube", bp))
-
-# Upstream hiccups (Tienda Nube 5xx, tiendanube_service restarting) and a job that ran before its
-# creator committed are retried; a sync resumes from its recorded page.
+NAMESPACE = "tiendanube"
+# Upstream hiccups (Tienda Nube 5xx, tiendanube_service restarting) are retried; a sync resumes
+# from its recorded page.
 RETRY = RetryStrategy(max_attempts=6, exponential_wait=2)
 
 
-@bp.task(name="productsall", retry=RETRY, pass_context=False)
 async def productsall(sync_id: str) -> str:
     rt = runtime.current()
     return await catalog.run_catalog_sync(rt.sessionmaker, rt.settings, uuid.UUID(sync_id))
 
 
-@bp.task(name="process_event", retry=RETRY, pass_context=False)
 async def process_event(event_id: str) -> str:
     rt = runtime.current()
     return await webhooks.process_event(rt.sessionmaker, rt.settings, uuid.UUID(event_id))
 
 
-async def defer_event(event_id: uuid.UUID, tenant_id: uuid.UUID | None) -> None:
-    # One tenant's store events run one at a time (a product update never races its delete).
-    await process_event.configure(lock=f"tnevents:{tenant_id}").defer_async(event_id=str(event_id))
-
-
-@bp.periodic(cron="17 4 * * *")
-@bp.task(name="nightly_sync", pass_context=False)
 async def nightly_sync(timestamp: int) -> int:
     """Every connected store gets a full sync each night (catches anything webhooks missed)."""
     rt = runtime.current()
@@ -59,12 +48,29 @@ async def nightly_sync(timestamp: int) -> int:
     return started
 
 
-@bp.periodic(cron="* * * * *")
-@bp.task(name="sweep", pass_context=False)
 async def sweep(timestamp: int) -> dict[str, int]:
     """Resume syncs whose worker died and re-queue webhook events whose job never ran."""
-    rt = runtime.current()
-    return await resume_stalled(rt.settings.tiendanube_sync_stall_seconds)
+    return await resume_stalled(runtime.current().settings.tiendanube_sync_stall_seconds)
+
+
+def build_blueprint() -> Blueprint:
+    bp = Blueprint()
+    bp.task(name="productsall", retry=RETRY)(productsall)
+    bp.task(name="process_event", retry=RETRY)(process_event)
+    bp.periodic(cron="17 4 * * *")(bp.task(name="nightly_sync")(nightly_sync))
+    bp.periodic(cron="* * * * *")(bp.task(name="sweep")(sweep))
+    return bp
+
+
+BLUEPRINTS.append((NAMESPACE, build_blueprint))
+
+
+async def defer_event(event_id: uuid.UUID, tenant_id: uuid.UUID | None) -> None:
+    # One tenant's store events run one at a time (a product update never races its delete).
+    jobs = runtime.current().extras["jobs"]
+    await jobs.configure_task(name=f"{NAMESPACE}:process_event", lock=f"tnevents:{tenant_id}").defer_async(
+        event_id=str(event_id)
+    )
 
 
 async def resume_stalled(stall_seconds: float, event_age_seconds: float = 60.0) -> dict[str, int]:
