@@ -6,8 +6,9 @@ store's bucket has room, so a long sync is paced instead of refused. Every respo
 estimate from `x-rate-limit-limit` / `-remaining` / `-reset` (ms until the bucket is empty):
 
 - the level is `limit - remaining`, which the platform rounds up, so we never under-count;
-- the leak rate is estimated as `(level - 1) / reset`, which can only under-estimate it; we keep
-  the best (largest) such estimate, so pacing converges on the real rate from below;
+- the leak rate is estimated as `max(1, level - 1) / reset` (right after our own request the
+  true level is at least 1 and above `level - 1`), which can only under-estimate it; we keep the
+  best (largest) such estimate, so pacing converges on the real rate from below;
 - until a store's first response tells us its limit, one request at a time is in flight;
 - a 429 means our estimate was wrong: the bucket is full, and `reset` gives the true leak rate.
 
@@ -83,8 +84,10 @@ class StoreBucket:
                     rate = limit / (reset_ms / 1000.0)
                     self.leak_per_s = min(self.leak_per_s, rate)
                     self.best_rate = min(self.best_rate, rate) if self.best_rate else rate
-                elif server_level >= 2:
-                    rate = (server_level - 1.0) / (reset_ms / 1000.0)
+                elif server_level >= 1:
+                    # Right after our own request was accepted the level was at least 1 (our
+                    # request) and more than `used - 1` (the platform rounds up): a lower bound.
+                    rate = max(1.0, server_level - 1.0) / (reset_ms / 1000.0)
                     if rate > self.best_rate:
                         self.best_rate = rate
                     self.leak_per_s = self.best_rate

@@ -151,7 +151,7 @@ async def find_customer_orders(
         if email:
             queries.append({"email": email})
     found: dict[Any, dict[str, Any]] = {}
-    async with service_client(rt.settings, timeout=30.0) as client:
+    async with service_client(rt.settings, request_timeout=30.0) as client:
         for q in queries:
             for raw in await client.search_orders(access.store_id, access.token, **q):
                 if isinstance(raw, dict) and belongs_to(raw, phone_keys, email, tenant_settings):
