@@ -197,7 +197,8 @@ class FakeTiendanube:
         }
 
     def bucket(self, store_id: int, token: str) -> Bucket:
-        key = (store_id, hashlib.sha256(token.encode()).hexdigest()[:16])
+        # The platform counts per store and app; this fake serves one app, so per store.
+        key = (store_id, "app")
         with self.lock:
             b = self.buckets.get(key)
             if b is None:

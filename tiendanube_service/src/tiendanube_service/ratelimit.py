@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 # Waiting a few milliseconds more than the estimate absorbs clock and rounding skew between us
 # and the platform; it costs well under 1% of a paced sync.
-SAFETY_LEVEL = 0.04
+SAFETY_LEVEL = 0.02
 
 
 def _num(headers: Mapping[str, str], name: str) -> float | None:

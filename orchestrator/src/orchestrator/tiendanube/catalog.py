@@ -9,6 +9,7 @@ overwrites a newer one, but still counts as seen by the sync.
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,7 +17,7 @@ from typing import Any
 
 import structlog
 from nexus_common.crypto import Crypto
-from sqlalchemy import case, delete, event, func, or_, select, update
+from sqlalchemy import delete, event, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -50,6 +51,48 @@ CONTENT_COLUMNS = (
     "url",
     "published",
     "source_updated_at",
+)
+
+
+_COLUMN_TYPES = {
+    "external_id": "bigint",
+    "handle": "text",
+    "name": "jsonb",
+    "description": "jsonb",
+    "name_text": "text",
+    "search_text": "text",
+    "categories": "text[]",
+    "skus": "text[]",
+    "variants": "jsonb",
+    "price": "numeric",
+    "promotional_price": "numeric",
+    "currency": "text",
+    "stock": "integer",
+    "image_url": "text",
+    "url": "text",
+    "published": "boolean",
+    "source_updated_at": "timestamptz",
+}
+# An older copy (e.g. a sync page fetched before a webhook's fresher GET) never overwrites a
+# newer one, but still counts as seen (synced_at) by the sync.
+_FRESH = (
+    "(products.source_updated_at IS NULL OR EXCLUDED.source_updated_at IS NULL "
+    "OR products.source_updated_at <= EXCLUDED.source_updated_at)"
+)
+_UPSERT_SQL = text(
+    "INSERT INTO products (tenant_id, {cols}, synced_at) "  # noqa: S608 - constant identifiers only
+    "SELECT CAST(:tenant_id AS uuid), {rcols}, now() "
+    "FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r({defs}) "
+    "ON CONFLICT ON CONSTRAINT uq_products_tenant_id_external_id DO UPDATE SET {sets}, "
+    "synced_at = EXCLUDED.synced_at, updated_at = now() "
+    "RETURNING id, external_id".format(
+        cols=", ".join(_COLUMN_TYPES),
+        rcols=", ".join(f"r.{c}" for c in _COLUMN_TYPES),
+        defs=", ".join(f"{c} {t}" for c, t in _COLUMN_TYPES.items()),
+        sets=", ".join(
+            f"{c} = CASE WHEN {_FRESH} THEN EXCLUDED.{c} ELSE products.{c} END" for c in CONTENT_COLUMNS
+        ),
+    )
 )
 
 
@@ -111,24 +154,9 @@ async def upsert_products(
             )
         ).all()
     )
-    stmt = insert(Product).values(
-        [{"tenant_id": access.tenant_id, "synced_at": func.now(), **v} for v in rows.values()]
-    )
-    ex = stmt.excluded
-    fresh = or_(
-        Product.source_updated_at.is_(None),
-        ex.source_updated_at.is_(None),
-        Product.source_updated_at <= ex.source_updated_at,
-    )
-    set_: dict[str, Any] = {
-        c: case((fresh, getattr(ex, c)), else_=getattr(Product, c)) for c in CONTENT_COLUMNS
-    }
-    set_["synced_at"] = ex.synced_at
-    set_["updated_at"] = func.now()
-    stmt = stmt.on_conflict_do_update(constraint="uq_products_tenant_id_external_id", set_=set_).returning(
-        Product.id, Product.external_id
-    )
-    result = (await session.execute(stmt)).all()
+    # One parameter (the page as JSON) expanded by Postgres: no per-row binds to compile.
+    payload = json.dumps(list(rows.values()), default=str)
+    result = (await session.execute(_UPSERT_SQL, {"tenant_id": access.tenant_id, "rows": payload})).all()
     changed = []
     for pid, ext in result:
         if ext not in before or (
