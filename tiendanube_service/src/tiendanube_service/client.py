@@ -148,7 +148,11 @@ class TiendanubeAPI:
         try:
             return await self.http.request(method, url, headers=headers, params=params, json=json)
         except httpx.TransportError as exc:
+            bucket.release()
             return exc
+        except BaseException:
+            bucket.release()
+            raise
 
     async def call(self, store_id: int, token: str, method: str, path: str, **kw: Any) -> Any:
         """A request whose error statuses become UpstreamError (404 stays 404)."""

@@ -43,8 +43,10 @@ class StoreBucket:
     known: bool = False  # has a response told us the store's limit yet?
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     probe: asyncio.Lock = field(default_factory=asyncio.Lock)
-    best_rate: float = 0.0
+    best_rate: float = 0.0  # largest lower bound of the leak rate seen
+    rate_upper: float = 0.0  # smallest upper bound of the leak rate seen (0 = none yet)
     throttled: int = 0  # 429s seen (all of them retried)
+    inflight: int = 0  # reserved requests whose response has not been observed yet
 
     def _leak(self, now: float) -> None:
         self.level = max(0.0, self.level - (now - self.at) * self.leak_per_s)
@@ -59,10 +61,16 @@ class StoreBucket:
                 room = self.capacity - SAFETY_LEVEL - self.level
                 if room >= 1.0:
                     self.level += 1.0
+                    self.inflight += 1
                     return
                 await asyncio.sleep((1.0 - room) / self.leak_per_s)
 
+    def release(self) -> None:
+        """A reserved request ended without a response (network error)."""
+        self.inflight = max(0, self.inflight - 1)
+
     def observe(self, headers: Mapping[str, str], *, throttled: bool = False) -> None:
+        """Correct the estimate from a response's headers (one call per reserved request)."""
         limit = _num(headers, "x-rate-limit-limit")
         remaining = _num(headers, "x-rate-limit-remaining")
         reset_ms = _num(headers, "x-rate-limit-reset")
@@ -75,10 +83,21 @@ class StoreBucket:
             self.capacity = limit
             self.known = True
         if limit is not None and remaining is not None:
-            server_level = max(0.0, limit - remaining)
+            used = max(0.0, limit - remaining)
+            server_level = used
+            if reset_ms is not None and reset_ms >= 0 and used >= 1:
+                # The true level L is at most `used` (rounded up), so used/reset bounds the leak
+                # rate from above, and reset × that bound bounds L from above, to a fraction of
+                # a request instead of a whole one: pacing stays safe without losing a slot.
+                upper = used / max(reset_ms / 1000.0, 1e-3)
+                self.rate_upper = min(self.rate_upper, upper) if self.rate_upper else upper
+                server_level = min(used, reset_ms / 1000.0 * self.rate_upper)
             if throttled:
                 server_level = max(server_level, limit)
-            self.level = max(self.level, server_level)
+            # With nothing else of ours in flight the platform's figure is the whole truth (our
+            # own estimate drifts high, leaking at a lower bound of the rate); otherwise keep
+            # the larger, so reservations not yet seen by the platform stay counted.
+            self.level = server_level if self.inflight <= 1 else max(self.level, server_level)
             if reset_ms and reset_ms > 0:
                 if throttled and limit:
                     rate = limit / (reset_ms / 1000.0)
@@ -95,6 +114,7 @@ class StoreBucket:
             self.level = max(self.level, self.capacity)
         if throttled:
             self.throttled += 1
+        self.release()
 
 
 class RateLimiter:

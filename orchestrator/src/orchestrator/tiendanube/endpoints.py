@@ -141,7 +141,7 @@ async def tiendanube_webhook(
         raise ServiceUnavailable("could not store the event") from None
     if event_id is not None:
         try:
-            await defer_event(event_id, tenant_id)
+            await defer_event(event_id, tenant_id, webhooks.resource_key(payload, topic))
         except Exception as exc:  # noqa: BLE001 - stored: the sweeper queues it
             log.warning("tiendanube.defer_failed", error=type(exc).__name__)
     return JSONResponse({"ok": True, "duplicate": event_id is None and tenant_id is not None})

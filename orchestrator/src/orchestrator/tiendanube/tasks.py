@@ -65,10 +65,12 @@ def build_blueprint() -> Blueprint:
 BLUEPRINTS.append((NAMESPACE, build_blueprint))
 
 
-async def defer_event(event_id: uuid.UUID, tenant_id: uuid.UUID | None) -> None:
-    # One tenant's store events run one at a time (a product update never races its delete).
+async def defer_event(event_id: uuid.UUID, tenant_id: uuid.UUID | None, resource: str = "") -> None:
+    # Events about one resource run one at a time (a product update never races its delete);
+    # different products are handled in parallel.
     jobs = runtime.current().extras["jobs"]
-    await jobs.configure_task(name=f"{NAMESPACE}:process_event", lock=f"tnevents:{tenant_id}").defer_async(
+    lock = f"tnevents:{tenant_id}:{resource}"
+    await jobs.configure_task(name=f"{NAMESPACE}:process_event", lock=lock).defer_async(
         event_id=str(event_id)
     )
 
@@ -80,8 +82,8 @@ async def resume_stalled(stall_seconds: float, event_age_seconds: float = 60.0) 
         events = await webhooks.stale_events(session, event_age_seconds)
     for sync_id, tenant_id in syncs:
         await catalog.defer_sync(sync_id, tenant_id)
-    for event_id, tenant_id in events:
-        await defer_event(event_id, tenant_id)
+    for event_id, tenant_id, resource in events:
+        await defer_event(event_id, tenant_id, resource)
     if syncs or events:
         log.info("tiendanube.sweep", syncs=len(syncs), events=len(events))
     return {"syncs": len(syncs), "events": len(events)}

@@ -89,16 +89,26 @@ async def store_event(
     return (event_id if tenant_id else None), tenant_id
 
 
-async def stale_events(session: AsyncSession, age_seconds: float) -> list[tuple[uuid.UUID, uuid.UUID | None]]:
+def resource_key(payload: dict[str, Any], topic: str) -> str:
+    """What an event is about (its processing lock): e.g. "product:123", "store/redact"."""
+    family = topic.split("/", 1)[0]
+    if family in ("product", "order", "customer", "category") and payload.get("id") is not None:
+        return f"{family}:{payload.get('id')}"
+    return topic
+
+
+async def stale_events(
+    session: AsyncSession, age_seconds: float
+) -> list[tuple[uuid.UUID, uuid.UUID | None, str]]:
     rows = await session.execute(
-        select(InboundEvent.id, InboundEvent.tenant_id).where(
+        select(InboundEvent.id, InboundEvent.tenant_id, InboundEvent.payload).where(
             InboundEvent.source == SOURCE,
             InboundEvent.state == "pending",
             InboundEvent.attempts < 10,
             InboundEvent.received_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, age_seconds),
         )
     )
-    return [(r[0], r[1]) for r in rows.all()]
+    return [(r[0], r[1], resource_key(r[2], str(r[2].get("_topic") or ""))) for r in rows.all()]
 
 
 async def process_event(
