@@ -33,6 +33,15 @@ class Settings(BaseServiceSettings):
     nexus_worker_concurrency: int = 4
     # Where alembic's migrations/ lives; found automatically in the repo and in the image.
     nexus_migrations_dir: Path | None = None
+    # Staff accounts (issue 6). AUTH_SECRET signs staff tokens; unset = derived from ADMIN_TOKEN.
+    auth_secret: SecretStr | None = None
+    auth_access_ttl_seconds: int = 900
+    auth_refresh_ttl_seconds: int = 30 * 24 * 3600
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_ip: int = 30
+    login_window_seconds: int = 900
+    login_lockout_seconds: int = 900
+    analytics_cache_seconds: int = 300
 
     @field_validator("encryption_key")
     @classmethod

@@ -25,6 +25,8 @@ def psycopg_dsn(dsn: str) -> str:
 
 
 def create_job_app(dsn: str, *, max_pool: int = 4) -> App:
+    from . import tasks  # noqa: F401 - fills BLUEPRINTS
+
     connector = PsycopgConnector(
         conninfo=psycopg_dsn(dsn),
         kwargs={"options": f"-c search_path={JOBS_SCHEMA}"},
