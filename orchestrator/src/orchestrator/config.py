@@ -70,6 +70,13 @@ class Settings(BaseServiceSettings):
             raise ValueError("must be at least 16 characters")
         return v
 
+    @field_validator("auth_secret")
+    @classmethod
+    def _long_auth_secret(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and len(v.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters")
+        return v
+
     @cached_property
     def crypto(self) -> Crypto:
         return Crypto(self.encryption_key.get_secret_value())
