@@ -124,7 +124,9 @@ async def seed_tenant(app: FastAPI, name: str, *, passwords: bool = False) -> Te
     from orchestrator.models import ChannelAccount, ChatConversation, ChatMessage, Customer, Tenant
 
     async with maker(app)() as s, s.begin():
-        tenant = Tenant(name=name, settings={"language": "es", "handoff_emails": [f"team@{name.lower()}.example"]})
+        tenant = Tenant(
+            name=name, settings={"language": "es", "handoff_emails": [f"team@{name.lower()}.example"]}
+        )
         s.add(tenant)
         await s.flush()
         seed = TenantSeed(id=tenant.id)
@@ -179,8 +181,6 @@ async def token_for(app: FastAPI, seed: TenantSeed, role: str) -> str:
         assert user is not None
         pair = await auth_service.create_session(s, app.state.settings, user)
     return pair.access_token
-
-
 
 
 def bearer(token: str, tenant: uuid.UUID | None = None) -> dict[str, str]:

@@ -14,9 +14,13 @@ from sqlalchemy import select
 from .conftest import ADMIN_TOKEN, PASSWORD, Inbox, bearer, maker, seed_tenant, unique
 
 
-async def _login(client: httpx.AsyncClient, email: str, password: str, ip: str | None = None) -> httpx.Response:
+async def _login(
+    client: httpx.AsyncClient, email: str, password: str, ip: str | None = None
+) -> httpx.Response:
     headers = {"X-Forwarded-For": ip} if ip else {}
-    return await client.post("/api/v1/auth/login", json={"email": email, "password": password}, headers=headers)
+    return await client.post(
+        "/api/v1/auth/login", json={"email": email, "password": password}, headers=headers
+    )
 
 
 async def test_login_success_refresh_and_logout_revokes(app: FastAPI, client: httpx.AsyncClient) -> None:
@@ -44,7 +48,9 @@ async def test_login_success_refresh_and_logout_revokes(app: FastAPI, client: ht
     assert (await client.post("/api/v1/auth/logout", headers=bearer(new["access_token"]))).status_code == 204
     for token in (body["access_token"], new["access_token"]):
         assert (await client.get("/api/v1/auth/me", headers=bearer(token))).status_code == 401
-    assert (await client.post("/api/v1/auth/refresh", json={"refresh_token": new["refresh_token"]})).status_code == 401
+    assert (
+        await client.post("/api/v1/auth/refresh", json={"refresh_token": new["refresh_token"]})
+    ).status_code == 401
 
 
 async def test_wrong_password_unknown_user_tampered_and_expired_tokens(
@@ -147,13 +153,17 @@ async def test_super_admin_token_and_tenant_header(app: FastAPI, client: httpx.A
     )
     assert dup.status_code == 409
     # A disabled tenant's staff cannot sign in.
-    r = await client.patch(f"/api/v1/tenants/{seed.id}", json={"status": "disabled"}, headers=bearer(ADMIN_TOKEN))
+    r = await client.patch(
+        f"/api/v1/tenants/{seed.id}", json={"status": "disabled"}, headers=bearer(ADMIN_TOKEN)
+    )
     assert r.status_code == 200
     assert (await _login(client, f"new.owner@{seed.id}.example", PASSWORD)).status_code == 401
 
 
 def _link_token(msg: Message) -> str:
-    plain = next(p for p in msg.walk() if p.get_content_type() == "text/plain").get_payload(decode=True).decode()
+    plain = (
+        next(p for p in msg.walk() if p.get_content_type() == "text/plain").get_payload(decode=True).decode()
+    )
     match = re.search(r"token=([A-Za-z0-9_-]+)", plain)
     assert match, plain
     return match.group(1)
@@ -167,12 +177,16 @@ async def test_password_reset_by_email_link(
     old = (await _login(client, seed.emails["admin"], PASSWORD)).json()["access_token"]
     r = await client.post("/api/v1/auth/password-reset", json={"email": seed.emails["admin"]})
     assert r.status_code == 202
-    unknown = await client.post("/api/v1/auth/password-reset", json={"email": f"ghost-{seed.id}@theta.example"})
+    unknown = await client.post(
+        "/api/v1/auth/password-reset", json={"email": f"ghost-{seed.id}@theta.example"}
+    )
     assert unknown.status_code == 202 and unknown.json() == r.json()
     mail = (await inbox.wait_for(seed.emails["admin"]))[0]
     assert "https://nexus.example/reset-password?token=" in str(mail)
     token = _link_token(mail)
-    short = await client.post("/api/v1/auth/password-reset/confirm", json={"token": token, "password": "short"})
+    short = await client.post(
+        "/api/v1/auth/password-reset/confirm", json={"token": token, "password": "short"}
+    )
     assert short.status_code == 422
     done = await client.post(
         "/api/v1/auth/password-reset/confirm", json={"token": token, "password": "a brand new passphrase"}
@@ -187,7 +201,9 @@ async def test_password_reset_by_email_link(
     assert (await _login(client, seed.emails["admin"], "a brand new passphrase")).status_code == 200
 
 
-async def test_owner_invites_by_email(app: FastAPI, client: httpx.AsyncClient, smtp: tuple[Inbox, int]) -> None:
+async def test_owner_invites_by_email(
+    app: FastAPI, client: httpx.AsyncClient, smtp: tuple[Inbox, int]
+) -> None:
     from .conftest import token_for
 
     inbox, _ = smtp
