@@ -15,10 +15,9 @@ from typing import Any
 import httpx
 import pytest
 from aiosmtpd.controller import Controller
+from cryptography.fernet import Fernet
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from cryptography.fernet import Fernet
 
 from tests.conftest import REPO, TEST_REDIS_URL, create_database, drop_database, free_port
 
@@ -41,8 +40,8 @@ class Inbox:
     def to(self, address: str) -> list[Message]:
         return [m for rcpts, m in self.messages if address in rcpts]
 
-    async def wait_for(self, address: str, n: int = 1, timeout: float = 20.0) -> list[Message]:
-        for _ in range(int(timeout / 0.05)):
+    async def wait_for(self, address: str, n: int = 1, within: float = 20.0) -> list[Message]:
+        for _ in range(int(within / 0.05)):
             if len(self.to(address)) >= n:
                 return self.to(address)
             await asyncio.sleep(0.05)
