@@ -8,7 +8,8 @@ import random
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
-from email import message_from_bytes
+from datetime import UTC, datetime, timedelta
+from email import message_from_bytes, policy
 from email.message import Message
 from typing import Any
 
@@ -34,7 +35,9 @@ class Inbox:
         self.messages: list[tuple[list[str], Message]] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        self.messages.append((list(envelope.rcpt_tos), message_from_bytes(envelope.content)))
+        self.messages.append(
+            (list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=policy.default))
+        )
         return "250 OK"
 
     def to(self, address: str) -> list[Message]:
@@ -154,6 +157,7 @@ async def seed_tenant(app: FastAPI, name: str, *, passwords: bool = False) -> Te
                     text="Hola, ¿tienen zapatillas talle 40?",
                     status="received",
                     provider_message_id=f"wamid.{uuid.uuid4().hex}",
+                    created_at=datetime.now(UTC) - timedelta(minutes=2),
                 ),
                 ChatMessage(
                     tenant_id=tenant.id,
@@ -163,6 +167,7 @@ async def seed_tenant(app: FastAPI, name: str, *, passwords: bool = False) -> Te
                     sender="ai",
                     text="¡Hola Ana! Sí, tenemos las Runner 40.",
                     status="sent",
+                    created_at=datetime.now(UTC) - timedelta(minutes=1),
                 ),
             ]
         )
