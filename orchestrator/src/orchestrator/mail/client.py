@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import aiosmtplib
 import structlog
 from nexus_common.logging import mask_email
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exponential
 
 log = structlog.get_logger("orchestrator.mail")
 
@@ -76,6 +76,13 @@ class MailOutcome:
     error: str | None = None
 
 
+def _transient(exc: BaseException) -> bool:
+    """Network trouble and 4xx replies are worth another try; 5xx (bad login, refused) are not."""
+    if isinstance(exc, aiosmtplib.SMTPResponseException):
+        return 400 <= exc.code < 500
+    return isinstance(exc, aiosmtplib.SMTPException | OSError | TimeoutError)
+
+
 def build_message(mail: Mail, sender: str) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = sender
@@ -107,7 +114,7 @@ async def send(
         async for attempt in AsyncRetrying(
             stop=stop_after_attempt(attempts),
             wait=wait_exponential(multiplier=0.5, max=max_wait),
-            retry=retry_if_exception_type((aiosmtplib.SMTPException, OSError, TimeoutError)),
+            retry=retry_if_exception(_transient),
             reraise=True,
         ):
             with attempt:
