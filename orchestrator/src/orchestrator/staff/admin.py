@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
-from nexus_common.errors import Forbidden, NexusError, NotFound
+from nexus_common.errors import Forbidden, NexusError, NotFound, ServiceUnavailable
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
+from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..analytics import service as analytics
@@ -57,7 +58,11 @@ class Action:
 
 
 async def _clear_cache(request: Request, session: AsyncSession, p: Principal, body: NoBody) -> dict[str, Any]:
-    return {"deleted_keys": await analytics.clear_cache(request.app.state.redis, p.tenant)}
+    try:
+        return {"deleted_keys": await analytics.clear_cache(request.app.state.redis, p.tenant)}
+    except RedisError:
+        # Nothing is cached while Redis is down; say so instead of pretending.
+        raise ServiceUnavailable("the cache (Redis) is not reachable") from None
 
 
 async def _trigger_handoff(
