@@ -80,20 +80,19 @@ def staff_env(smtp: tuple[Inbox, int]) -> Iterator[dict[str, str]]:
         "API_BASE_URL": "https://nexus.example",
         "MAIL_FROM": "Nexus <nexus@example.com>",
     }
-    with pytest.MonkeyPatch.context() as mp:
-        for k, v in env.items():
-            mp.setenv(k, v)
-        try:
-            yield env
-        finally:
-            drop_database(name)
+    try:
+        yield env
+    finally:
+        drop_database(name)
 
 
 @pytest.fixture(scope="session")
 async def app(staff_env: dict[str, str]) -> AsyncIterator[FastAPI]:
+    # Settings passed in, not through os.environ: a session-wide app must not leak variables.
     from orchestrator.app import create_app
+    from orchestrator.config import Settings
 
-    application = create_app()
+    application = create_app(Settings(**{k.lower(): v for k, v in staff_env.items()}))
     async with application.router.lifespan_context(application):
         yield application
 

@@ -9,12 +9,16 @@ the order they were deferred, which is how one conversation is handled strictly 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from procrastinate import App, Blueprint, PsycopgConnector
 
 JOBS_SCHEMA = "procrastinate"
 
-# Domains append their blueprint here: (namespace, blueprint).
-BLUEPRINTS: list[tuple[str, Blueprint]] = []
+# Domains append their blueprint here: (namespace, blueprint), or (namespace, factory) where the
+# factory returns a fresh Blueprint: procrastinate renames a blueprint's tasks in place when an App
+# adds it, so one Blueprint object can serve only one App per process (tests build many).
+BLUEPRINTS: list[tuple[str, Blueprint | Callable[[], Blueprint]]] = []
 
 
 def psycopg_dsn(dsn: str) -> str:
@@ -35,5 +39,7 @@ def create_job_app(dsn: str, *, max_pool: int = 4) -> App:
     )
     app = App(connector=connector, import_paths=["orchestrator.tasks"])
     for namespace, blueprint in BLUEPRINTS:
-        app.add_tasks_from(blueprint, namespace=namespace)
+        app.add_tasks_from(
+            blueprint if isinstance(blueprint, Blueprint) else blueprint(), namespace=namespace
+        )
     return app

@@ -17,10 +17,7 @@ from . import handoff, service
 
 log = structlog.get_logger("orchestrator.staff")
 
-bp = Blueprint()
 
-
-@bp.task(name="send_conversation_mail", queue="default")
 async def send_conversation_mail(conversation_id: str, kind: str, to: list[str], reason: str | None) -> None:
     rt = runtime.current()
     async with rt.sessionmaker() as session, session.begin():
@@ -54,8 +51,6 @@ async def resume_expired(session: AsyncSession) -> list[uuid.UUID]:
     return ids
 
 
-@bp.periodic(cron="* * * * *", periodic_id="resume_expired_pauses")
-@bp.task(name="resume_expired_pauses", queue="default", queueing_lock="resume_expired_pauses")
 async def resume_expired_pauses(timestamp: int) -> None:
     rt = runtime.current()
     async with rt.sessionmaker() as session:
@@ -66,4 +61,15 @@ async def resume_expired_pauses(timestamp: int) -> None:
         log.info("staff.pauses_expired", count=len(ids))
 
 
-BLUEPRINTS.append(("staff", bp))
+def blueprint() -> Blueprint:
+    """A fresh blueprint per job App (see jobs.BLUEPRINTS)."""
+    bp = Blueprint()
+    bp.task(name="send_conversation_mail", queue="default")(send_conversation_mail)
+    resume = bp.task(name="resume_expired_pauses", queue="default", queueing_lock="resume_expired_pauses")(
+        resume_expired_pauses
+    )
+    bp.periodic(cron="* * * * *", periodic_id="resume_expired_pauses")(resume)
+    return bp
+
+
+BLUEPRINTS.append(("staff", blueprint))
