@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Query, Request, Response
@@ -18,16 +18,15 @@ router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"])
 MAX_DAYS = 366
 
 
-@router.get("/overview")
+@router.get("/overview", response_model=None, responses={200: {"content": {"application/json": {}}}})
 async def overview(
     principal: Viewer,
     session: Session,
     request: Request,
-    response: Response,
     settings: AppSettings,
     from_: Annotated[date | None, Query(alias="from", description="First day (tenant's zone)")] = None,
     to: Annotated[date | None, Query(description="Last day, inclusive")] = None,
-) -> dict[str, Any]:
+) -> Response:
     """Conversations, messages in/out, AI vs human share, handoffs and reasons, median first-response
     time, AI fallback rate, top searches and unanswered questions, per day (tenant's time zone).
 
@@ -51,9 +50,7 @@ async def overview(
     key = service.cache_key(tenant.id, start, end, tz_name)
     cached = await service.cached_get(redis, key)
     if cached is not None:
-        response.headers["X-Cache"] = "hit"
-        return cached
-    result = await service.compute(session, tenant.id, start, end, tz_name)
-    await service.cached_put(redis, key, result, settings.analytics_cache_seconds)
-    response.headers["X-Cache"] = "miss"
-    return result
+        return Response(cached, media_type="application/json", headers={"X-Cache": "hit"})
+    body = service.encode(await service.compute(session, tenant.id, start, end, tz_name))
+    await service.cached_put(redis, key, body, settings.analytics_cache_seconds)
+    return Response(body, media_type="application/json", headers={"X-Cache": "miss"})

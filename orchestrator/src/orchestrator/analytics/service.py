@@ -166,22 +166,27 @@ async def compute(
     }
 
 
-async def cached_get(redis: Redis | None, key: str) -> dict[str, Any] | None:
+def encode(value: dict[str, Any]) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+async def cached_get(redis: Redis | None, key: str) -> bytes | None:
+    """The cached answer as the JSON bytes to send (no decode/re-encode on a hit)."""
     if redis is None:
         return None
     try:
-        raw = await redis.get(key)
+        raw: bytes | None = await redis.get(key)
     except Exception as exc:  # noqa: BLE001 - Redis is only a cache
         log.warning("analytics.cache_unavailable", error=type(exc).__name__)
         return None
-    return json.loads(raw) if raw else None
+    return raw
 
 
-async def cached_put(redis: Redis | None, key: str, value: dict[str, Any], ttl: int) -> None:
+async def cached_put(redis: Redis | None, key: str, value: bytes, ttl: int) -> None:
     if redis is None:
         return
     try:
-        await redis.set(key, json.dumps(value), ex=ttl)
+        await redis.set(key, value, ex=ttl)
     except Exception as exc:  # noqa: BLE001
         log.warning("analytics.cache_unavailable", error=type(exc).__name__)
 
