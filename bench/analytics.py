@@ -122,7 +122,7 @@ async def main() -> None:
                     cold: list[float] = []
                     warm: list[float] = []
                     for _ in range(args.runs):
-                        await app.state.redis.delete(f"nexus:analytics:{tenant}:{start}:{end}:UTC")
+                        await app.state.redis.delete(f"nexus:analytics:{tenant}:{start}:{end}")
                         t0 = time.perf_counter()
                         r = await c.get(url, headers=headers)
                         cold.append((time.perf_counter() - t0) * 1000)

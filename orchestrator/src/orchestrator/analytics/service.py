@@ -1,7 +1,8 @@
 """The overview: a handful of indexed queries over hourly rollups (never a scan of messages).
 
-Cache: Redis key `nexus:analytics:<tenant>:<from>:<to>:<tz>` for ANALYTICS_CACHE_SECONDS (300);
-any Redis error means the answer comes straight from Postgres.
+Cache: Redis key `nexus:analytics:<tenant>:<from>:<to>` for ANALYTICS_CACHE_SECONDS (300); a
+hit needs no database work beyond authentication. Changing the tenant's time zone clears its keys.
+Any Redis error means the answer comes straight from Postgres.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ KEY_PREFIX = "nexus:analytics"
 TOP_N = 10
 
 
-def cache_key(tenant_id: uuid.UUID, start: date, end: date, tz: str) -> str:
-    return f"{KEY_PREFIX}:{tenant_id}:{start.isoformat()}:{end.isoformat()}:{tz}"
+def cache_key(tenant_id: uuid.UUID, start: date, end: date) -> str:
+    return f"{KEY_PREFIX}:{tenant_id}:{start.isoformat()}:{end.isoformat()}"
 
 
 def bounds(start: date, end: date, tz: ZoneInfo) -> tuple[datetime, datetime]:

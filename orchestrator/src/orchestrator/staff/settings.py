@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Query, Request, Response, status
 from nexus_common.errors import Conflict, NotFound
 from pydantic import BaseModel, EmailStr, Field, field_validator
+from redis.exceptions import RedisError
 from sqlalchemy import delete, func, select
 
+from ..analytics import service as analytics
 from ..audit import service as audit
 from ..auth import Admin, Owner, SuperAdmin, Viewer
 from ..auth import service as auth_service
@@ -146,13 +149,20 @@ async def get_agent_settings(principal: Viewer, session: Session) -> AgentSettin
 
 
 @router.put("/settings/agent")
-async def put_agent_settings(body: AgentSettings, principal: Admin, session: Session) -> AgentSettings:
+async def put_agent_settings(
+    body: AgentSettings, principal: Admin, session: Session, request: Request
+) -> AgentSettings:
     """Replace the agent settings (admin). `handoff_timeout_minutes` returns paused conversations to
     the AI after that long without a human reply (unset: never)."""
     tenant = await _tenant(session, principal.tenant)
     merged = {k: v for k, v in (tenant.settings or {}).items() if k not in AGENT_SETTING_KEYS}
+    old_timezone = (tenant.settings or {}).get("timezone")
     merged.update(body.model_dump(mode="json"))
     tenant.settings = merged
+    if old_timezone != body.timezone:
+        # Cached analytics were cut into days of the old zone.
+        with contextlib.suppress(RedisError):
+            await analytics.clear_cache(request.app.state.redis, tenant.id)
     await audit.record(
         session,
         actor=principal.actor,
