@@ -7,6 +7,7 @@ import uuid
 from email.message import Message
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from pydantic import SecretStr
 from sqlalchemy import select
@@ -225,3 +226,25 @@ async def test_owner_invites_by_email(
     me = await client.get("/api/v1/auth/me", headers=bearer(accepted.json()["access_token"]))
     assert me.json()["role"] == "agent" and me.json()["user"]["name"] == "Nuevo"
     assert (await _login(client, invited, "invited passphrase")).status_code == 200
+
+
+def test_cli_create_user(staff_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import psycopg
+    from orchestrator.cli import app as cli
+    from typer.testing import CliRunner
+
+    for k, v in staff_env.items():
+        monkeypatch.setenv(k, v)
+    tenant = uuid.uuid4()
+    with psycopg.connect(staff_env["POSTGRES_DSN"], autocommit=True) as conn:
+        conn.execute("INSERT INTO tenants (id, name) VALUES (%s, 'Cli store')", (tenant,))
+    email = f"cli-{tenant.hex[:8]}@example.com"
+    result = CliRunner().invoke(
+        cli,
+        ["create-user", str(tenant), email, "--role", "agent"],
+        input="cli passphrase 1\ncli passphrase 1\n",
+    )
+    assert result.exit_code == 0, result.output
+    with psycopg.connect(staff_env["POSTGRES_DSN"]) as conn:
+        row = conn.execute("SELECT role, password_hash FROM users WHERE email = %s", (email,)).fetchone()
+    assert row is not None and row[0] == "agent" and row[1].startswith("$argon2id$")
