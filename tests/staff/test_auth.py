@@ -230,6 +230,7 @@ async def test_owner_invites_by_email(
 
 def test_cli_create_user(staff_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
     import psycopg
+    from nexus_common.logging import configure_logging
     from orchestrator.cli import app as cli
     from typer.testing import CliRunner
 
@@ -239,11 +240,15 @@ def test_cli_create_user(staff_env: dict[str, str], monkeypatch: pytest.MonkeyPa
     with psycopg.connect(staff_env["POSTGRES_DSN"], autocommit=True) as conn:
         conn.execute("INSERT INTO tenants (id, name) VALUES (%s, 'Cli store')", (tenant,))
     email = f"cli-{tenant.hex[:8]}@example.com"
-    result = CliRunner().invoke(
-        cli,
-        ["create-user", str(tenant), email, "--role", "agent"],
-        input="cli passphrase 1\ncli passphrase 1\n",
-    )
+    try:
+        result = CliRunner().invoke(
+            cli,
+            ["create-user", str(tenant), email, "--role", "agent"],
+            input="cli passphrase 1\ncli passphrase 1\n",
+        )
+    finally:
+        # The CLI configured logging onto CliRunner's stdout, closed now: point it back.
+        configure_logging("WARNING", "orchestrator")
     assert result.exit_code == 0, result.output
     with psycopg.connect(staff_env["POSTGRES_DSN"]) as conn:
         row = conn.execute("SELECT role, password_hash FROM users WHERE email = %s", (email,)).fetchone()
