@@ -33,6 +33,10 @@ class Settings(BaseServiceSettings):
     nexus_worker_concurrency: int = 4
     # Where alembic's migrations/ lives; found automatically in the repo and in the image.
     nexus_migrations_dir: Path | None = None
+    # Retrieval (issue 5): the offline embedding model when no OpenAI key is set ("e5" or "use"),
+    # and the OpenAI embedding model used when one is.
+    embedding_local_model: str = "e5"
+    openai_embedding_model: str = "text-embedding-3-small"
 
     @field_validator("encryption_key")
     @classmethod

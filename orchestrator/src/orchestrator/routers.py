@@ -6,4 +6,8 @@ from fastapi import FastAPI
 
 
 def include_routers(app: FastAPI) -> None:
-    return None
+    from .assistant.endpoints import router as assistant_router
+    from .retrieval.endpoints import routers as retrieval_routers
+
+    for r in [*retrieval_routers, assistant_router]:
+        app.include_router(r)
