@@ -21,7 +21,14 @@ async def serve(app: FastAPI, lifespan: str = "on") -> AsyncIterator[str]:
     """Run `app` under uvicorn in this event loop on a free port; yields its base URL."""
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan)
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+            lifespan=lifespan,
+            timeout_graceful_shutdown=1,
+        )
     )
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     task = asyncio.create_task(server.serve())
@@ -39,7 +46,9 @@ async def serve(app: FastAPI, lifespan: str = "on") -> AsyncIterator[str]:
         await asyncio.wait_for(task, 10)
 
 
-async def add_tenant(maker: async_sessionmaker[AsyncSession], name: str = "Tienda", **settings: Any) -> uuid.UUID:
+async def add_tenant(
+    maker: async_sessionmaker[AsyncSession], name: str = "Tienda", **settings: Any
+) -> uuid.UUID:
     from orchestrator.models import Tenant
 
     async with maker() as s, s.begin():

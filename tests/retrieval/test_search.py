@@ -26,10 +26,20 @@ async def _catalog(app: Any) -> tuple[uuid.UUID, dict[str, uuid.UUID]]:
             maker, tid, "Zapatillas running Veloz", "54999.00", skus=["ZAP-042"], categories=["Calzado"]
         ),
         "pileta": await add_product(
-            maker, tid, "Pileta estructural 3000 litros", "120000.00", skus=["PIL-3000"], categories=["Verano"]
+            maker,
+            tid,
+            "Pileta estructural 3000 litros",
+            "120000.00",
+            skus=["PIL-3000"],
+            categories=["Verano"],
         ),
         "campera": await add_product(
-            maker, tid, "Campera rompeviento impermeable", "45999.00", skus=["CAM-777"], categories=["Camperas"]
+            maker,
+            tid,
+            "Campera rompeviento impermeable",
+            "45999.00",
+            skus=["CAM-777"],
+            categories=["Camperas"],
         ),
         "agotado": await add_product(maker, tid, "Buzo canguro gris", "29999.00", stock=0, skus=["BUZ-010"]),
         "oculto": await add_product(maker, tid, "Remera edición oculta", "1.00", published=False),
@@ -61,7 +71,9 @@ async def test_synonyms_typos_sku_and_filters(orch: Any) -> None:
     assert names(body)[0] == str(ids["campera"]) and "sku" in body["items"][0]["matched_by"]
     # Out of stock only when asked; unpublished never.
     assert str(ids["agotado"]) not in names(await _search(orch, tid, "buzo canguro"))
-    assert names(await _search(orch, tid, "buzo canguro", include_out_of_stock="true"))[0] == str(ids["agotado"])
+    assert names(await _search(orch, tid, "buzo canguro", include_out_of_stock="true"))[0] == str(
+        ids["agotado"]
+    )
     assert str(ids["oculto"]) not in names(await _search(orch, tid, "remera edición oculta", limit=50))
     assert body["vector_status"] == "ok" and body["embedding"] == "local:e5-small-q4"
 
@@ -69,7 +81,9 @@ async def test_synonyms_typos_sku_and_filters(orch: Any) -> None:
 async def test_price_and_stock_come_from_the_row_at_answer_time(orch: Any) -> None:
     tid, ids = await _catalog(orch)
     async with orch.state.sessionmaker() as s, s.begin():
-        await s.execute(text("UPDATE products SET price = 7777.50, stock = 3 WHERE id = :id"), {"id": ids["remera"]})
+        await s.execute(
+            text("UPDATE products SET price = 7777.50, stock = 3 WHERE id = :id"), {"id": ids["remera"]}
+        )
     item = (await _search(orch, tid, "REM-001"))["items"][0]
     assert (item["price"], item["stock"]) == ("7777.50", 3)
 
@@ -82,7 +96,9 @@ async def test_product_update_reaches_search_results(orch: Any) -> None:
     assert before.hits[0].product.id != ids["campera"]
     async with orch.state.sessionmaker() as s, s.begin():
         await s.execute(
-            text("UPDATE products SET name_text = 'Bicicleta de montaña rodado 29', name = '{}' WHERE id = :id"),
+            text(
+                "UPDATE products SET name_text = 'Bicicleta de montaña rodado 29', name = '{}' WHERE id = :id"
+            ),
             {"id": ids["campera"]},
         )
     await hooks.products_changed(tid, [ids["campera"]], [ids["pileta"]])
@@ -120,9 +136,15 @@ async def test_auth_and_bad_input(orch: Any) -> None:
     assert r.status_code == 401
     r = await c.get("/api/v1/products/search", params={"tenant_id": "nope", "q": "x"}, headers=ADMIN)
     assert r.status_code in (400, 422) and "error" in r.json()
-    r = await c.get("/api/v1/products/search", params={"tenant_id": str(tid), "q": "x", "limit": 0}, headers=ADMIN)
+    r = await c.get(
+        "/api/v1/products/search", params={"tenant_id": str(tid), "q": "x", "limit": 0}, headers=ADMIN
+    )
     assert r.status_code in (400, 422)
-    r = await c.get("/api/v1/products/search", params={"tenant_id": str(uuid.uuid4()), "q": "x"}, headers=ADMIN)
+    r = await c.get(
+        "/api/v1/products/search", params={"tenant_id": str(uuid.uuid4()), "q": "x"}, headers=ADMIN
+    )
     assert r.status_code == 404
-    r = await c.get("/internal/products/search", params={"tenant_id": str(tid), "q": "remera"}, headers=INTERNAL)
+    r = await c.get(
+        "/internal/products/search", params={"tenant_id": str(tid), "q": "remera"}, headers=INTERNAL
+    )
     assert r.status_code == 200 and r.json()["items"]
