@@ -62,7 +62,13 @@ def create_app(state: ScriptState | None = None) -> FastAPI:
     @app.post("/v1/messages")
     async def messages(request: Request) -> JSONResponse:
         body = await request.json()
-        st.requests.append({"path": "/v1/messages", "auth": request.headers.get("x-api-key"), "body": body})
+        st.requests.append(
+            {
+                "path": "/v1/messages",
+                "auth": request.headers.get("x-api-key") or request.headers.get("authorization"),
+                "body": body,
+            }
+        )
         entry = st.next()
         await maybe_delay(entry)
         if entry and entry.get("error"):

@@ -13,9 +13,9 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI, Request, Response
+
 from fakes.anthropic import create_app as fake_anthropic
 from fakes.openai import create_app as fake_openai
-
 from tests.retrieval.helpers import add_product, add_tenant, serve
 
 INTERNAL = {"X-Internal-Token": "test-internal-token-0123456789"}
