@@ -44,7 +44,8 @@ def price_band(price: Decimal | None, cuts: tuple[Decimal, Decimal] | None) -> s
 
 def product_document(p: Product, cuts: tuple[Decimal, Decimal] | None = None) -> str:
     name = " / ".join(dict.fromkeys(_strings(p.name))) or p.name_text
-    desc = " ".join(strip_html(s) for s in dict.fromkeys(_strings(p.description)))[:800]
+    # Short on purpose: CPU embedding cost grows with length, and the first lines say what it is.
+    desc = " ".join(strip_html(s) for s in dict.fromkeys(_strings(p.description)))[:240]
     parts = [name]
     if p.categories:
         parts.append("Categoría: " + ", ".join(p.categories))
@@ -53,8 +54,7 @@ def product_document(p: Product, cuts: tuple[Decimal, Decimal] | None = None) ->
         parts.append("Variantes: " + ", ".join(values))
     if desc:
         parts.append(desc)
-    if p.skus:
-        parts.append("SKU: " + " ".join(p.skus))
+    # SKUs are matched exactly in Postgres; in a vector they would only add noise and cost.
     band = price_band(p.price, cuts)
     if band:
         parts.append(band)

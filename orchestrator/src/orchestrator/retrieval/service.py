@@ -27,8 +27,8 @@ from . import repository as repo
 from .documents import product_document
 from .embeddings import Embedder, OpenAIEmbedder, local_embedder
 from .index import ProductIndex, StaleIndex, make_client
-from .synonyms import expand, groups_for
-from .text import fold, sku_candidates, tokens
+from .synonyms import expand, groups_for, term_groups
+from .text import fold, sku_candidates
 
 log = structlog.get_logger("orchestrator.retrieval")
 
@@ -59,35 +59,35 @@ class SearchResult:
     timings_ms: dict[str, float]
 
 
-def fts_query(query: str, extra: Sequence[str]) -> str:
-    """A safe to_tsquery string: OR of query words (prefix for long ones) and synonym phrases."""
-    alts: list[str] = []
-    for tok in tokens(" ".join([query])):
-        for part in tok.replace("-", " ").replace(".", " ").replace("_", " ").replace("/", " ").split():
-            if len(part) < 2 or part in STOPWORDS:
-                continue
-            term = f"{part}:*" if len(part) >= 4 else part
-            if term not in alts:
-                alts.append(term)
-    for phrase in extra:
-        words = [w for w in tokens(phrase) if len(w) >= 2]
-        if not words:
-            continue
-        term = "(" + " & ".join(f"{w}:*" if len(w) >= 4 else w for w in words) + ")"
-        if len(words) == 1:
-            term = term[1:-1]
-        if term not in alts:
-            alts.append(term)
-    return " | ".join(alts)
+def _term(phrase: str) -> str:
+    words = [w for w in phrase.split() if w]
+    parts = [f"{w}:*" if len(w) >= 4 else w for w in words]
+    return parts[0] if len(parts) == 1 else "(" + " & ".join(parts) + ")"
 
 
-def typo_tokens(query: str) -> list[str]:
-    out: list[str] = []
-    for w in query.lower().split():
-        w = w.strip(".,;:!?¿¡()\"'")
-        if len(w) >= 4 and fold(w) not in STOPWORDS and not any(c.isdigit() for c in w) and w not in out:
-            out.append(w)
-    return out[:8]
+def fts_queries(query: str, synonyms: list[list[str]]) -> list[str]:
+    """Safe to_tsquery strings, strictest first: every term group; all groups but one (a typo or an
+    extra word does not empty it); any group. Search stops at the first that finds enough, which
+    also keeps the ranked set small."""
+    groups = term_groups(query, synonyms, STOPWORDS)[:6]
+    alts = ["(" + " | ".join(_term(m) for m in g) + ")" for g in groups]
+    if not alts:
+        return []
+    out = [" & ".join(alts)]
+    if len(alts) >= 3:
+        combos = [" & ".join(a for j, a in enumerate(alts) if j != skip) for skip in range(len(alts))]
+        out.append(" | ".join(f"({c})" for c in combos))
+    if len(alts) >= 2:
+        out.append(" | ".join(alts))
+    return out
+
+
+def typo_query(query: str) -> str:
+    """The query's meaningful words for trigram word-similarity against product names."""
+    words = [w.strip(".,;:!?¿¡()\"'") for w in query.lower().split()]
+    return " ".join(
+        w for w in words if len(w) >= 3 and fold(w) not in STOPWORDS and not any(c.isdigit() for c in w)
+    )
 
 
 def rrf(lists: dict[str, list[uuid.UUID]], k: int = RRF_K) -> dict[uuid.UUID, tuple[float, dict[str, int]]]:
@@ -251,10 +251,20 @@ class Retrieval:
         t = time.perf_counter()
         skus = sku_candidates(query) if "sku" in modes else []
         sku_ids = await repo.by_sku(session, tenant_id, skus, CANDIDATES)
+        strict_hits = 0
         if "fts" in modes:
-            lists["fts"] = await repo.fulltext(session, tenant_id, fts_query(query, extra), CANDIDATES)
-        if "trigram" in modes:
-            lists["trigram"] = await repo.trigram(session, tenant_id, typo_tokens(query), CANDIDATES)
+            found: list[uuid.UUID] = []
+            for level, tsq in enumerate(fts_queries(query, synonyms)):
+                more = await repo.fulltext(session, tenant_id, tsq, CANDIDATES)
+                found += [i for i in more if i not in found]
+                if level == 0:
+                    strict_hits = len(found)
+                if len(found) >= 10:
+                    break
+            lists["fts"] = found
+        # Typo tolerance costs a trigram scan: only when the words as typed did not all match.
+        if "trigram" in modes and ("fts" not in modes or strict_hits < 10):
+            lists["trigram"] = await repo.trigram(session, tenant_id, typo_query(query), CANDIDATES)
         timings["postgres"] = (time.perf_counter() - t) * 1000
 
         fused = rrf(lists)

@@ -39,7 +39,27 @@ DEFAULT_SYNONYMS: list[list[str]] = [
     ["mujer", "dama", "femenino", "feminino", "mulher"],
     ["hombre", "caballero", "masculino", "homem"],
     ["barato", "económico", "economico", "oferta", "promo", "promoção", "liquidación"],
-    ["inflable", "inflavel", "inflável"],
+    ["inflable", "inflavel", "inflável", "puffer"],
+    # Colours and common product words across Spanish and Portuguese.
+    ["negro", "negra", "preto", "preta", "black"],
+    ["blanco", "blanca", "branco", "branca", "white"],
+    ["rojo", "roja", "vermelho", "vermelha", "red"],
+    ["gris", "cinza", "gray", "grey"],
+    ["bordó", "bordo", "bordô", "vinho", "vino"],
+    ["celeste", "azul claro", "azul bebe"],
+    ["cuero", "couro", "piel"],
+    ["capucha", "capuz"],
+    ["running", "correr", "corrida", "runner"],
+    ["trekking", "trilha", "senderismo", "montaña"],
+    ["goma", "borracha", "caucho"],
+    ["acero", "aço", "inoxidable", "inox"],
+    ["tiro alto", "cintura alta"],
+    ["manga larga", "manga longa"],
+    ["deportiva", "deportivas", "deportivos", "esportiva", "esportivas", "esportivo"],
+    ["enteriza", "entera", "inteiro", "inteira"],
+    ["cobertor", "cubierta", "capa", "cobertura"],
+    ["urbana", "urbanas", "urbano", "casual"],
+    ["canguro", "canguru"],
 ]
 
 
@@ -66,3 +86,31 @@ def expand(query: str, groups: Iterable[Iterable[str]]) -> list[str]:
         if any(f" {m} " in folded for m in members if m):
             extra.extend(m for m in members if m and f" {m} " not in folded and m not in extra)
     return extra
+
+
+def term_groups(query: str, groups: Iterable[Iterable[str]], stopwords: frozenset[str]) -> list[list[str]]:
+    """The query as groups of alternatives: each synonym group the query touches becomes one group
+    (all its members), every other meaningful word its own group. Folded, in query order."""
+    words = [w for w in fold(query).replace("-", " ").split() if w]
+    words = ["".join(ch for ch in w if ch.isalnum()) for w in words]
+    words = [w for w in words if w]
+    text = f" {' '.join(words)} "
+    used = [False] * len(words)
+    out: list[tuple[int, list[str]]] = []
+    for group in groups:
+        members = [" ".join("".join(ch for ch in t if ch.isalnum()) for t in fold(m).split()) for m in group]
+        members = [m for m in members if m]
+        hit = next((m for m in sorted(members, key=len, reverse=True) if f" {m} " in text), None)
+        if hit is None:
+            continue
+        n = len(hit.split())
+        for i in range(len(words) - n + 1):
+            if " ".join(words[i : i + n]) == hit and not any(used[i : i + n]):
+                for j in range(i, i + n):
+                    used[j] = True
+                out.append((i, list(dict.fromkeys(members))))
+                break
+    for i, w in enumerate(words):
+        if not used[i] and len(w) >= 2 and w not in stopwords:
+            out.append((i, [w]))
+    return [g for _, g in sorted(out, key=lambda x: x[0])]
