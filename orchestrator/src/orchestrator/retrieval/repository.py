@@ -15,7 +15,7 @@ from ..models import Product
 _FTS = text(
     """
     WITH q AS (SELECT to_tsquery('spanish', :tsq) || to_tsquery('portuguese', :tsq) AS q)
-    SELECT p.id, ts_rank_cd(p.search_vector, q.q, 1) AS rank
+    SELECT p.id, ts_rank(p.search_vector, q.q) AS rank
     FROM products p, q
     WHERE p.tenant_id = :tid AND p.published AND p.search_vector @@ q.q
     ORDER BY rank DESC, p.id

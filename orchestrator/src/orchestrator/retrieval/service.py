@@ -259,11 +259,11 @@ class Retrieval:
                 found += [i for i in more if i not in found]
                 if level == 0:
                     strict_hits = len(found)
-                if len(found) >= 10:
+                if len(found) >= limit:
                     break
             lists["fts"] = found
         # Typo tolerance costs a trigram scan: only when the words as typed did not all match.
-        if "trigram" in modes and ("fts" not in modes or strict_hits < 10):
+        if "trigram" in modes and ("fts" not in modes or strict_hits < limit):
             lists["trigram"] = await repo.trigram(session, tenant_id, typo_query(query), CANDIDATES)
         timings["postgres"] = (time.perf_counter() - t) * 1000
 
