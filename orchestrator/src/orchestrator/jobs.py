@@ -32,6 +32,8 @@ def create_job_app(dsn: str, *, max_pool: int = 4) -> App:
         max_size=max_pool,
     )
     app = App(connector=connector, import_paths=["orchestrator.tasks"])
+    from . import tasks  # noqa: F401 - fills BLUEPRINTS
+
     for namespace, blueprint in BLUEPRINTS:
         app.add_tasks_from(blueprint, namespace=namespace)
     return app

@@ -6,4 +6,10 @@ from fastapi import FastAPI
 
 
 def include_routers(app: FastAPI) -> None:
-    return None
+    from .pipeline.playground import router as playground_router
+    from .pipeline.webhooks import router as webhooks_router
+    from .provisioning.endpoints import router as provisioning_router
+
+    app.include_router(webhooks_router)
+    app.include_router(provisioning_router)
+    app.include_router(playground_router)

@@ -1,3 +1,5 @@
 """Imports every module that declares job blueprints, so workers know every task."""
 
 from __future__ import annotations
+
+from .pipeline import tasks as pipeline_tasks  # noqa: F401

@@ -1,0 +1,73 @@
+"""Defer procrastinate jobs inside the caller's SQLAlchemy transaction.
+
+A webhook's raw event and the job that processes it commit together (or not at all), and so do a
+turn's outbox rows and their send job. procrastinate's own `defer` uses its psycopg pool, i.e.
+another transaction; so we insert into its (pinned) jobs table directly: its triggers still fire
+(NOTIFY to wake workers, the job events). `ON CONFLICT DO NOTHING` turns a taken `queueing_lock`
+(one pending turn/send per conversation) into a no-op instead of an error.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..jobs import JOBS_SCHEMA
+
+_INSERT = text(
+    f"INSERT INTO {JOBS_SCHEMA}.procrastinate_jobs "  # noqa: S608 - constant schema name
+    "(queue_name, task_name, priority, lock, queueing_lock, args, scheduled_at) "
+    "VALUES ('default', :task, :priority, :lock, :qlock, CAST(:args AS jsonb), :at) "
+    "ON CONFLICT DO NOTHING"
+)
+
+
+async def defer(
+    session: AsyncSession,
+    task: str,
+    args: dict[str, Any],
+    *,
+    lock: str | None = None,
+    queueing_lock: str | None = None,
+    at: datetime | None = None,
+    priority: int = 0,
+) -> None:
+    await session.execute(
+        _INSERT,
+        {
+            "task": task,
+            "priority": priority,
+            "lock": lock,
+            "qlock": queueing_lock,
+            "args": json.dumps(args),
+            "at": at,
+        },
+    )
+
+
+async def defer_many(session: AsyncSession, jobs: list[dict[str, Any]]) -> None:
+    if not jobs:
+        return
+    await session.execute(
+        _INSERT,
+        [
+            {
+                "task": j["task"],
+                "priority": j.get("priority", 0),
+                "lock": j.get("lock"),
+                "qlock": j.get("queueing_lock"),
+                "args": json.dumps(j["args"]),
+                "at": j.get("at"),
+            }
+            for j in jobs
+        ],
+    )
+
+
+def conversation_key(tenant_id: object, channel: str, contact_key: str) -> str:
+    """The per-conversation lock: every variant of one person's id maps to one key."""
+    return f"conv:{tenant_id}:{channel}:{contact_key}"

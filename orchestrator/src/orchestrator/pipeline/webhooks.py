@@ -1,0 +1,227 @@
+"""Meta webhooks: verify → store the raw event → enqueue → 200 (DESIGN.md §3, §5.1).
+
+`X-Hub-Signature-256` is an HMAC of the raw body bytes with the app secret of the channel
+account the body is addressed to; it is checked in constant time on the bytes as received (the
+JSON is decoded only to read which account that is, and nothing is stored or acted on before the
+check passes). The event row and its jobs commit in one transaction before the 200: nothing is
+acknowledged that is not stored, and a Postgres outage answers 503 so Meta retries.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import re
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import structlog
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from nexus_common.errors import BadRequest, Forbidden, ServiceUnavailable, Unauthorized
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ..audit import service as audit
+from ..models import InboundEvent
+from . import queue
+from .accounts import Account, account_with_app_secret, verify_tokens
+from .dbutil import is_db_unavailable
+from .parsing import ParsedWebhook, UnknownShape, parse_meta, parse_whatsapp
+
+log = structlog.get_logger("orchestrator.webhooks")
+
+router = APIRouter(tags=["webhooks"])
+
+INGEST_TASK = "pipeline:ingest"
+_SIG = re.compile(r"^sha256=([0-9a-fA-F]{64})$")
+_CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
+
+
+def signature_ok(raw: bytes, secret: str, header_hex: str) -> bool:
+    expected = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, header_hex.lower())
+
+
+async def _audit_rejection(
+    maker: async_sessionmaker[AsyncSession],
+    source: str,
+    reason: str,
+    tenant_id: uuid.UUID | None = None,
+) -> None:
+    try:
+        async with maker() as session, session.begin():
+            await audit.record(
+                session,
+                actor=f"webhook:{source}",
+                action="webhook.rejected",
+                level="warning",
+                tenant_id=tenant_id,
+                payload={"reason": reason},
+            )
+    except Exception as exc:  # noqa: BLE001 - the 401 stands even if the audit write fails
+        log.warning("webhook.audit_failed", error=type(exc).__name__)
+
+
+async def receive(request: Request, source: str, parse: Callable[[Any], ParsedWebhook]) -> dict[str, str]:
+    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    crypto = request.app.state.settings.crypto
+    header = request.headers.get("x-hub-signature-256", "")
+    raw = await request.body()
+    m = _SIG.match(header)
+    if m is None:
+        await _audit_rejection(maker, source, "signature missing or malformed")
+        raise Unauthorized("missing or malformed X-Hub-Signature-256")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("body is not valid JSON", code="malformed_json") from None
+    try:
+        parsed = parse(data)
+    except UnknownShape as exc:
+        raise BadRequest(f"unknown webhook shape: {exc}", code="unknown_shape") from None
+    if not parsed.channel_accounts:
+        raise BadRequest("unknown webhook shape: no channel account", code="unknown_shape")
+    try:
+        async with maker() as session:
+            accounts: dict[tuple[str, str], Account] = {}
+            for channel, external_id in sorted(parsed.channel_accounts):
+                found = await account_with_app_secret(session, crypto, channel, external_id)
+                if found is None:
+                    await session.rollback()
+                    await _audit_rejection(maker, source, f"unknown {channel} account")
+                    raise Unauthorized("signature cannot be verified for this account")
+                account, secret = found
+                if not signature_ok(raw, secret, m.group(1)):
+                    await session.rollback()
+                    await _audit_rejection(maker, source, "signature mismatch", account.tenant_id)
+                    raise Unauthorized("invalid X-Hub-Signature-256")
+                accounts[(channel, external_id)] = account
+            await session.rollback()  # end the read-only transaction before the write one
+            async with session.begin():
+                await store_and_enqueue(session, source, raw, data, parsed, accounts)
+    except (Unauthorized, BadRequest):
+        raise
+    except Exception as exc:
+        if is_db_unavailable(exc):
+            log.warning("webhook.postgres_unavailable", source=source, error=type(exc).__name__)
+            raise ServiceUnavailable(
+                "storage unavailable, retry later", headers={"Retry-After": "5"}
+            ) from None
+        raise
+    return {"status": "received"}
+
+
+async def store_and_enqueue(
+    session: AsyncSession,
+    source: str,
+    raw: bytes,
+    data: Any,
+    parsed: ParsedWebhook,
+    accounts: dict[tuple[str, str], Account],
+) -> uuid.UUID | None:
+    """Insert the raw event and its jobs in the caller's transaction (None: a duplicate body)."""
+    tenants = {a.tenant_id for a in accounts.values()}
+    event_id = await session.scalar(
+        insert(InboundEvent)
+        .values(
+            tenant_id=next(iter(tenants)) if len(tenants) == 1 else None,
+            source=source,
+            body_sha256=hashlib.sha256(raw).hexdigest(),
+            payload=data,
+        )
+        .on_conflict_do_nothing(index_elements=["source", "body_sha256"])
+        .returning(InboundEvent.id)
+    )
+    if event_id is None:
+        return None  # the same delivery again: stored and queued the first time
+    jobs: list[dict[str, Any]] = []
+    seen: set[tuple[str, str, str]] = set()
+    for msg in parsed.messages:
+        key = (msg.channel, msg.account_id, msg.contact_key)
+        if key in seen:
+            continue
+        seen.add(key)
+        tenant_id = accounts[(msg.channel, msg.account_id)].tenant_id
+        jobs.append(
+            {
+                "task": INGEST_TASK,
+                "args": {
+                    "event_id": str(event_id),
+                    "channel": msg.channel,
+                    "account": msg.account_id,
+                    "contact": msg.contact_key,
+                },
+                "lock": queue.conversation_key(tenant_id, msg.channel, msg.contact_key),
+            }
+        )
+    if parsed.statuses:
+        jobs.append({"task": INGEST_TASK, "args": {"event_id": str(event_id), "statuses": True}})
+    await queue.defer_many(session, jobs)
+    return event_id
+
+
+@router.post("/webhooks/whatsapp")
+async def whatsapp_webhook(request: Request) -> dict[str, str]:
+    """WhatsApp Cloud API events (messages and statuses), signed with `X-Hub-Signature-256`."""
+    return await receive(request, "whatsapp", parse_whatsapp)
+
+
+@router.post("/webhooks/meta")
+async def meta_webhook(request: Request) -> dict[str, str]:
+    """Instagram and Messenger events (`entry[].messaging[]`), signed with `X-Hub-Signature-256`."""
+    return await receive(request, "meta", parse_meta)
+
+
+async def handshake(
+    request: Request, prefix: str, mode: str, token: str, challenge: str, account: str | None
+):
+    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
+    crypto = request.app.state.settings.crypto
+    if mode != "subscribe" or not token or not _CHALLENGE.match(challenge):
+        raise Forbidden("verification failed")
+    try:
+        async with maker() as session:
+            candidates = await verify_tokens(session, crypto, prefix, account)
+    except Exception as exc:
+        if is_db_unavailable(exc):
+            raise ServiceUnavailable("storage unavailable, retry later") from None
+        raise
+    matched = False
+    for _tenant, expected in candidates:  # every candidate compared: no early exit
+        matched |= hmac.compare_digest(token.encode(), expected.encode())
+    if not matched:
+        raise Forbidden("verification failed")
+    return PlainTextResponse(challenge)
+
+
+HubMode = Annotated[str, Query(alias="hub.mode")]
+HubToken = Annotated[str, Query(alias="hub.verify_token")]
+HubChallenge = Annotated[str, Query(alias="hub.challenge")]
+
+
+@router.get("/webhooks/whatsapp", response_class=PlainTextResponse)
+async def whatsapp_handshake(
+    request: Request,
+    mode: HubMode = "",
+    token: HubToken = "",
+    challenge: HubChallenge = "",
+    account: str | None = None,
+) -> PlainTextResponse | JSONResponse:
+    """Meta's verification handshake: echoes `hub.challenge` when `hub.verify_token` matches a
+    tenant's WhatsApp verify token (optionally `?account=<phone_number_id>`); otherwise 403."""
+    return await handshake(request, "whatsapp", mode, token, challenge, account)
+
+
+@router.get("/webhooks/meta", response_class=PlainTextResponse)
+async def meta_handshake(
+    request: Request,
+    mode: HubMode = "",
+    token: HubToken = "",
+    challenge: HubChallenge = "",
+    account: str | None = None,
+) -> PlainTextResponse | JSONResponse:
+    """The same handshake for Instagram / Messenger (`meta_verify_token`)."""
+    return await handshake(request, "meta", mode, token, challenge, account)
