@@ -9,6 +9,7 @@ from nexus_common.logging import configure_logging
 from nexus_common.settings import ConfigError, exit_on_config_error, load_settings
 
 from .config import Settings
+from .turns import router as turns_router
 
 SERVICE = "agent_service"
 
@@ -29,5 +30,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         internal_token=settings.internal_api_token.get_secret_value(),
         description="LLM agents: prompt, tools and the provider chain (stateless).",
     )
+    app.include_router(turns_router)
     app.state.settings = settings
     return app
