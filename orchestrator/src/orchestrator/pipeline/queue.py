@@ -4,7 +4,7 @@ A webhook's raw event and the job that processes it commit together (or not at a
 turn's outbox rows and their send job. procrastinate's own `defer` uses its psycopg pool, i.e.
 another transaction; so we insert into its (pinned) jobs table directly: its triggers still fire
 (NOTIFY to wake workers, the job events). `ON CONFLICT DO NOTHING` turns a taken `queueing_lock`
-(one pending turn/send per conversation) into a no-op instead of an error.
+(one pending turn/send per conversation) into a no-op instead of an error. See migration 0003.
 """
 
 from __future__ import annotations
@@ -18,11 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..jobs import JOBS_SCHEMA
 
+# procrastinate.nexus_defer_job: migration 0003 (pins the search_path procrastinate's triggers need).
 _INSERT = text(
-    f"INSERT INTO {JOBS_SCHEMA}.procrastinate_jobs "  # noqa: S608 - constant schema name
-    "(queue_name, task_name, priority, lock, queueing_lock, args, scheduled_at) "
-    "VALUES ('default', :task, :priority, :lock, :qlock, CAST(:args AS jsonb), :at) "
-    "ON CONFLICT DO NOTHING"
+    f"SELECT {JOBS_SCHEMA}.nexus_defer_job(:task, :lock, :qlock, CAST(:args AS jsonb), :at, :priority)"
 )
 
 

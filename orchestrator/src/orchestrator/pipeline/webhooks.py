@@ -19,7 +19,7 @@ from typing import Annotated, Any
 
 import structlog
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import JSONResponse, PlainTextResponse
+from fastapi.responses import PlainTextResponse
 from nexus_common.errors import BadRequest, Forbidden, ServiceUnavailable, Unauthorized
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -209,7 +209,7 @@ async def whatsapp_handshake(
     token: HubToken = "",
     challenge: HubChallenge = "",
     account: str | None = None,
-) -> PlainTextResponse | JSONResponse:
+) -> PlainTextResponse:
     """Meta's verification handshake: echoes `hub.challenge` when `hub.verify_token` matches a
     tenant's WhatsApp verify token (optionally `?account=<phone_number_id>`); otherwise 403."""
     return await handshake(request, "whatsapp", mode, token, challenge, account)
@@ -222,6 +222,6 @@ async def meta_handshake(
     token: HubToken = "",
     challenge: HubChallenge = "",
     account: str | None = None,
-) -> PlainTextResponse | JSONResponse:
+) -> PlainTextResponse:
     """The same handshake for Instagram / Messenger (`meta_verify_token`)."""
     return await handshake(request, "meta", mode, token, challenge, account)
