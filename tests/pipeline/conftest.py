@@ -15,6 +15,7 @@ import httpx
 import psycopg
 import pytest
 import uvicorn
+
 from fakes.meta_graph import FakeState, create_app, signed
 
 from ..conftest import free_port
@@ -49,7 +50,9 @@ async def serve(app: Any, port: int) -> AsyncIterator[uvicorn.Server]:
 
 
 async def eventually(
-    check: Callable[[], Awaitable[Any] | Any], timeout: float = 20.0, every: float = 0.05
+    check: Callable[[], Awaitable[Any] | Any],
+    timeout: float = 20.0,  # noqa: ASYNC109 - a polling budget, not a cancel scope
+    every: float = 0.05,
 ) -> Any:
     """Poll until `check()` returns something truthy; fail with the last value otherwise."""
     deadline = time.monotonic() + timeout

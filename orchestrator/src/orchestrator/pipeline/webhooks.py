@@ -131,6 +131,8 @@ async def store_and_enqueue(
             source=source,
             body_sha256=hashlib.sha256(raw).hexdigest(),
             payload=data,
+            # Nothing to process (echoes, receipts, other fields): stored for the record only.
+            state="pending" if parsed.messages or parsed.statuses else "ignored",
         )
         .on_conflict_do_nothing(index_elements=["source", "body_sha256"])
         .returning(InboundEvent.id)
