@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
@@ -137,7 +138,9 @@ def create_app(state: FakeState | None = None) -> FastAPI:
             if not isinstance(to, str) or mtype not in body:
                 return answer(graph_error(131008, 400, "Required parameter is missing"))
             mid = "wamid.FAKE" + uuid.uuid4().hex.upper()
-            st.sent.append({"id": mid, "account": account, "to": to, "type": mtype, "body": body})
+            st.sent.append(
+                {"id": mid, "account": account, "to": to, "type": mtype, "body": body, "at": time.time()}
+            )
             spawn(deliver_status(account, mid, to, body.get("biz_opaque_callback_data")))
             return answer(
                 JSONResponse(

@@ -47,22 +47,25 @@ async def defer(
     )
 
 
+_INSERT_MANY = text(
+    f"SELECT {JOBS_SCHEMA}.nexus_defer_job(j.task, j.lock, j.qlock, j.args::jsonb, NULL, 0) "  # noqa: S608
+    "FROM unnest(CAST(:tasks AS text[]), CAST(:locks AS text[]), CAST(:qlocks AS text[]), "
+    "CAST(:args AS text[])) WITH ORDINALITY AS j(task, lock, qlock, args, n) ORDER BY j.n"
+)
+
+
 async def defer_many(session: AsyncSession, jobs: list[dict[str, Any]]) -> None:
+    """Defer several immediate jobs in one round trip, in list order (their job ids follow it)."""
     if not jobs:
         return
     await session.execute(
-        _INSERT,
-        [
-            {
-                "task": j["task"],
-                "priority": j.get("priority", 0),
-                "lock": j.get("lock"),
-                "qlock": j.get("queueing_lock"),
-                "args": json.dumps(j["args"]),
-                "at": j.get("at"),
-            }
-            for j in jobs
-        ],
+        _INSERT_MANY,
+        {
+            "tasks": [j["task"] for j in jobs],
+            "locks": [j.get("lock") for j in jobs],
+            "qlocks": [j.get("queueing_lock") for j in jobs],
+            "args": [json.dumps(j["args"]) for j in jobs],
+        },
     )
 
 

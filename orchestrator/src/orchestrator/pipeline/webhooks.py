@@ -9,12 +9,14 @@ acknowledged that is not stored, and a Postgres outage answers 503 so Meta retri
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import json
 import re
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import structlog
@@ -99,9 +101,8 @@ async def receive(request: Request, source: str, parse: Callable[[Any], ParsedWe
                     await _audit_rejection(maker, source, "signature mismatch", account.tenant_id)
                     raise Unauthorized("invalid X-Hub-Signature-256")
                 accounts[(channel, external_id)] = account
-            await session.rollback()  # end the read-only transaction before the write one
-            async with session.begin():
-                await store_and_enqueue(session, source, raw, data, parsed, accounts)
+            await session.rollback()  # the lookups are done; the write goes with its batch
+        await group_commit(request).submit(PendingEvent(source, raw, data, parsed, accounts))
     except (Unauthorized, BadRequest):
         raise
     except Exception as exc:
@@ -114,39 +115,24 @@ async def receive(request: Request, source: str, parse: Callable[[Any], ParsedWe
     return {"status": "received"}
 
 
-async def store_and_enqueue(
-    session: AsyncSession,
-    source: str,
-    raw: bytes,
-    data: Any,
-    parsed: ParsedWebhook,
-    accounts: dict[tuple[str, str], Account],
-) -> uuid.UUID | None:
-    """Insert the raw event and its jobs in the caller's transaction (None: a duplicate body)."""
-    tenants = {a.tenant_id for a in accounts.values()}
-    event_id = await session.scalar(
-        insert(InboundEvent)
-        .values(
-            tenant_id=next(iter(tenants)) if len(tenants) == 1 else None,
-            source=source,
-            body_sha256=hashlib.sha256(raw).hexdigest(),
-            payload=data,
-            # Nothing to process (echoes, receipts, other fields): stored for the record only.
-            state="pending" if parsed.messages or parsed.statuses else "ignored",
-        )
-        .on_conflict_do_nothing(index_elements=["source", "body_sha256"])
-        .returning(InboundEvent.id)
-    )
-    if event_id is None:
-        return None  # the same delivery again: stored and queued the first time
+@dataclass
+class PendingEvent:
+    source: str
+    raw: bytes
+    data: Any
+    parsed: ParsedWebhook
+    accounts: dict[tuple[str, str], Account]
+
+
+def _jobs_for(event_id: uuid.UUID, ev: PendingEvent) -> list[dict[str, Any]]:
     jobs: list[dict[str, Any]] = []
     seen: set[tuple[str, str, str]] = set()
-    for msg in parsed.messages:
+    for msg in ev.parsed.messages:
         key = (msg.channel, msg.account_id, msg.contact_key)
         if key in seen:
             continue
         seen.add(key)
-        tenant_id = accounts[(msg.channel, msg.account_id)].tenant_id
+        tenant_id = ev.accounts[(msg.channel, msg.account_id)].tenant_id
         jobs.append(
             {
                 "task": INGEST_TASK,
@@ -159,10 +145,107 @@ async def store_and_enqueue(
                 "lock": queue.conversation_key(tenant_id, msg.channel, msg.contact_key),
             }
         )
-    if parsed.statuses:
+    if ev.parsed.statuses:
         jobs.append({"task": INGEST_TASK, "args": {"event_id": str(event_id), "statuses": True}})
+    return jobs
+
+
+async def store_batch(session: AsyncSession, events: list[PendingEvent]) -> list[uuid.UUID | None]:
+    """Insert raw events and their jobs in the caller's transaction: three statements for the
+    whole batch. Returns each event's id, or None for a body already stored (a redelivery)."""
+    rows = []
+    for ev in events:
+        tenants = {a.tenant_id for a in ev.accounts.values()}
+        rows.append(
+            {
+                "tenant_id": next(iter(tenants)) if len(tenants) == 1 else None,
+                "source": ev.source,
+                "body_sha256": hashlib.sha256(ev.raw).hexdigest(),
+                "payload": ev.data,
+                # Nothing to process (echoes, receipts, other fields): stored for the record only.
+                "state": "pending" if ev.parsed.messages or ev.parsed.statuses else "ignored",
+            }
+        )
+    inserted = (
+        await session.execute(
+            insert(InboundEvent)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["source", "body_sha256"])
+            .returning(InboundEvent.id, InboundEvent.source, InboundEvent.body_sha256)
+        )
+    ).all()
+    ids = {(r.source, r.body_sha256): r.id for r in inserted}
+    out: list[uuid.UUID | None] = []
+    jobs: list[dict[str, Any]] = []
+    for ev, row in zip(events, rows, strict=True):
+        # The same body twice in one batch: the first occurrence owns the row and the jobs.
+        event_id = ids.pop((row["source"], row["body_sha256"]), None)
+        out.append(event_id)
+        if event_id is not None:
+            jobs.extend(_jobs_for(event_id, ev))
     await queue.defer_many(session, jobs)
-    return event_id
+    return out
+
+
+async def store_and_enqueue(
+    session: AsyncSession,
+    source: str,
+    raw: bytes,
+    data: Any,
+    parsed: ParsedWebhook,
+    accounts: dict[tuple[str, str], Account],
+) -> uuid.UUID | None:
+    """One event, in the caller's transaction (None: a duplicate body)."""
+    return (await store_batch(session, [PendingEvent(source, raw, data, parsed, accounts)]))[0]
+
+
+class GroupCommit:
+    """Concurrent webhooks share one transaction (one WAL flush) instead of one each.
+
+    Each request appends its event and waits; whoever holds the lock commits everything pending
+    and resolves every waiter. A waiter is answered only after the commit that holds its row, so
+    nothing is acknowledged that is not stored; if the commit fails, every waiter gets the error
+    (→ 503). No background task: the flush runs in a request, shielded from its cancellation.
+    """
+
+    MAX_BATCH = 256
+
+    def __init__(self, maker: async_sessionmaker[AsyncSession]) -> None:
+        self.maker = maker
+        self.pending: list[tuple[PendingEvent, asyncio.Future[uuid.UUID | None]]] = []
+        self.lock = asyncio.Lock()
+
+    async def submit(self, ev: PendingEvent) -> uuid.UUID | None:
+        fut: asyncio.Future[uuid.UUID | None] = asyncio.get_running_loop().create_future()
+        self.pending.append((ev, fut))
+        async with self.lock:
+            while not fut.done():
+                batch, self.pending = self.pending[: self.MAX_BATCH], self.pending[self.MAX_BATCH :]
+                await asyncio.shield(asyncio.ensure_future(self._flush(batch)))
+        return await fut
+
+    async def _flush(self, batch: list[tuple[PendingEvent, asyncio.Future[uuid.UUID | None]]]) -> None:
+        try:
+            async with self.maker() as session, session.begin():
+                ids = await store_batch(session, [ev for ev, _ in batch])
+        except BaseException as exc:
+            for _, fut in batch:
+                if not fut.done():
+                    fut.set_exception(exc)
+            if not isinstance(exc, Exception):
+                raise
+            return
+        for (_, fut), event_id in zip(batch, ids, strict=True):
+            if not fut.done():
+                fut.set_result(event_id)
+
+
+def group_commit(request: Request) -> GroupCommit:
+    gc: GroupCommit | None = getattr(request.app.state, "webhook_group_commit", None)
+    if gc is None:
+        gc = GroupCommit(request.app.state.sessionmaker)
+        request.app.state.webhook_group_commit = gc
+    return gc
 
 
 @router.post("/webhooks/whatsapp")
