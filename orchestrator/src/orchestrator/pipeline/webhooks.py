@@ -166,12 +166,13 @@ async def store_batch(session: AsyncSession, events: list[PendingEvent]) -> list
                 "state": "pending" if ev.parsed.messages or ev.parsed.statuses else "ignored",
             }
         )
+    # One cached statement run as "insertmanyvalues" (batched VALUES), not a fresh compile per size.
     inserted = (
         await session.execute(
             insert(InboundEvent)
-            .values(rows)
             .on_conflict_do_nothing(index_elements=["source", "body_sha256"])
-            .returning(InboundEvent.id, InboundEvent.source, InboundEvent.body_sha256)
+            .returning(InboundEvent.id, InboundEvent.source, InboundEvent.body_sha256),
+            rows,
         )
     ).all()
     ids = {(r.source, r.body_sha256): r.id for r in inserted}
