@@ -63,30 +63,46 @@ def head_revision(cfg: Config) -> str | None:
     return ScriptDirectory.from_config(cfg).get_current_head()
 
 
-def _upgrade_locked(sync_conn: Connection, cfg: Config, target: str) -> None:
+def _lock(sync_conn: Connection) -> None:
+    # Session-level lock, taken in its own transaction so the migration's transaction starts
+    # (and reads alembic_version) only after the previous holder COMMITTED.
     sync_conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_ID})
+    sync_conn.commit()
+
+
+def _unlock(sync_conn: Connection) -> None:
+    # Commit (or roll back) BEFORE unlocking: otherwise the next replica gets the lock while our
+    # DDL is still uncommitted, reads the old revision and runs the same migrations again.
+    if sync_conn.in_transaction():
+        sync_conn.rollback()
+    sync_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_ID})
+    sync_conn.commit()
+
+
+def _upgrade_locked(sync_conn: Connection, cfg: Config, target: str) -> None:
+    _lock(sync_conn)
     try:
         before = MigrationContext.configure(sync_conn).get_current_revision()
         cfg.attributes["connection"] = sync_conn
         command.upgrade(cfg, target)
         after = MigrationContext.configure(sync_conn).get_current_revision()
+        sync_conn.commit()
         if before != after:
             log.info("migrate.upgraded", from_revision=before, to_revision=after)
         else:
             log.info("migrate.at_head", revision=after)
     finally:
-        sync_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_ID})
-        sync_conn.commit()
+        _unlock(sync_conn)
 
 
 def _downgrade_locked(sync_conn: Connection, cfg: Config, target: str) -> None:
-    sync_conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": MIGRATION_LOCK_ID})
+    _lock(sync_conn)
     try:
         cfg.attributes["connection"] = sync_conn
         command.downgrade(cfg, target)
-    finally:
-        sync_conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": MIGRATION_LOCK_ID})
         sync_conn.commit()
+    finally:
+        _unlock(sync_conn)
 
 
 async def upgrade(engine: AsyncEngine, target: str = "head", migrations_dir: Path | None = None) -> None:
