@@ -138,9 +138,39 @@ PROCESSES: list[Proc] = [
     uvicorn_service("whatsapp_service", 8002, env_defaults={"WHATSAPP_SERVICE_URL": "{url}"}),
     uvicorn_service("tiendanube_service", 8003, env_defaults={"TIENDANUBE_SERVICE_URL": "{url}"}),
     uvicorn_service("bff", 3000, env_defaults={"BFF_URL": "{url}"}),
+    # Local fakes of the platforms Nexus talks to (real wire formats), used only when the
+    # corresponding URL variables are not already pointing somewhere real.
+    Proc(
+        name="fake_meta_graph",
+        port=8090,
+        argv=lambda p: [sys.executable, "-m", "fakes.meta_graph", "--host", HOST, "--port", str(p)],
+        ready_path="/_fake/sent",
+        env_defaults={"WHATSAPP_GRAPH_URL": "{url}/v21.0"},
+        links=(("messages sent to customers", "/_fake/sent"),),
+    ),
+    Proc(
+        name="fake_tiendanube",
+        port=8091,
+        argv=lambda p: [sys.executable, "-m", "fakes.tiendanube", "--host", HOST, "--port", str(p)],
+        ready_path="/__fake/stats",
+        env_defaults={
+            "TIENDANUBE_API_URL": "{url}/v1",
+            "TIENDANUBE_AUTH_URL": "{url}/apps/authorize/token",
+            "TIENDANUBE_CLIENT_ID": "4321",
+            "TIENDANUBE_CLIENT_SECRET": "fake-app-secret-0123456789",
+            "NEXUS_DEMO_TIENDANUBE_URL": "{url}",
+        },
+    ),
+    Proc(
+        name="fake_openai",
+        port=8092,
+        argv=lambda p: [sys.executable, "-m", "fakes.openai", "--host", HOST, "--port", str(p)],
+        ready_path="/v1/models",
+        env_defaults={"OPENAI_BASE_URL": "{url}/v1", "OPENAI_API_KEY": "fake-openai-key-for-dev"},
+    ),
 ]
 
-SEED_STEPS: list[Step] = []
+SEED_STEPS: list[Step] = [Step("demo store", [sys.executable, "scripts/seed_demo.py"])]
 
 
 def _fernet_key() -> str:
