@@ -95,6 +95,8 @@ class Proc:
     ready_path: str = "/health/ready"
     env_defaults: dict[str, str] = field(default_factory=dict)
     links: tuple[tuple[str, str], ...] = ()
+    # Run once before the process starts (e.g. building the dashboard); raises DevError on failure.
+    prepare: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +141,73 @@ PROCESSES: list[Proc] = [
     uvicorn_service("tiendanube_service", 8003, env_defaults={"TIENDANUBE_SERVICE_URL": "{url}"}),
     uvicorn_service("bff", 3000, env_defaults={"BFF_URL": "{url}"}),
 ]
+
+
+# --- The dashboard: the built platform_ui behind a real nginx, configured like the image's. ------
+DASHBOARD_PORT = 8080
+
+
+def _state_dir() -> Path:
+    return Path(env_value("NEXUS_DEV_DIR") or REPO / ".dev").resolve()
+
+
+def _nginx_conf_module() -> Any:
+    """scripts/nginx_conf.py, shared with the nginx tests (scripts/ is not a package)."""
+    import importlib.util
+
+    name = "nexus_nginx_conf"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parent / "nginx_conf.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def build_dashboard() -> None:
+    """platform_ui/dist, rebuilt only when an input changed (scripts/build_ui.sh)."""
+    say("dev: dashboard: scripts/build_ui.sh")
+    result = subprocess.run(["bash", str(REPO / "scripts" / "build_ui.sh")], cwd=REPO, check=False)
+    if result.returncode != 0:
+        raise DevError("the dashboard build failed (scripts/build_ui.sh); see its output above")
+    if _nginx_conf_module().find_nginx() is None:
+        raise DevError("nginx is not installed (run `make system-deps` or apt-get install nginx)")
+
+
+def dashboard_argv(port: int) -> list[str]:
+    """nginx serving platform_ui/dist on `port`, its upstreams the orchestrator and BFF of this run."""
+    conf_mod = _nginx_conf_module()
+    offset = port - DASHBOARD_PORT
+    prefix = _state_dir() / "nginx"
+    try:
+        conf = conf_mod.write_config(
+            prefix,
+            port=port,
+            root=REPO / "platform_ui" / "dist",
+            upstreams={
+                "orchestrator": f"http://{HOST}:{8000 + offset}",
+                "bff": f"http://{HOST}:{3000 + offset}",
+            },
+        )
+    except ValueError as exc:
+        raise DevError(f"cannot render nginx/default.conf for dev: {exc}") from None
+    return conf_mod.nginx_argv(conf_mod.find_nginx() or "nginx", conf, prefix)
+
+
+PROCESSES.append(
+    Proc(
+        name="dashboard",
+        port=DASHBOARD_PORT,
+        argv=dashboard_argv,
+        # Through nginx to the orchestrator: ready means the whole browser path works.
+        ready_path="/api/health/ready",
+        env_defaults={"DASHBOARD_URL": "{url}"},
+        links=(("(open in a browser)", "/"),),
+        prepare=build_dashboard,
+    )
+)
 
 SEED_STEPS: list[Step] = []
 
@@ -577,6 +646,9 @@ class Supervisor:
     # -- start -------------------------------------------------------------------------------
     def start_all(self, offset: int) -> None:
         self.logs_dir.mkdir(parents=True, exist_ok=True)
+        for proc in PROCESSES:
+            if proc.prepare is not None:
+                proc.prepare()
         # Spawn everything before any reader thread exists (preexec_fn and threads don't mix).
         for i, proc in enumerate(PROCESSES):
             port = proc.port + offset

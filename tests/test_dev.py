@@ -39,6 +39,7 @@ def _load_dev() -> ModuleType:
 
 dev = _load_dev()
 SERVICES = {p.name: p.port for p in dev.PROCESSES}
+READY_PATHS = {p.name: p.ready_path for p in dev.PROCESSES}
 
 
 # --------------------------------------------------------------------------------------------
@@ -132,7 +133,7 @@ def assert_all_stopped(offset: int) -> None:
 
 def assert_all_ready(out: str, offset: int) -> None:
     for name, port in SERVICES.items():
-        url = f"http://127.0.0.1:{port + offset}/health/ready"
+        url = f"http://127.0.0.1:{port + offset}{READY_PATHS[name]}"
         assert f"dev: ready: {name} {url}" in out, f"{name} not reported ready:\n{out}"
     assert f"dev: all {len(SERVICES)} services ready" in out, out
     assert "dev: check passed" in out, out
