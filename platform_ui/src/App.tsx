@@ -1,6 +1,7 @@
 import { useEffect } from "react";
 
-import { Loading } from "./components/common";
+import { ErrorBox, Loading } from "./components/common";
+import { StatusIndicator } from "./components/StatusIndicator";
 import { Layout } from "./components/Layout";
 import { useI18n } from "./i18n";
 import { Analytics } from "./pages/Analytics";
@@ -51,7 +52,7 @@ function SignedIn({ route }: { route: Route }) {
 export function App() {
   const path = usePath();
   const route = matchRoute(path);
-  const { session, me } = useApi();
+  const { session, me, meError, recheck } = useApi();
   const { t } = useI18n();
 
   useEffect(() => {
@@ -67,6 +68,13 @@ export function App() {
   }, [route.name, t]);
 
   if (!session) return <Login />;
-  if (!me) return <Loading />;
+  if (!me) {
+    return (
+      <main id="main" className="login-card">
+        <StatusIndicator />
+        {meError ? <ErrorBox error={meError} onRetry={recheck} /> : <Loading />}
+      </main>
+    );
+  }
   return <SignedIn route={route} />;
 }

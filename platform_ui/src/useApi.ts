@@ -103,6 +103,8 @@ export interface ApiContextValue {
   client: ApiClient;
   session: Session | null;
   me: Me | null;
+  /** Why `me` could not be loaded (the API down right after sign-in); retried by `recheck`. */
+  meError: Error | null;
   /** The event stream's state, for the status indicator. */
   live: "off" | "connecting" | "live" | "retrying";
   login: (email: string, password: string) => Promise<void>;
@@ -134,6 +136,7 @@ export function ApiProvider({ children, initialDiscovery, fetchImpl, eventSource
   );
   const [session, setSessionState] = useState<Session | null>(() => loadSession());
   const [me, setMe] = useState<Me | null>(null);
+  const [meError, setMeError] = useState<Error | null>(null);
   const [live, setLive] = useState<ApiContextValue["live"]>("off");
   const sessionRef = useRef(session);
   const handlers = useRef(new Set<(e: DashboardEvent) => void>());
@@ -174,10 +177,14 @@ export function ApiProvider({ children, initialDiscovery, fetchImpl, eventSource
     client
       .get<Me>("/api/v1/auth/me")
       .then((m) => {
-        if (!cancelled) setMe(m);
+        if (cancelled) return;
+        setMe(m);
+        setMeError(null);
       })
       .catch((err: unknown) => {
-        if (!cancelled && err instanceof ApiError && err.status === 401) setSession(null);
+        if (cancelled) return;
+        if (err instanceof ApiError && err.status === 401) setSession(null);
+        else setMeError(err instanceof Error ? err : new Error(String(err)));
       });
     return () => {
       cancelled = true;
@@ -262,8 +269,8 @@ export function ApiProvider({ children, initialDiscovery, fetchImpl, eventSource
   const can = useCallback((least: Role) => atLeast(me?.role, least), [me]);
 
   const value = useMemo<ApiContextValue>(
-    () => ({ discovery, client, session, me, live, login, logout, recheck, subscribe, can }),
-    [discovery, client, session, me, live, login, logout, recheck, subscribe, can],
+    () => ({ discovery, client, session, me, meError, live, login, logout, recheck, subscribe, can }),
+    [discovery, client, session, me, meError, live, login, logout, recheck, subscribe, can],
   );
   return createElement(ApiContext.Provider, { value }, children);
 }
