@@ -50,7 +50,8 @@ def test_login_page_finds_the_api_through_nginx_on_a_phone(platform: Platform, b
         page.get_by_role("heading", name="Ingresá a Nexus").wait_for()
         indicator = page.get_by_test_id("status-indicator")
         indicator.get_by_text("API conectada").wait_for()
-        assert page.get_by_test_id("api-base").inner_text() == "same origin"
+        assert page.get_by_test_id("api-base").get_attribute("data-source") == "same-origin"
+        assert page.get_by_test_id("api-base").inner_text() == "mismo origen"
         # Usable on a phone: nothing wider than the screen.
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, width

@@ -27,7 +27,9 @@ export function StatusIndicator() {
         )}
       </span>
       <span className="status-base">
-        <code data-testid="api-base">{base.label}</code>
+        <code data-testid="api-base" data-source={base.source}>
+          {base.source === "same-origin" ? t("status.source.same-origin") : base.label}
+        </code>
       </span>
       {health === "unreachable" && (
         <>
