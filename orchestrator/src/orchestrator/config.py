@@ -33,6 +33,10 @@ class Settings(BaseServiceSettings):
     nexus_worker_concurrency: int = 4
     # Where alembic's migrations/ lives; found automatically in the repo and in the image.
     nexus_migrations_dir: Path | None = None
+    # Tienda Nube (issue 4): the app secret signs webhooks; installs redirect to the dashboard.
+    tiendanube_client_secret: SecretStr | None = None
+    dashboard_url: str | None = None
+    tiendanube_sync_stall_seconds: float = 300.0
 
     @field_validator("encryption_key")
     @classmethod

@@ -9,12 +9,16 @@ the order they were deferred, which is how one conversation is handled strictly 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from procrastinate import App, Blueprint, PsycopgConnector
 
 JOBS_SCHEMA = "procrastinate"
 
-# Domains append their blueprint here: (namespace, blueprint).
-BLUEPRINTS: list[tuple[str, Blueprint]] = []
+# Domains append their blueprint here: (namespace, blueprint), or (namespace, a function that
+# builds one): procrastinate renames a blueprint's tasks when an App adopts it, so one Blueprint
+# object cannot serve two Apps in one process (tests, benchmarks); a builder can.
+BLUEPRINTS: list[tuple[str, Blueprint | Callable[[], Blueprint]]] = []
 
 
 def psycopg_dsn(dsn: str) -> str:
@@ -31,7 +35,11 @@ def create_job_app(dsn: str, *, max_pool: int = 4) -> App:
         min_size=1,
         max_size=max_pool,
     )
+    from . import tasks  # noqa: F401 - domain task modules append their blueprints on import
+
     app = App(connector=connector, import_paths=["orchestrator.tasks"])
     for namespace, blueprint in BLUEPRINTS:
-        app.add_tasks_from(blueprint, namespace=namespace)
+        app.add_tasks_from(
+            blueprint if isinstance(blueprint, Blueprint) else blueprint(), namespace=namespace
+        )
     return app

@@ -6,4 +6,7 @@ from fastapi import FastAPI
 
 
 def include_routers(app: FastAPI) -> None:
-    return None
+    from .tiendanube import endpoints as tiendanube
+
+    app.include_router(tiendanube.router)
+    app.include_router(tiendanube.internal_router)

@@ -3,6 +3,7 @@
 from .agent_run import AgentRun
 from .audit_log import AuditLog
 from .base import Base
+from .catalog_sync import CatalogSync
 from .channel_account import ChannelAccount
 from .channel_identity import ChannelIdentity
 from .conversation import ChatConversation
@@ -19,6 +20,7 @@ __all__ = [
     "AgentRun",
     "AuditLog",
     "Base",
+    "CatalogSync",
     "ChannelAccount",
     "ChannelIdentity",
     "ChatConversation",

@@ -1,0 +1,1 @@
+"""The product catalog mirror (rows in `products`) and its change hook."""

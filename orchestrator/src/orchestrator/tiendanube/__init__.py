@@ -1,0 +1,1 @@
+"""Tienda Nube: app install, catalog mirror, store webhooks, privacy requests, customers' orders."""

@@ -1,0 +1,195 @@
+"""App install, the catalog mirror and full syncs against the fake Tienda Nube."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import uuid
+
+import httpx
+from orchestrator.catalog import hooks
+from orchestrator.config import Settings
+from orchestrator.models import AuditLog, CatalogSync, Credential, Product, Tenant
+from orchestrator.tiendanube import catalog
+from orchestrator.tiendanube.client import WEBHOOK_EVENTS
+from sqlalchemy import func, select, text
+
+from fakes.tiendanube import FakeTiendanube, ThreadServer, add_store
+
+from .conftest import STORE_ID, Orchestrator, install, wait_for, wait_sync_done
+
+
+async def test_install_creates_tenant_stores_token_encrypted_registers_webhooks_and_syncs(
+    orch: Orchestrator, fake: FakeTiendanube
+) -> None:
+    tenant_id = await install(orch, fake)
+    sync = await wait_sync_done(orch.maker, tenant_id)
+    async with orch.maker() as s:
+        tenant = await s.get(Tenant, tenant_id)
+        assert tenant is not None and tenant.tiendanube_store_id == STORE_ID and tenant.status == "active"
+        assert tenant.name == "Tienda Test"
+        assert tenant.settings["tiendanube"]["currency"] == "ARS"
+        cred = (await s.scalars(select(Credential).where(Credential.tenant_id == tenant_id))).one()
+        n = await s.scalar(select(func.count()).select_from(Product).where(Product.tenant_id == tenant_id))
+        p = (await s.scalars(select(Product).where(Product.tenant_id == tenant_id).limit(1))).one()
+    token = next(t for t, sid in fake.tokens.items() if sid == STORE_ID)
+    assert cred.kind == "tiendanube_access_token"
+    assert token.encode() not in cred.ciphertext  # only ciphertext at rest
+    assert Settings().crypto.decrypt(cred.ciphertext) == token
+    hooks_registered = {(w["event"], w["url"]) for w in fake.stores[STORE_ID].webhooks.values()}
+    assert hooks_registered == {(e, "http://testserver/webhooks/tiendanube") for e in WEBHOOK_EVENTS}
+    assert n == 30 and sync.done == 30 and sync.total == 30
+    # The mirror holds what the agent needs, HTML stripped.
+    raw = fake.stores[STORE_ID].products[p.external_id]
+    assert "<" not in p.description["es"] and p.name["es"] == raw["name"]["es"]
+    assert p.skus == [v["sku"] for v in raw["variants"]]
+    assert p.categories == [raw["categories"][0]["name"]["es"]]
+    assert p.variants[0]["values"] == [x["es"] for x in raw["variants"][0]["values"]]
+    assert str(p.price) == raw["variants"][0]["price"] and p.currency == "ARS"
+    assert p.image_url == raw["images"][0]["src"] and p.url == raw["canonical_url"]
+
+    # Installing again (reinstall) updates the same tenant; webhooks are not duplicated.
+    again = await install(orch, fake)
+    assert again == tenant_id
+    assert len(fake.stores[STORE_ID].webhooks) == len(WEBHOOK_EVENTS)
+
+
+async def test_install_with_a_bad_code_shows_a_page_and_creates_nothing(orch: Orchestrator) -> None:
+    r = await orch.client.get("/oauth/tiendanube/callback", params={"code": "not-a-real-code"})
+    assert r.status_code == 400
+    assert "text/html" in r.headers["content-type"] and "No pudimos conectar tu tienda" in r.text
+    r = await orch.client.get("/oauth/tiendanube/callback")
+    assert r.status_code == 400
+    async with orch.maker() as s:
+        assert await s.scalar(select(func.count()).select_from(Tenant)) == 0
+        assert await s.scalar(select(func.count()).select_from(Credential)) == 0
+
+
+async def test_full_sync_of_2000_products_is_paced_and_exact(
+    orch: Orchestrator, fake: FakeTiendanube, fake_server: ThreadServer
+) -> None:
+    store_id = 777001
+    add_store(fake, store_id=store_id, name="Tienda Grande", products=2000, seed=3)
+    fake.set_rate_limit(enabled=True, capacity=4, leak_per_s=10.0)
+    token = fake.token_for(store_id)
+    fake.fail_next("/products", 503, times=2)  # Tienda Nube hiccups twice
+    fake.reset_stats()
+
+    async def other_replica() -> None:
+        # Another client of the same app shares the store's bucket, so our estimate is wrong
+        # and some of our calls get 429s: each must be absorbed, none may surface.
+        async with httpx.AsyncClient(base_url=fake_server.url) as direct:
+            while True:
+                await direct.get(
+                    f"/v1/{store_id}/store",
+                    headers={"Authentication": f"bearer {token}", "User-Agent": "other"},
+                )
+                await asyncio.sleep(0.15)
+
+    hammer = asyncio.create_task(other_replica())
+    async with orch.maker() as s, s.begin():
+        t = Tenant(name="Manual")
+        s.add(t)
+        await s.flush()
+        tenant_id = t.id
+    r = await orch.client.put(
+        f"/api/v1/tenants/{tenant_id}/tiendanube",
+        json={"store_id": store_id, "access_token": token},
+        headers={"Authorization": "Bearer test-admin-token-0123456789"},
+    )
+    assert r.status_code == 200, r.text
+    try:
+        sync = await wait_sync_done(orch.maker, tenant_id, within=90)
+    finally:
+        hammer.cancel()
+    async with orch.maker() as s:
+        n = await s.scalar(select(func.count()).select_from(Product).where(Product.tenant_id == tenant_id))
+        distinct = await s.scalar(
+            select(func.count(func.distinct(Product.external_id))).where(Product.tenant_id == tenant_id)
+        )
+    assert n == distinct == 2000 and sync.done == 2000 and sync.total == 2000
+    assert "Nexus (soporte@nexus.example)" in fake.throttled_agents  # 429s happened, all absorbed
+    pages = [q for m, q in fake.request_log if q.startswith("/products?")]
+    assert len({q for q in pages}) == 10
+
+
+async def test_a_sync_killed_half_way_resumes_without_duplicates(
+    tn_env: dict[str, str], migrated_engine: object, fake: FakeTiendanube
+) -> None:
+    from sqlalchemy.ext.asyncio import async_sessionmaker
+
+    store_id = 888001
+    add_store(fake, store_id=store_id, name="Tienda Media", products=1000, seed=5)
+    fake.set_rate_limit(enabled=True, capacity=2, leak_per_s=5.0)  # a page every ~0.2 s
+    token = fake.token_for(store_id)
+    settings = Settings()
+    maker = async_sessionmaker(migrated_engine, expire_on_commit=False)  # type: ignore[arg-type]
+    seen: list[uuid.UUID] = []
+
+    async def listener(tenant_id: uuid.UUID, changed: list[uuid.UUID], deleted: list[uuid.UUID]) -> None:
+        seen.extend(changed)
+
+    hooks.register(listener)
+    try:
+        async with maker() as s, s.begin():
+            t = Tenant(name="M", tiendanube_store_id=store_id, settings={"tiendanube": {"currency": "ARS"}})
+            s.add(t)
+            await s.flush()
+            from orchestrator.credentials import service as credentials
+
+            await credentials.put(s, settings.crypto, t.id, catalog.TOKEN_KIND, token)
+            s.add(CatalogSync(tenant_id=t.id, trigger="manual", state="pending"))
+            tenant_id = t.id
+        sync_id = (await _sync(maker, tenant_id)).id
+        fake.reset_stats()
+        run = asyncio.create_task(catalog.run_catalog_sync(maker, settings, sync_id))
+
+        async def two_pages() -> bool:
+            return (await _sync(maker, tenant_id)).pages_done >= 2
+
+        await wait_for(two_pages, 30)
+        run.cancel()  # the worker dies mid-sync
+        with contextlib.suppress(asyncio.CancelledError):
+            await run
+        killed = await _sync(maker, tenant_id)
+        assert killed.state == "running" and killed.done == killed.pages_done * 200 < 1000
+        async with maker() as s:
+            stalled = await catalog.stalled_syncs(s, 0)
+        assert (sync_id, tenant_id) in stalled  # the sweeper would pick it up
+        log_before = len(fake.request_log)
+        assert await catalog.run_catalog_sync(maker, settings, sync_id) == "done"
+        resumed_pages = [q for _, q in fake.request_log[log_before:] if q.startswith("/products?")]
+        assert all(f"page={p}&" not in q for q in resumed_pages for p in range(1, killed.next_page))
+        final = await _sync(maker, tenant_id)
+        async with maker() as s:
+            n = await s.scalar(
+                select(func.count()).select_from(Product).where(Product.tenant_id == tenant_id)
+            )
+            events = await s.scalar(text("SELECT count(*) FROM events WHERE type = 'catalog.sync'"))
+    finally:
+        hooks.unregister(listener)
+    assert n == 1000 and final.done == 1000 and final.state == "done" and final.deleted == 0
+    assert len(seen) == len(set(seen)) == 1000  # every product reported once, none twice
+    assert events >= final.pages_done
+
+
+async def _sync(maker: object, tenant_id: uuid.UUID) -> CatalogSync:
+    async with maker() as s:  # type: ignore[operator]
+        return (await s.scalars(select(CatalogSync).where(CatalogSync.tenant_id == tenant_id))).one()
+
+
+async def test_sync_deletes_products_that_disappeared(orch: Orchestrator, fake: FakeTiendanube) -> None:
+    tenant_id = await install(orch, fake)
+    await wait_sync_done(orch.maker, tenant_id)
+    gone = sorted(fake.stores[STORE_ID].products)[:3]
+    for pid in gone:
+        fake.delete_product(STORE_ID, pid)
+    async with orch.maker() as s, s.begin():
+        await catalog.start_catalog_sync(s, tenant_id)
+    sync = await wait_sync_done(orch.maker, tenant_id)
+    async with orch.maker() as s:
+        ids = set((await s.scalars(select(Product.external_id).where(Product.tenant_id == tenant_id))).all())
+        audit = await s.scalar(
+            select(func.count()).select_from(AuditLog).where(AuditLog.action == "tiendanube.connected")
+        )
+    assert sync.deleted == 3 and not (ids & set(gone)) and len(ids) == 27 and audit == 1

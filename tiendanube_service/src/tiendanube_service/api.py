@@ -1,0 +1,207 @@
+"""Endpoints the orchestrator calls (all behind X-Internal-Token, added by create_service_app).
+
+The store's access token travels per request in `X-Tiendanube-Token` (the orchestrator decrypts it
+in memory); it is never logged or echoed. Bodies are Tienda Nube's own JSON, passed through, so the
+orchestrator's mapping code reads the documented wire format.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from nexus_common.errors import BadRequest
+from pydantic import BaseModel, Field
+
+from .client import Page, TiendanubeAPI, UpstreamError
+
+router = APIRouter(prefix="/v1")
+MAX_PER_PAGE = 200
+
+
+def get_api(request: Request) -> TiendanubeAPI:
+    return request.app.state.api  # type: ignore[no-any-return]
+
+
+Api = Annotated[TiendanubeAPI, Depends(get_api)]
+Token = Annotated[str, Header(alias="X-Tiendanube-Token", min_length=8, max_length=512)]
+
+
+class CodeExchange(BaseModel):
+    code: str = Field(min_length=1, max_length=512)
+
+
+class WebhookIn(BaseModel):
+    event: str = Field(min_length=3, max_length=80)
+    url: str = Field(min_length=8, max_length=2000)
+
+
+class EnsureWebhooks(BaseModel):
+    url: str = Field(min_length=8, max_length=2000)
+    events: list[str] = Field(min_length=1, max_length=50)
+
+
+@router.post("/oauth/token")
+async def exchange_code(body: CodeExchange, api: Api) -> dict[str, Any]:
+    """Exchange an install's authorization code for the store's permanent access token."""
+    return await api.exchange_code(body.code)
+
+
+@router.get("/stores/{store_id}/store")
+async def store_info(store_id: int, token: Token, api: Api) -> Any:
+    """The store's name, domain, currency, country and languages."""
+    return await api.call(store_id, token, "GET", "store")
+
+
+@router.get("/stores/{store_id}/products")
+async def products_page(
+    store_id: int,
+    token: Token,
+    api: Api,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = MAX_PER_PAGE,
+) -> dict[str, Any]:
+    """One page of products (Tienda Nube JSON) plus `next_page` from the Link header (null at the end)."""
+    p = await api.page(store_id, token, "products", page=page, per_page=per_page)
+    return {
+        "items": p.items,
+        "page": p.page,
+        "per_page": p.per_page,
+        "total": p.total,
+        "next_page": p.next_page,
+    }
+
+
+@router.get("/stores/{store_id}/products/{product_id}")
+async def product(store_id: int, product_id: int, token: Token, api: Api) -> Any:
+    """One product; 404 when it no longer exists."""
+    return await api.call(store_id, token, "GET", f"products/{product_id}")
+
+
+class OrderSearch(BaseModel):
+    """Exactly one filter. In a body, not the URL, so phones and e-mails stay out of access logs."""
+
+    number: str | None = Field(default=None, max_length=20, pattern=r"^\d+$")
+    customer_id: int | None = Field(default=None, ge=1)
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=40)
+    page: int = Field(default=1, ge=1, le=1000)
+    per_page: int = Field(default=50, ge=1, le=MAX_PER_PAGE)
+
+
+@router.post("/stores/{store_id}/orders/search")
+async def orders(store_id: int, body: OrderSearch, token: Token, api: Api) -> dict[str, Any]:
+    """Orders by number, by Tienda Nube customer id, or by phone or e-mail (newest first).
+
+    Phone and e-mail use the platform's free-text search, which is broad: the caller must still
+    check each order's contact against the customer (the orchestrator does).
+    """
+    given = [x for x in (body.number, body.customer_id, body.email, body.phone) if x is not None]
+    if len(given) != 1:
+        raise BadRequest("give exactly one of number, customer_id, email, phone")
+    filters: dict[str, Any] = {}
+    if body.number is not None:
+        filters["q"] = body.number
+    elif body.customer_id is not None:
+        filters["customer_ids"] = str(body.customer_id)
+    elif body.email is not None:
+        filters["q"] = body.email.strip()
+    elif body.phone is not None:
+        digits = re.sub(r"\D", "", body.phone)
+        if len(digits) < 8:
+            raise BadRequest("phone needs at least 8 digits")
+        # The subscriber number's last 8 digits are common to every way a store writes it
+        # (+54 9 11 ..., 011 15 ..., 11 ...); the caller filters exact matches.
+        filters["q"] = digits[-8:]
+    p = await api.page(store_id, token, "orders", page=body.page, per_page=body.per_page, **filters)
+    return _page_body(p)
+
+
+@router.get("/stores/{store_id}/orders/{order_id}")
+async def order(store_id: int, order_id: int, token: Token, api: Api) -> Any:
+    return await api.call(store_id, token, "GET", f"orders/{order_id}")
+
+
+@router.get("/stores/{store_id}/customers")
+async def customers(
+    store_id: int,
+    token: Token,
+    api: Api,
+    q: Annotated[str | None, Query(max_length=320)] = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = MAX_PER_PAGE,
+) -> dict[str, Any]:
+    """A page of customers, optionally searched by name, e-mail or identification."""
+    p = await api.page(store_id, token, "customers", page=page, per_page=per_page, q=q)
+    return {
+        "items": p.items,
+        "page": p.page,
+        "per_page": p.per_page,
+        "total": p.total,
+        "next_page": p.next_page,
+    }
+
+
+@router.get("/stores/{store_id}/customers/{customer_id}")
+async def customer(store_id: int, customer_id: int, token: Token, api: Api) -> Any:
+    return await api.call(store_id, token, "GET", f"customers/{customer_id}")
+
+
+@router.get("/stores/{store_id}/webhooks")
+async def list_webhooks(store_id: int, token: Token, api: Api) -> Any:
+    return await api.call(store_id, token, "GET", "webhooks")
+
+
+@router.post("/stores/{store_id}/webhooks", status_code=201)
+async def create_webhook(store_id: int, body: WebhookIn, token: Token, api: Api) -> Any:
+    return await api.call(store_id, token, "POST", "webhooks", json=body.model_dump())
+
+
+@router.delete("/stores/{store_id}/webhooks/{webhook_id}")
+async def delete_webhook(store_id: int, webhook_id: int, token: Token, api: Api) -> Any:
+    return await api.call(store_id, token, "DELETE", f"webhooks/{webhook_id}")
+
+
+@router.put("/stores/{store_id}/webhooks")
+async def ensure_webhooks(store_id: int, body: EnsureWebhooks, token: Token, api: Api) -> dict[str, Any]:
+    """Make sure each event is registered exactly once, pointing at `url` (idempotent)."""
+    existing = await api.call(store_id, token, "GET", "webhooks")
+    if not isinstance(existing, list):
+        raise UpstreamError("Tienda Nube returned an unexpected webhooks body")
+    by_event: dict[str, list[dict[str, Any]]] = {}
+    for w in existing:
+        by_event.setdefault(str(w.get("event")), []).append(w)
+    created = updated = kept = 0
+    result = []
+    for event in dict.fromkeys(body.events):
+        hooks = by_event.get(event, [])
+        ours = [w for w in hooks if w.get("url") == body.url]
+        if ours:
+            kept += 1
+            result.append(ours[0])
+            continue
+        # A hook for the event pointing elsewhere is a previous deployment's address: move it.
+        stale = [w for w in hooks if _same_path(str(w.get("url")), body.url)]
+        if stale:
+            w = await api.call(store_id, token, "PUT", f"webhooks/{stale[0]['id']}", json={"url": body.url})
+            updated += 1
+        else:
+            w = await api.call(store_id, token, "POST", "webhooks", json={"event": event, "url": body.url})
+            created += 1
+        result.append(w)
+    return {"created": created, "updated": updated, "kept": kept, "webhooks": result}
+
+
+def _same_path(a: str, b: str) -> bool:
+    return a.split("://", 1)[-1].split("/", 1)[-1] == b.split("://", 1)[-1].split("/", 1)[-1]
+
+
+def _page_body(p: Page) -> dict[str, Any]:
+    return {
+        "items": p.items,
+        "page": p.page,
+        "per_page": p.per_page,
+        "total": p.total,
+        "next_page": p.next_page,
+    }

@@ -1,0 +1,132 @@
+"""A client-side leaky bucket per store, kept in step with the platform's x-rate-limit-* headers.
+
+Tienda Nube counts requests per store and app in a leaky bucket (40 requests, leaking 2/s; ×10 on
+some plans). We mirror it: before a request we reserve one slot, waiting until our estimate of the
+store's bucket has room, so a long sync is paced instead of refused. Every response corrects the
+estimate from `x-rate-limit-limit` / `-remaining` / `-reset` (ms until the bucket is empty):
+
+- the level is `limit - remaining`, which the platform rounds up, so we never under-count;
+- the leak rate is estimated as `max(1, level - 1) / reset` (right after our own request the
+  true level is at least 1 and above `level - 1`), which can only under-estimate it; we keep the
+  best (largest) such estimate, so pacing converges on the real rate from below;
+- until a store's first response tells us its limit, one request at a time is in flight;
+- a 429 means our estimate was wrong: the bucket is full, and `reset` gives the true leak rate.
+
+The state lives in this process (tiendanube_service is a single replica per deployment).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+# Waiting a few milliseconds more than the estimate absorbs clock and rounding skew between us
+# and the platform; it costs well under 1% of a paced sync.
+SAFETY_LEVEL = 0.02
+
+
+def _num(headers: Mapping[str, str], name: str) -> float | None:
+    try:
+        return float(headers[name])
+    except (KeyError, ValueError):
+        return None
+
+
+@dataclass
+class StoreBucket:
+    capacity: float
+    leak_per_s: float
+    level: float = 0.0
+    at: float = field(default_factory=time.monotonic)
+    known: bool = False  # has a response told us the store's limit yet?
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    probe: asyncio.Lock = field(default_factory=asyncio.Lock)
+    best_rate: float = 0.0  # largest lower bound of the leak rate seen
+    rate_upper: float = 0.0  # smallest upper bound of the leak rate seen (0 = none yet)
+    throttled: int = 0  # 429s seen (all of them retried)
+    inflight: int = 0  # reserved requests whose response has not been observed yet
+
+    def _leak(self, now: float) -> None:
+        self.level = max(0.0, self.level - (now - self.at) * self.leak_per_s)
+        self.at = now
+
+    async def acquire(self) -> None:
+        """Reserve one request slot, sleeping while the bucket has no room."""
+        async with self.lock:
+            while True:
+                now = time.monotonic()
+                self._leak(now)
+                room = self.capacity - SAFETY_LEVEL - self.level
+                if room >= 1.0:
+                    self.level += 1.0
+                    self.inflight += 1
+                    return
+                await asyncio.sleep((1.0 - room) / self.leak_per_s)
+
+    def release(self) -> None:
+        """A reserved request ended without a response (network error)."""
+        self.inflight = max(0, self.inflight - 1)
+
+    def observe(self, headers: Mapping[str, str], *, throttled: bool = False) -> None:
+        """Correct the estimate from a response's headers (one call per reserved request)."""
+        limit = _num(headers, "x-rate-limit-limit")
+        remaining = _num(headers, "x-rate-limit-remaining")
+        reset_ms = _num(headers, "x-rate-limit-reset")
+        now = time.monotonic()
+        self._leak(now)
+        if limit and limit > 0:
+            if not self.known or limit != self.capacity:
+                # Plans differ (×10); the documented ratio is a 20 s drain of a full bucket.
+                self.leak_per_s = max(self.leak_per_s if self.known else 0.0, limit / 20.0)
+            self.capacity = limit
+            self.known = True
+        if limit is not None and remaining is not None:
+            used = max(0.0, limit - remaining)
+            server_level = used
+            if reset_ms is not None and reset_ms >= 0 and used >= 1:
+                # The true level L is at most `used` (rounded up), so used/reset bounds the leak
+                # rate from above, and reset × that bound bounds L from above, to a fraction of
+                # a request instead of a whole one: pacing stays safe without losing a slot.
+                upper = used / max(reset_ms / 1000.0, 1e-3)
+                self.rate_upper = min(self.rate_upper, upper) if self.rate_upper else upper
+                server_level = min(used, reset_ms / 1000.0 * self.rate_upper)
+            if throttled:
+                server_level = max(server_level, limit)
+            # With nothing else of ours in flight the platform's figure is the whole truth (our
+            # own estimate drifts high, leaking at a lower bound of the rate); otherwise keep
+            # the larger, so reservations not yet seen by the platform stay counted.
+            self.level = server_level if self.inflight <= 1 else max(self.level, server_level)
+            if reset_ms and reset_ms > 0:
+                if throttled and limit:
+                    rate = limit / (reset_ms / 1000.0)
+                    self.leak_per_s = min(self.leak_per_s, rate)
+                    self.best_rate = min(self.best_rate, rate) if self.best_rate else rate
+                elif server_level >= 1:
+                    # Right after our own request was accepted the level was at least 1 (our
+                    # request) and more than `used - 1` (the platform rounds up): a lower bound.
+                    rate = max(1.0, server_level - 1.0) / (reset_ms / 1000.0)
+                    if rate > self.best_rate:
+                        self.best_rate = rate
+                    self.leak_per_s = self.best_rate
+        elif throttled:
+            self.level = max(self.level, self.capacity)
+        if throttled:
+            self.throttled += 1
+        self.release()
+
+
+class RateLimiter:
+    """One bucket per (store, app): the unit the platform counts in."""
+
+    def __init__(self, default_capacity: int = 40, default_leak_per_s: float = 2.0) -> None:
+        self.default_capacity = default_capacity
+        self.default_leak = default_leak_per_s
+        self.buckets: dict[int, StoreBucket] = {}
+
+    def bucket(self, store_id: int) -> StoreBucket:
+        b = self.buckets.get(store_id)
+        if b is None:
+            b = self.buckets[store_id] = StoreBucket(float(self.default_capacity), self.default_leak)
+        return b
