@@ -151,19 +151,24 @@ def _state_dir() -> Path:
     return Path(env_value("NEXUS_DEV_DIR") or REPO / ".dev").resolve()
 
 
-def _nginx_conf_module() -> Any:
-    """scripts/nginx_conf.py, shared with the nginx tests (scripts/ is not a package)."""
+def _load_script(stem: str) -> Any:
+    """A module of scripts/ (not a package, and dev.py may itself be loaded from a path)."""
     import importlib.util
 
-    name = "nexus_nginx_conf"
+    name = f"nexus_{stem}"
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parent / "nginx_conf.py")
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parent / f"{stem}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def _nginx_conf_module() -> Any:
+    """scripts/nginx_conf.py, shared with the nginx tests."""
+    return _load_script("nginx_conf")
 
 
 def build_dashboard() -> None:
@@ -209,7 +214,27 @@ PROCESSES.append(
     )
 )
 
-SEED_STEPS: list[Step] = []
+# The demo store's platform (fakes/tiendanube): make dev installs it through the real OAuth callback.
+PROCESSES.append(
+    Proc(
+        name="fake_tiendanube",
+        port=8095,
+        argv=lambda port: [sys.executable, "-m", "fakes.tiendanube", "--host", HOST, "--port", str(port)],
+        ready_path="/__fake/stats",
+        env_defaults={
+            "TIENDANUBE_API_URL": "{url}/v1",
+            "TIENDANUBE_AUTH_URL": "{url}/apps/authorize/token",
+            # The fake's own app credentials (fakes/tiendanube/__main__.py defaults).
+            "TIENDANUBE_CLIENT_ID": "4321",
+            "TIENDANUBE_CLIENT_SECRET": "fake-app-secret-0123456789",
+        },
+    )
+)
+
+SEED_STEPS: list[Step] = [
+    # The demo store, its owner (who signs in to the dashboard) and a WhatsApp number for the playground.
+    Step("demo store", [sys.executable, str(REPO / "scripts" / "seed_demo.py")]),
+]
 
 
 def _fernet_key() -> str:
@@ -826,6 +851,15 @@ def print_table(sup: Supervisor, state_dir: Path) -> None:
     say(f"  {'logs'.ljust(width)}  {state_dir / 'logs'}/<service>.log")
     secrets_file = state_dir / "secrets.env"
     say(f"  {'secrets'.ljust(width)}  {secrets_file} (ADMIN_TOKEN: the super-admin bearer token)")
+    for r in sup.running:
+        if r.proc.name == "dashboard":
+            from urllib.parse import quote
+
+            demo = _load_script("seed_demo")
+            say("")
+            say(f"Dashboard: {r.url}/login?email={quote(demo.DEMO_EMAIL)}")
+            say(f"  sign in as the demo store's owner: {demo.DEMO_EMAIL} / {demo.DEMO_PASSWORD}")
+            say(f"  the playground ({r.url}/playground) plays the customer on the demo WhatsApp number")
     say("")
 
 

@@ -10,7 +10,8 @@ import { useApi } from "../useApi";
 export function Login() {
   const { t } = useI18n();
   const { login } = useApi();
-  const [email, setEmail] = useState("");
+  // make dev prints a sign-in link with the demo owner's e-mail filled in.
+  const [email, setEmail] = useState(() => new URLSearchParams(window.location.search).get("email") ?? "");
   const [password, setPassword] = useState("");
   const [pending, setPending] = useState(false);
   const [error, setError] = useState<Error | null>(null);
