@@ -84,16 +84,16 @@ export function Inbox() {
   const [filters, setFilters] = useState<InboxFilters>(NO_FILTERS);
   const [q, setQ] = useState("");
   const inbox = useInbox(filters);
-  const [more, setMore] = useState<{ items: ConversationSummary[]; cursor: string | null; pending: boolean }>({
+  // Pages after the first; `cursor` is undefined until one was loaded (null: no more pages).
+  const [more, setMore] = useState<{ items: ConversationSummary[]; cursor?: string | null; pending: boolean }>({
     items: [],
-    cursor: null,
     pending: false,
   });
   const set = (patch: Partial<InboxFilters>) => {
-    setMore({ items: [], cursor: null, pending: false });
+    setMore({ items: [], pending: false });
     setFilters((f) => ({ ...f, ...patch }));
   };
-  const nextCursor = more.cursor ?? inbox.data?.next_cursor ?? null;
+  const nextCursor = more.cursor !== undefined ? more.cursor : (inbox.data?.next_cursor ?? null);
   const { client } = useApi();
 
   const loadMore = async () => {

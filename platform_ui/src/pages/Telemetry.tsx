@@ -32,12 +32,13 @@ export function Telemetry() {
   const { client } = useApi();
   const [draft, setDraft] = useState<Filters>(EMPTY);
   const [filters, setFilters] = useState<Filters>(EMPTY);
-  const [extra, setExtra] = useState<{ items: LogEntry[]; cursor: string | null }>({ items: [], cursor: null });
+  // Pages after the first; `cursor` is undefined until one was loaded (null: no more pages).
+  const [extra, setExtra] = useState<{ items: LogEntry[]; cursor?: string | null }>({ items: [] });
   const res = useResource(
     (c, signal) => c.get<Page<LogEntry>>("/api/v1/telemetry/logs", { query: toQuery(filters), signal }),
     [JSON.stringify(filters)],
   );
-  const cursor = extra.cursor ?? res.data?.next_cursor ?? null;
+  const cursor = extra.cursor !== undefined ? extra.cursor : (res.data?.next_cursor ?? null);
   const more = useAction(async () => {
     const page = await client.get<Page<LogEntry>>("/api/v1/telemetry/logs", { query: toQuery(filters, cursor) });
     setExtra((x) => ({ items: [...x.items, ...page.items], cursor: page.next_cursor }));
@@ -53,7 +54,7 @@ export function Telemetry() {
         className="filters"
         onSubmit={(e) => {
           e.preventDefault();
-          setExtra({ items: [], cursor: null });
+          setExtra({ items: [] });
           setFilters(draft);
         }}
       >
