@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from nexus_common.settings import BaseServiceSettings
-from pydantic import AnyHttpUrl, SecretStr  # noqa: F401
+from pydantic import AnyHttpUrl, SecretStr
 
 
 class Settings(BaseServiceSettings):
     orchestrator_url: AnyHttpUrl = AnyHttpUrl("http://orchestrator:8000")
     redis_url: SecretStr | None = None
+    # The orchestrator's database, read-only use of `events` (replay and LISTEN nexus_events).
+    postgres_dsn: SecretStr | None = None
+    sse_heartbeat_seconds: float = 15.0
+    # Events replayed after a reconnect (Last-Event-ID); older ones are pruned by the orchestrator.
+    sse_replay_limit: int = 5000
+    # A browser that cannot keep up is disconnected (it resumes from Last-Event-ID).
+    sse_queue_size: int = 1000

@@ -77,5 +77,45 @@ def rotate_keys() -> None:
     typer.echo(f"re-encrypted {n} credential(s) with the primary key")
 
 
+@app.command("create-user")
+def create_user_cmd(
+    tenant_id: str = typer.Argument(..., help="The tenant's id"),
+    email: str = typer.Argument(...),
+    role: str = typer.Option("owner", help="owner, admin, agent or viewer"),
+    password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
+) -> None:
+    """Create a staff user with a password (same as POST /api/v1/tenants/{id}/users)."""
+    import uuid
+
+    from .auth import service as auth_service
+
+    if role not in ("owner", "admin", "agent", "viewer"):
+        typer.echo("nexus: --role must be owner, admin, agent or viewer", err=True)
+        raise typer.Exit(2)
+    if len(password) < 10:
+        typer.echo("nexus: the password needs at least 10 characters", err=True)
+        raise typer.Exit(2)
+    settings = _settings()
+    configure_logging("WARNING", "nexus-cli")
+
+    async def run() -> str:
+        engine = create_engine(settings.postgres_dsn.get_secret_value(), pool_size=1)
+        try:
+            async with create_sessionmaker(engine)() as session, session.begin():
+                user = await auth_service.create_user(session, uuid.UUID(tenant_id), email, role, password)
+                await audit.record(
+                    session,
+                    actor="cli",
+                    action="user.created",
+                    tenant_id=user.tenant_id,
+                    target_id=str(user.id),
+                )
+                return str(user.id)
+        finally:
+            await engine.dispose()
+
+    typer.echo(asyncio.run(run()))
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

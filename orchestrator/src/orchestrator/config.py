@@ -37,6 +37,15 @@ class Settings(BaseServiceSettings):
     tiendanube_client_secret: SecretStr | None = None
     dashboard_url: str | None = None
     tiendanube_sync_stall_seconds: float = 300.0
+    # Staff accounts (issue 6). AUTH_SECRET signs staff tokens; unset = derived from ADMIN_TOKEN.
+    auth_secret: SecretStr | None = None
+    auth_access_ttl_seconds: int = 900
+    auth_refresh_ttl_seconds: int = 30 * 24 * 3600
+    login_max_failures_per_account: int = 5
+    login_max_failures_per_ip: int = 30
+    login_window_seconds: int = 900
+    login_lockout_seconds: int = 900
+    analytics_cache_seconds: int = 300
 
     @field_validator("encryption_key")
     @classmethod
@@ -63,6 +72,13 @@ class Settings(BaseServiceSettings):
     def _long_admin_token(cls, v: SecretStr) -> SecretStr:
         if len(v.get_secret_value()) < 16:
             raise ValueError("must be at least 16 characters")
+        return v
+
+    @field_validator("auth_secret")
+    @classmethod
+    def _long_auth_secret(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and len(v.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters")
         return v
 
     @cached_property

@@ -10,3 +10,18 @@ def include_routers(app: FastAPI) -> None:
 
     app.include_router(tiendanube.router)
     app.include_router(tiendanube.internal_router)
+    from .analytics.endpoints import router as analytics_router
+    from .auth.endpoints import internal_router as auth_internal_router
+    from .auth.endpoints import router as auth_router
+    from .staff.admin import router as admin_router
+    from .staff.conversations import router as conversations_router
+    from .staff.settings import router as settings_router
+    from .telemetry.endpoints import router as telemetry_router
+
+    app.include_router(auth_router)
+    app.include_router(auth_internal_router)
+    app.include_router(conversations_router)
+    app.include_router(admin_router)
+    app.include_router(analytics_router)
+    app.include_router(telemetry_router)
+    app.include_router(settings_router)

@@ -2,4 +2,5 @@
 
 from __future__ import annotations
 
+from .staff import tasks as staff_tasks  # noqa: F401
 from .tiendanube import tasks as _tiendanube_tasks  # noqa: F401

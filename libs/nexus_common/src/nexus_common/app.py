@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from .errors import install_error_handlers
 from .health import HealthRegistry, health_router
 from .middleware import BodySizeLimitMiddleware, RequestIdMiddleware
-from .security import InternalTokenMiddleware
+from .security import PUBLIC_PATHS, InternalTokenMiddleware
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]] | Callable[[FastAPI], AsyncIterator[None]]
 
@@ -25,6 +25,7 @@ def create_service_app(
     lifespan: Any = None,
     max_body_bytes: int = 3 * 1024 * 1024,
     description: str = "",
+    public_paths: tuple[str, ...] = (),
 ) -> FastAPI:
     """Build an app with error handlers, request ids, a body cap and health routes.
 
@@ -35,7 +36,10 @@ def create_service_app(
     install_error_handlers(app)
     app.include_router(health_router(health, service))
     if internal_token is not None:
-        app.add_middleware(InternalTokenMiddleware, token=internal_token)
+        # `public_paths`: routes that authenticate callers themselves (the BFF's browser stream).
+        app.add_middleware(
+            InternalTokenMiddleware, token=internal_token, public_paths=PUBLIC_PATHS | frozenset(public_paths)
+        )
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=max_body_bytes)
     app.add_middleware(RequestIdMiddleware)
     app.state.health = health

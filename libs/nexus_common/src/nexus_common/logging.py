@@ -35,6 +35,19 @@ SENSITIVE_KEY_PARTS = (
     "credential",
     "signature",
     "hub.verify_token",
+    # Payment cards and national identity documents (AR DNI/CUIT/CUIL, BR CPF/CNPJ, passports).
+    "card_number",
+    "cardnumber",
+    "credit_card",
+    "cvv",
+    "cvc",
+    "dni",
+    "cpf",
+    "cnpj",
+    "cuit",
+    "cuil",
+    "document_number",
+    "passport",
 )
 
 # Values that look like credentials, wherever they appear in a string.
@@ -50,6 +63,32 @@ _EMAIL = re.compile(r"\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-
 # 10-15 digits, optionally with a leading + and single separators: E.164 and local forms.
 _PHONE = re.compile(r"(?<![\w.])\+?\d(?:[ -]?\d){9,14}(?![\w.])")
 _CRLF = re.compile(r"[\r\n]+")
+# 13-19 digits with optional single spaces/dashes, not a "+" phone number: a card when Luhn holds.
+_CARD = re.compile(r"(?<![\w.+])\d(?:[ -]?\d){12,18}(?![\w.])")
+# Formatted identity numbers: BR CPF and CNPJ, AR CUIT/CUIL and dotted DNI.
+_DOCUMENTS = [
+    re.compile(r"(?<![\w.])\d{3}\.\d{3}\.\d{3}-\d{2}(?![\w.])"),
+    re.compile(r"(?<![\w.])\d{2}\.\d{3}\.\d{3}/\d{4}-\d{2}(?![\w.])"),
+    re.compile(r"(?<![\w.-])(?:20|23|24|27|30|33|34)-?\d{8}-?\d(?![\w.-])"),
+    re.compile(r"(?<![\w.])\d{1,2}\.\d{3}\.\d{3}(?![\w.])"),
+]
+
+
+def luhn_valid(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def _mask_card(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group(0))
+    return f"{MASK}{digits[-4:]}" if luhn_valid(digits) else match.group(0)
 
 
 def mask_phone(value: str) -> str:
@@ -67,6 +106,9 @@ def mask_email(value: str) -> str:
 def redact_text(value: str) -> str:
     out = _CRLF.sub(" ", value)
     for pat in _SECRET_PATTERNS:
+        out = pat.sub(MASK, out)
+    out = _CARD.sub(_mask_card, out)
+    for pat in _DOCUMENTS:
         out = pat.sub(MASK, out)
     out = mask_email(out)
     out = _PHONE.sub(lambda m: mask_phone(m.group(0)), out)

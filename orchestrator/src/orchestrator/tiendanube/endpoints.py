@@ -8,17 +8,17 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 import structlog
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from nexus_common.errors import BadRequest, NexusError, ServiceUnavailable, Unauthorized
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from ..audit import service as audit
+from ..auth import require_super_admin
 from ..db import Session
 from ..deps import AppSettings, InternalOnly
 from . import install, webhooks
-from .auth import SuperAdmin
 from .client import TiendanubeError, service_client
 from .orders import OrderSummary, find_customer_orders
 from .tasks import defer_event
@@ -152,7 +152,7 @@ class ManualConnection(BaseModel):
     access_token: str = Field(min_length=8, max_length=512)
 
 
-@router.put("/api/v1/tenants/{tenant_id}/tiendanube", dependencies=[SuperAdmin])
+@router.put("/api/v1/tenants/{tenant_id}/tiendanube", dependencies=[Depends(require_super_admin)])
 async def connect_by_hand(
     tenant_id: uuid.UUID, body: ManualConnection, settings: AppSettings, session: Session
 ) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""Per-tenant analytics from trigger-maintained rollups, cached in Redis."""

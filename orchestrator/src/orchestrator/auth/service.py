@@ -1,0 +1,360 @@
+"""Sign-in, sessions, throttling, password reset and invitations."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import structlog
+from nexus_common.errors import Conflict, NexusError, Unauthorized
+from sqlalchemy import case, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..audit import service as audit
+from ..config import Settings
+from ..mail import client as mail_client
+from ..mail import templates
+from ..models import AuthSession, AuthToken, LoginThrottle, Tenant, User
+from . import tokens
+
+log = structlog.get_logger("orchestrator.auth")
+
+RESET_HOURS = 1
+INVITE_HOURS = 72
+
+
+class TooManyAttempts(NexusError):
+    status_code, code, message = 429, "too_many_attempts", "Too many failed sign-ins; try again later"
+
+
+@dataclass(frozen=True)
+class TokenPair:
+    access_token: str
+    expires_at: datetime
+    refresh_token: str
+    session_id: uuid.UUID
+
+
+def account_key(email: str) -> str:
+    return "acct:" + hashlib.sha256(email.encode()).hexdigest()[:40]
+
+
+def ip_key(ip: str | None) -> str:
+    return "ip:" + (ip or "unknown")[:60]
+
+
+async def locked_until(session: AsyncSession, keys: list[str]) -> datetime | None:
+    until = await session.scalar(
+        select(func.max(LoginThrottle.locked_until)).where(
+            LoginThrottle.key.in_(keys), LoginThrottle.locked_until > func.now()
+        )
+    )
+    return until
+
+
+async def register_failure(session: AsyncSession, key: str, limit: int, window: int, lockout: int) -> None:
+    now = datetime.now(UTC)
+    stale = LoginThrottle.window_started_at < now - timedelta(seconds=window)
+    stmt = insert(LoginThrottle).values(key=key, failures=1, window_started_at=now, updated_at=now)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[LoginThrottle.key],
+        set_={
+            "failures": case((stale, 1), else_=LoginThrottle.failures + 1),
+            "window_started_at": case((stale, now), else_=LoginThrottle.window_started_at),
+            "updated_at": now,
+        },
+    ).returning(LoginThrottle.failures)
+    failures = (await session.execute(stmt)).scalar_one()
+    if failures >= limit:
+        await session.execute(
+            update(LoginThrottle)
+            .where(LoginThrottle.key == key)
+            .values(locked_until=now + timedelta(seconds=lockout), failures=0, window_started_at=now)
+        )
+
+
+async def create_session(
+    session: AsyncSession,
+    settings: Settings,
+    user: User,
+    ip: str | None = None,
+    user_agent: str | None = None,
+) -> TokenPair:
+    refresh = tokens.new_opaque_token()
+    row = AuthSession(
+        id=uuid.uuid4(),
+        tenant_id=user.tenant_id,
+        user_id=user.id,
+        refresh_hash=tokens.digest(refresh),
+        ip=ip,
+        user_agent=(user_agent or "")[:200] or None,
+        expires_at=datetime.now(UTC) + timedelta(seconds=settings.auth_refresh_ttl_seconds),
+    )
+    session.add(row)
+    await session.flush()
+    access, exp = tokens.issue_access_token(
+        settings, user_id=user.id, tenant_id=user.tenant_id, session_id=row.id, role=user.role
+    )
+    return TokenPair(access_token=access, expires_at=exp, refresh_token=refresh, session_id=row.id)
+
+
+async def login(
+    session: AsyncSession,
+    settings: Settings,
+    email: str,
+    password: str,
+    ip: str | None,
+    user_agent: str | None,
+) -> TokenPair:
+    """Check the password; failures count per account and per IP and lock both for a while.
+
+    Commits its own transaction: a failed attempt must be counted even though the request fails.
+    """
+    email = email.strip().lower()
+    keys = [account_key(email), ip_key(ip)]
+    until = await locked_until(session, keys)
+    if until is not None:
+        await audit.record(
+            session,
+            actor="anonymous",
+            action="auth.login_locked",
+            level="warning",
+            payload={"email": email, "ip": ip},
+        )
+        await session.commit()
+        retry = max(1, int((until - datetime.now(UTC)).total_seconds()))
+        raise TooManyAttempts(headers={"Retry-After": str(retry)}, details={"retry_after": retry})
+    user = await session.scalar(select(User).where(User.email == email))
+    ok = await asyncio.to_thread(tokens.verify_password, user.password_hash if user else None, password)
+    tenant_ok = False
+    if user is not None:
+        tenant_ok = (
+            await session.scalar(select(Tenant.status).where(Tenant.id == user.tenant_id))
+        ) == "active"
+    if not ok or user is None or not user.is_active or not tenant_ok:
+        await register_failure(
+            session,
+            keys[0],
+            settings.login_max_failures_per_account,
+            settings.login_window_seconds,
+            settings.login_lockout_seconds,
+        )
+        await register_failure(
+            session,
+            keys[1],
+            settings.login_max_failures_per_ip,
+            settings.login_window_seconds,
+            settings.login_lockout_seconds,
+        )
+        await audit.record(
+            session,
+            actor="anonymous",
+            action="auth.login_failed",
+            level="warning",
+            tenant_id=user.tenant_id if user else None,
+            payload={"email": email, "ip": ip},
+        )
+        await session.commit()
+        raise Unauthorized("wrong e-mail or password")
+    await session.execute(delete(LoginThrottle).where(LoginThrottle.key == keys[0]))
+    if user.password_hash and tokens.needs_rehash(user.password_hash):
+        user.password_hash = await asyncio.to_thread(tokens.hash_password, password)
+    user.last_login_at = datetime.now(UTC)
+    pair = await create_session(session, settings, user, ip, user_agent)
+    await audit.record(
+        session, actor=f"user:{user.id}", action="auth.login", tenant_id=user.tenant_id, payload={"ip": ip}
+    )
+    await session.commit()
+    return pair
+
+
+async def refresh(session: AsyncSession, settings: Settings, refresh_token: str) -> TokenPair:
+    """Rotate the refresh token of a live session and issue a new access token."""
+    row = await session.scalar(
+        select(AuthSession)
+        .where(
+            AuthSession.refresh_hash == tokens.digest(refresh_token),
+            AuthSession.revoked_at.is_(None),
+            AuthSession.expires_at > func.now(),
+        )
+        .with_for_update()
+    )
+    user = await session.get(User, row.user_id) if row else None
+    if row is None or user is None or not user.is_active:
+        raise Unauthorized("invalid, expired or revoked refresh token")
+    new_refresh = tokens.new_opaque_token()
+    row.refresh_hash = tokens.digest(new_refresh)
+    row.last_used_at = datetime.now(UTC)
+    await session.flush()
+    access, exp = tokens.issue_access_token(
+        settings, user_id=user.id, tenant_id=user.tenant_id, session_id=row.id, role=user.role
+    )
+    return TokenPair(access_token=access, expires_at=exp, refresh_token=new_refresh, session_id=row.id)
+
+
+async def revoke_session(session: AsyncSession, session_id: uuid.UUID) -> None:
+    await session.execute(
+        update(AuthSession)
+        .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=func.now())
+    )
+
+
+async def revoke_all_sessions(session: AsyncSession, user_id: uuid.UUID) -> None:
+    await session.execute(
+        update(AuthSession)
+        .where(AuthSession.user_id == user_id, AuthSession.revoked_at.is_(None))
+        .values(revoked_at=func.now())
+    )
+
+
+async def _new_link_token(session: AsyncSession, user: User, purpose: str, hours: int) -> str:
+    raw = tokens.new_opaque_token()
+    # A new link makes older unused links of the same purpose void.
+    await session.execute(
+        update(AuthToken)
+        .where(AuthToken.user_id == user.id, AuthToken.purpose == purpose, AuthToken.used_at.is_(None))
+        .values(used_at=func.now())
+    )
+    session.add(
+        AuthToken(
+            tenant_id=user.tenant_id,
+            user_id=user.id,
+            purpose=purpose,
+            token_hash=tokens.digest(raw),
+            expires_at=datetime.now(UTC) + timedelta(hours=hours),
+        )
+    )
+    await session.flush()
+    return raw
+
+
+async def consume_link_token(session: AsyncSession, raw: str, purpose: str) -> User:
+    row = await session.scalar(
+        select(AuthToken)
+        .where(
+            AuthToken.token_hash == tokens.digest(raw),
+            AuthToken.purpose == purpose,
+            AuthToken.used_at.is_(None),
+            AuthToken.expires_at > func.now(),
+        )
+        .with_for_update()
+    )
+    user = await session.get(User, row.user_id) if row else None
+    if row is None or user is None:
+        raise Unauthorized("this link is invalid, expired or already used")
+    row.used_at = datetime.now(UTC)
+    return user
+
+
+def _link(settings: Settings, path: str, raw: str) -> str:
+    return f"{settings.api_base_url.rstrip('/')}/{path}?token={raw}"
+
+
+async def _tenant_language(session: AsyncSession, tenant_id: uuid.UUID) -> tuple[str, str | None]:
+    tenant = await session.get(Tenant, tenant_id)
+    if tenant is None:
+        return "", None
+    return tenant.name, (tenant.settings or {}).get("language")
+
+
+async def request_password_reset(session: AsyncSession, settings: Settings, email: str) -> None:
+    """Mail a reset link when the account exists; the caller answers the same either way."""
+    user = await session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None or not user.is_active:
+        return
+    raw = await _new_link_token(session, user, "reset", RESET_HOURS)
+    _, language = await _tenant_language(session, user.tenant_id)
+    outcome = await mail_client.send(
+        settings.smtp_url.get_secret_value() if settings.smtp_url else None,
+        settings.mail_from,
+        templates.reset_mail(user.email, _link(settings, "reset-password", raw), RESET_HOURS, language),
+    )
+    await record_mail(session, outcome, kind="password_reset", to=[user.email], tenant_id=user.tenant_id)
+
+
+async def confirm_password_reset(session: AsyncSession, raw: str, password: str) -> User:
+    user = await consume_link_token(session, raw, "reset")
+    user.password_hash = await asyncio.to_thread(tokens.hash_password, password)
+    await revoke_all_sessions(session, user.id)
+    await session.execute(delete(LoginThrottle).where(LoginThrottle.key == account_key(user.email)))
+    await audit.record(
+        session, actor=f"user:{user.id}", action="auth.password_reset", tenant_id=user.tenant_id
+    )
+    return user
+
+
+async def create_user(
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    email: str,
+    role: str,
+    password: str | None = None,
+    name: str | None = None,
+) -> User:
+    email = email.strip().lower()
+    if await session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict("a user with this e-mail already exists")
+    user = User(
+        tenant_id=tenant_id,
+        email=email,
+        role=role,
+        name=name,
+        password_hash=await asyncio.to_thread(tokens.hash_password, password) if password else None,
+    )
+    session.add(user)
+    await session.flush()
+    return user
+
+
+async def invite_user(
+    session: AsyncSession, settings: Settings, tenant_id: uuid.UUID, email: str, role: str, name: str | None
+) -> tuple[User, mail_client.MailOutcome]:
+    user = await create_user(session, tenant_id, email, role, None, name)
+    raw = await _new_link_token(session, user, "invite", INVITE_HOURS)
+    tenant_name, language = await _tenant_language(session, tenant_id)
+    outcome = await mail_client.send(
+        settings.smtp_url.get_secret_value() if settings.smtp_url else None,
+        settings.mail_from,
+        templates.invite_mail(
+            user.email, _link(settings, "accept-invite", raw), INVITE_HOURS, tenant_name, role, language
+        ),
+    )
+    await record_mail(session, outcome, kind="invite", to=[user.email], tenant_id=tenant_id)
+    return user, outcome
+
+
+async def accept_invite(session: AsyncSession, raw: str, password: str, name: str | None) -> User:
+    user = await consume_link_token(session, raw, "invite")
+    user.password_hash = await asyncio.to_thread(tokens.hash_password, password)
+    if name:
+        user.name = name
+    await audit.record(
+        session, actor=f"user:{user.id}", action="auth.invite_accepted", tenant_id=user.tenant_id
+    )
+    return user
+
+
+async def record_mail(
+    session: AsyncSession,
+    outcome: mail_client.MailOutcome,
+    *,
+    kind: str,
+    to: list[str],
+    tenant_id: uuid.UUID | None,
+    conversation_id: uuid.UUID | None = None,
+) -> None:
+    """Every e-mail's outcome goes to the audit log (addresses are masked by the sanitizer)."""
+    await audit.record(
+        session,
+        actor="system:mail",
+        action="mail.sent" if outcome.ok else "mail.failed",
+        level="info" if outcome.ok else "error",
+        tenant_id=tenant_id,
+        conversation_id=conversation_id,
+        payload={"kind": kind, "to": to, "attempts": outcome.attempts, "error": outcome.error},
+    )

@@ -1,0 +1,90 @@
+"""Staff jobs: conversation e-mails (handoff, transcript) and the pause timeout."""
+
+from __future__ import annotations
+
+import uuid
+
+import structlog
+from procrastinate import Blueprint
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from .. import runtime
+from ..events.publisher import announce
+from ..jobs import BLUEPRINTS
+from ..models import ChatConversation
+from . import handoff, service
+
+log = structlog.get_logger("orchestrator.staff")
+
+
+async def send_conversation_mail(conversation_id: str, kind: str, to: list[str], reason: str | None) -> None:
+    rt = runtime.current()
+    async with rt.sessionmaker() as session, session.begin():
+        await handoff.send_conversation_mail(
+            session, rt.settings, uuid.UUID(conversation_id), kind, to, reason
+        )
+
+
+# A paused conversation returns to the AI when the tenant set `handoff_timeout_minutes` and no
+# human has written in it for that long (counted from the pause or the last human reply).
+_EXPIRED = text(
+    """
+    SELECT c.id FROM chat_conversations c JOIN tenants t ON t.id = c.tenant_id
+    WHERE c.ai_paused AND c.status = 'pending_human'
+      AND jsonb_typeof(t.settings->'handoff_timeout_minutes') = 'number'
+      AND greatest(c.paused_at, (SELECT max(m.created_at) FROM chat_messages m
+                                 WHERE m.conversation_id = c.id AND m.sender = 'human'))
+          < now() - make_interval(mins => (t.settings->>'handoff_timeout_minutes')::int)
+    ORDER BY c.paused_at LIMIT 500
+    FOR UPDATE OF c SKIP LOCKED
+    """
+)
+
+
+async def resume_expired(session: AsyncSession) -> list[uuid.UUID]:
+    ids = list((await session.scalars(_EXPIRED)).all())
+    for cid in ids:
+        conv = await session.get(ChatConversation, cid)
+        if conv is not None:
+            await service.resume(session, conv, actor="system:handoff_timeout", why="timeout")
+    return ids
+
+
+async def resume_expired_pauses(timestamp: int) -> None:
+    rt = runtime.current()
+    async with rt.sessionmaker() as session:
+        async with session.begin():
+            ids = await resume_expired(session)
+        await announce(session, rt.redis)
+    if ids:
+        log.info("staff.pauses_expired", count=len(ids))
+
+
+# Dashboard events are for live delivery and short reconnects (Last-Event-ID), not history.
+EVENTS_RETENTION = "3 days"
+
+
+async def prune_events(timestamp: int) -> None:
+    rt = runtime.current()
+    async with rt.sessionmaker() as session, session.begin():
+        await session.execute(
+            text("DELETE FROM events WHERE created_at < now() - CAST(:keep AS interval)"),
+            {"keep": EVENTS_RETENTION},
+        )
+
+
+def blueprint() -> Blueprint:
+    """A fresh blueprint per job App (see jobs.BLUEPRINTS)."""
+    bp = Blueprint()
+    bp.task(name="send_conversation_mail", queue="default")(send_conversation_mail)
+    resume = bp.task(name="resume_expired_pauses", queue="default", queueing_lock="resume_expired_pauses")(
+        resume_expired_pauses
+    )
+    bp.periodic(cron="* * * * *", periodic_id="resume_expired_pauses")(resume)
+    prune = bp.task(name="prune_events", queue="default", queueing_lock="prune_events")(prune_events)
+    bp.periodic(cron="17 * * * *", periodic_id="prune_events")(prune)
+    return bp
+
+
+BLUEPRINTS.append(("staff", blueprint))

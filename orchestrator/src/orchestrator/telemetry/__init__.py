@@ -1,0 +1,1 @@
+"""The audit and event log, read back for staff (sanitized when it was written)."""

@@ -1,0 +1,166 @@
+"""SSE: tenant-scoped, in order, resumable with Last-Event-ID, heartbeats, works without Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from tests.conftest import TEST_REDIS_URL, free_port
+from tests.staff.conftest import bearer, maker, seed_tenant, token_for, unique
+
+from .conftest import INTERNAL_TOKEN, make_bff, serve, sse
+
+
+async def publish(app: FastAPI, tenant_id: uuid.UUID, n: int, tag: str) -> list[int]:
+    from orchestrator.events.publisher import announce, publish
+
+    ids = []
+    async with maker(app)() as s:
+        async with s.begin():
+            for i in range(n):
+                ids.append(await publish(s, tenant_id, "message.created", {"tag": tag, "i": i}))
+        await announce(s, app.state.redis)
+    return ids
+
+
+async def wait_listening(bff: FastAPI) -> None:
+    for _ in range(200):
+        if bff.state.hub.listening:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("hub not listening")
+
+
+@pytest.fixture
+async def bff_url(staff_env: dict[str, str], orchestrator_url: str) -> AsyncIterator[str]:
+    bff = make_bff(staff_env, orchestrator_url, TEST_REDIS_URL, sse_heartbeat_seconds=0.3)
+    async with serve(bff) as url:
+        await wait_listening(bff)
+        yield url
+
+
+async def test_events_in_order_only_own_tenant_and_heartbeats(app: FastAPI, bff_url: str) -> None:
+    a = await seed_tenant(app, unique("SseA"))
+    b = await seed_tenant(app, unique("SseB"))
+    async with (
+        sse(bff_url, bearer(await token_for(app, a, "viewer"))) as ca,
+        sse(bff_url, {}, f"/events/stream?access_token={await token_for(app, b, 'viewer')}") as cb,
+    ):
+        assert ca.status == 200 and cb.status == 200
+        ids_a = await publish(app, a.id, 5, "a")
+        ids_b = await publish(app, b.id, 3, "b")
+        got_a = [await ca.next() for _ in ids_a]
+        got_b = [await cb.next() for _ in ids_b]
+        assert [g[0] for g in got_a] == ids_a and {g[2]["data"]["tag"] for g in got_a} == {"a"}
+        assert [g[0] for g in got_b] == ids_b and {g[2]["tenant_id"] for g in got_b} == {str(b.id)}
+        assert got_a[0][1] == "message.created"
+        # A pause through the API reaches the dashboard as events.
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://o") as api:
+            r = await api.post(
+                f"/api/v1/conversations/{a.conversation_id}/pause",
+                headers=bearer(await token_for(app, a, "agent")),
+            )
+            assert r.status_code == 200
+        kinds = {(await ca.next())[1] for _ in range(2)}
+        assert kinds == {"conversation.updated", "handoff"}
+        await asyncio.sleep(0.7)
+        assert ca.comments >= 1  # heartbeats
+        assert cb.events.empty()  # nothing of A ever reached B
+
+
+async def test_resume_with_last_event_id_has_no_gaps(app: FastAPI, bff_url: str) -> None:
+    a = await seed_tenant(app, unique("SseR"))
+    token = await token_for(app, a, "agent")
+    async with sse(bff_url, bearer(token)) as c:
+        first = await publish(app, a.id, 3, "first")
+        got = [await c.next() for _ in first]
+    last = got[-1][0]
+    missed = await publish(app, a.id, 4, "missed")  # while disconnected
+    async with sse(bff_url, {**bearer(token), "Last-Event-ID": str(last)}) as c2:
+        replayed = [await c2.next() for _ in missed]
+        assert [r[0] for r in replayed] == missed
+        live = await publish(app, a.id, 2, "live")
+        after = [await c2.next() for _ in live]
+        assert [r[0] for r in after] == live
+        await asyncio.sleep(0.2)
+        assert c2.events.empty()  # no duplicates
+
+
+async def test_auth_is_required_and_revocation_applies(app: FastAPI, bff_url: str) -> None:
+    a = await seed_tenant(app, unique("SseAuth"))
+    async with httpx.AsyncClient() as c:
+        assert (await c.get(bff_url + "/events/stream")).status_code == 401
+        bad = await c.get(bff_url + "/events/stream", headers=bearer("not-a-token"))
+        assert bad.status_code == 401
+        # Other BFF routes still need the internal token.
+        assert (await c.get(bff_url + "/openapi.json")).status_code == 401
+    token = await token_for(app, a, "viewer")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://o") as api:
+        assert (await api.post("/api/v1/auth/logout", headers=bearer(token))).status_code == 204
+    async with httpx.AsyncClient() as c:
+        assert (await c.get(bff_url + "/events/stream", headers=bearer(token))).status_code == 401
+
+
+async def test_still_delivers_with_redis_stopped(
+    app: FastAPI, staff_env: dict[str, str], orchestrator_url: str
+) -> None:
+    port = free_port()
+    redis = subprocess.Popen(  # noqa: ASYNC220 - starting a private server is instant
+        ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1"],
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        bff = make_bff(staff_env, orchestrator_url, f"redis://127.0.0.1:{port}/0")
+        async with serve(bff) as url:
+            await wait_listening(bff)
+            for _ in range(100):
+                if bff.state.hub.redis_connected:
+                    break
+                await asyncio.sleep(0.05)
+            assert bff.state.hub.redis_connected
+            redis.kill()
+            redis.wait(5)
+            a = await seed_tenant(app, unique("SseNoRedis"))
+            async with sse(url, bearer(await token_for(app, a, "viewer"))) as c:
+                ids = await publish(app, a.id, 3, "pg-only")
+                assert [(await c.next())[0] for _ in ids] == ids
+            async with httpx.AsyncClient() as hc:
+                ready = await hc.get(url + "/health/ready")
+            assert ready.status_code == 200 and ready.json()["degraded"] == ["redis"]
+    finally:
+        if redis.poll() is None:
+            redis.kill()
+            redis.wait(5)
+
+
+async def test_bff_started_before_the_schema_exists_becomes_ready_by_itself(fresh_dsn: str) -> None:
+    """In compose the BFF may start before the orchestrator has migrated: it must not stay down."""
+    from bff.app import create_app
+    from bff.config import Settings
+    from orchestrator.db import create_engine
+
+    from orchestrator import migrate
+
+    bff = create_app(
+        Settings(
+            internal_api_token=INTERNAL_TOKEN, nexus_env="test", log_level="WARNING", postgres_dsn=fresh_dsn
+        )
+    )
+    async with bff.router.lifespan_context(bff):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bff), base_url="http://bff") as c:
+            before = await c.get("/health/ready")
+            assert before.status_code == 503 and before.json()["down"] == ["postgres"]
+            engine = create_engine(fresh_dsn, pool_size=1)
+            await migrate.upgrade(engine)
+            await engine.dispose()
+            for _ in range(200):
+                if (await c.get("/health/ready")).status_code == 200:
+                    break
+                await asyncio.sleep(0.05)
+            assert (await c.get("/health/ready")).status_code == 200
