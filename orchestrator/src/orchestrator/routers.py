@@ -25,3 +25,9 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(analytics_router)
     app.include_router(telemetry_router)
     app.include_router(settings_router)
+    from .staff.customers import router as customers_router  # the dashboard's customer panel
+
+    app.include_router(customers_router)
+    from .staff.synonyms import router as synonyms_router  # the dashboard's synonym editor
+
+    app.include_router(synonyms_router)

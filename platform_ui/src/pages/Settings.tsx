@@ -63,24 +63,19 @@ function StoreProfile({ tenant, onSaved }: { tenant: Tenant; onSaved: (t: Tenant
   );
 }
 
-type AgentForm = AgentSettings & { synonyms?: string[][] };
+type AgentForm = AgentSettings;
 
 function AgentSection({ initial }: { initial: AgentForm }) {
   const { t } = useI18n();
   const { client, can } = useApi();
   const [form, setForm] = useState<AgentForm>(initial);
   const [emails, setEmails] = useState(initial.handoff_emails.join("\n"));
-  const [synonyms, setSynonyms] = useState((initial.synonyms ?? []).map((g) => g.join(", ")).join("\n"));
   const [saved, setSaved] = useState(false);
   const editable = can("admin");
   const save = useAction(async () => {
     const body: AgentForm = {
       ...form,
       handoff_emails: emails.split(/[\n,]/).map((s) => s.trim()).filter(Boolean),
-      synonyms: synonyms
-        .split("\n")
-        .map((line) => line.split(",").map((w) => w.trim()).filter(Boolean))
-        .filter((g) => g.length > 1),
     };
     const out = await client.put<AgentForm>("/api/v1/settings/agent", { body });
     setForm(out);
@@ -160,11 +155,35 @@ function AgentSection({ initial }: { initial: AgentForm }) {
               onChange={(e) => setForm({ ...form, handoff_timeout_minutes: e.target.value ? Number(e.target.value) : null })}
             />
           </label>
-          <label>
-            {t("settings.synonyms")}
-            <textarea rows={4} value={synonyms} onChange={(e) => setSynonyms(e.target.value)} placeholder="remera, camiseta, playera" />
-          </label>
         </fieldset>
+        {editable && <SaveRow pending={save.pending} saved={saved} error={save.error} />}
+      </form>
+    </Section>
+  );
+}
+
+function SynonymsSection({ initial }: { initial: string[][] }) {
+  const { t } = useI18n();
+  const { client, can } = useApi();
+  const [text, setText] = useState(initial.map((g) => g.join(", ")).join("\n"));
+  const [saved, setSaved] = useState(false);
+  const editable = can("admin");
+  const save = useAction(async () => {
+    const groups = text
+      .split("\n")
+      .map((line) => line.split(",").map((w) => w.trim()).filter(Boolean))
+      .filter((g) => g.length > 1);
+    const out = await client.put<{ groups: string[][] }>("/api/v1/settings/synonyms", { body: { groups } });
+    setText(out.groups.map((g) => g.join(", ")).join("\n"));
+    setSaved(true);
+  });
+  return (
+    <Section title="settings.synonymsTitle" id="synonyms">
+      <form onSubmit={(e) => (e.preventDefault(), void save.run())}>
+        <label>
+          {t("settings.synonyms")}
+          <textarea rows={5} readOnly={!editable} value={text} onChange={(e) => setText(e.target.value)} placeholder="remera, camiseta, playera" />
+        </label>
         {editable && <SaveRow pending={save.pending} saved={saved} error={save.error} />}
       </form>
     </Section>
@@ -374,6 +393,7 @@ export function Settings() {
   const { can } = useApi();
   const tenant = useResource((c, signal) => c.get<Tenant>("/api/v1/tenant", { signal }), []);
   const agent = useResource((c, signal) => c.get<AgentForm>("/api/v1/settings/agent", { signal }), []);
+  const synonyms = useResource((c, signal) => c.get<{ groups: string[][] }>("/api/v1/settings/synonyms", { signal }), []);
   const [current, setCurrent] = useState<Tenant | undefined>(undefined);
   useEffect(() => setCurrent(tenant.data), [tenant.data]);
   return (
@@ -389,6 +409,9 @@ export function Settings() {
       </Async>
       <Async data={agent.data} error={agent.error} loading={agent.loading} reload={agent.reload}>
         {(a) => <AgentSection initial={a} />}
+      </Async>
+      <Async data={synonyms.data} error={synonyms.error} loading={synonyms.loading} reload={synonyms.reload}>
+        {(s) => <SynonymsSection initial={s.groups} />}
       </Async>
       {can("owner") && <Credentials />}
       {can("owner") && <Users />}

@@ -29,6 +29,8 @@ function settingsServer(role: string) {
     "PUT /api/v1/credentials/openai_api_key": { kind: "openai_api_key", scope: "", value: "••••wxyz" },
     "GET /api/v1/users": { items: [me("owner").user], next_cursor: null },
     "PUT /api/v1/settings/agent": ({ body }) => ({ body: body as object }),
+    "GET /api/v1/settings/synonyms": { groups: [] },
+    "PUT /api/v1/settings/synonyms": ({ body }) => ({ body: body as object }),
     "POST /api/v1/admin/actions/resync_catalog": { action: "resync_catalog", result: { started: true } },
   });
 }
@@ -52,16 +54,16 @@ describe("Settings", () => {
     await waitFor(() => expect((openai.querySelector("input") as HTMLInputElement).value).toBe(""));
   });
 
-  it("saves the assistant settings with synonyms and shows the catalog sync progress", async () => {
+  it("saves the synonym groups and shows the catalog sync progress", async () => {
     signIn("owner");
     const s = settingsServer("owner");
     renderWithApi(<Settings />, s);
     const synonyms = await screen.findByLabelText(/Synonyms/);
     fireEvent.change(synonyms, { target: { value: "remera, camiseta, playera" } });
-    fireEvent.click(screen.getByTestId("settings-agent").querySelector("button[type=submit]") as HTMLButtonElement);
+    fireEvent.click(screen.getByTestId("settings-synonyms").querySelector("button[type=submit]") as HTMLButtonElement);
     await waitFor(() => {
-      const put = s.calls.find((c) => c.method === "PUT" && c.path === "/api/v1/settings/agent");
-      expect((put?.body as { synonyms: string[][] }).synonyms).toEqual([["remera", "camiseta", "playera"]]);
+      const put = s.calls.find((c) => c.method === "PUT" && c.path === "/api/v1/settings/synonyms");
+      expect(put?.body).toEqual({ groups: [["remera", "camiseta", "playera"]] });
     });
     fireEvent.click(screen.getByRole("button", { name: "Sync the catalog now" }));
     await waitFor(() => expect(FakeEventSource.instances.length).toBeGreaterThan(0));
