@@ -98,9 +98,9 @@ export function Telemetry() {
                 <thead>
                   <tr>
                     <th scope="col">{t("telemetry.at")}</th>
-                    <th scope="col">{t("telemetry.level")}</th>
+                    <th scope="col">{t("telemetry.levelCol")}</th>
                     <th scope="col">{t("telemetry.actor")}</th>
-                    <th scope="col">{t("telemetry.action")}</th>
+                    <th scope="col">{t("telemetry.actionCol")}</th>
                     <th scope="col">{t("telemetry.target")}</th>
                     <th scope="col">{t("telemetry.details")}</th>
                   </tr>
