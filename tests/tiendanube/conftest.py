@@ -128,3 +128,17 @@ async def wait_sync_done(
         return sync if sync is not None and sync.state == "done" else None
 
     return await wait_for(done, within)
+
+
+@pytest.fixture(autouse=True)
+def _no_search_indexing() -> Iterator[None]:
+    """These tests are about the catalog mirror; embedding thousands of products with the
+    offline model would only slow them down (tests/retrieval covers the index and the hook)."""
+    from orchestrator.catalog import hooks
+    from orchestrator.retrieval.runtime import on_products_changed
+
+    hooks.unregister(on_products_changed)
+    try:
+        yield
+    finally:
+        hooks.register(on_products_changed)

@@ -46,6 +46,10 @@ class Settings(BaseServiceSettings):
     login_window_seconds: int = 900
     login_lockout_seconds: int = 900
     analytics_cache_seconds: int = 300
+    # Retrieval (issue 5): the offline embedding model when no OpenAI key is set ("e5" or "use"),
+    # and the OpenAI embedding model used when one is.
+    embedding_local_model: str = "e5"
+    openai_embedding_model: str = "text-embedding-3-small"
 
     @field_validator("encryption_key")
     @classmethod

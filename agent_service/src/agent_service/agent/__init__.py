@@ -1,0 +1,1 @@
+"""The assistant: providers behind one interface, tools over the orchestrator API, guardrails."""

@@ -1,0 +1,262 @@
+"""Retrieval benchmark: quality (recall@5, MRR) and latency of vector, full-text and hybrid search.
+
+    uv run python bench/retrieval.py [--models e5,use] [--sizes 1000,10000] [--quality-size 300]
+
+Runs against the real stack: a scratch Postgres database (migrated; dropped afterwards), the
+embedded Chroma in a temp dir and the offline embedding models. Quality is measured on the demo
+catalog (`retrieval_catalog.py`) with the labelled questions of `retrieval_questions.py`; a
+product is relevant when it matches the question's filters and is published and in stock.
+recall@5 = |relevant ∩ top 5| / min(|relevant|, 5); MRR = mean of 1 / rank of the first relevant.
+Latency: hybrid search over every question at 1k and 10k products, cold (query not embedded yet)
+and warm (query embedding cached), after a warm-up; embedding throughput = documents per second
+while indexing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from retrieval_catalog import DemoProduct, generate  # noqa: E402
+from retrieval_questions import QUESTIONS, SKU_TEMPLATES  # noqa: E402
+
+REPO = Path(__file__).resolve().parents[1]
+ADMIN_DSN = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
+MODES = {
+    "vector": ("vector",),
+    "fulltext": ("sku", "fts", "trigram"),
+    "hybrid": ("sku", "vector", "fts", "trigram"),
+}
+
+
+def relevant(products: list[DemoProduct], filters: dict[str, str]) -> set[int]:
+    out = set()
+    for p in products:
+        if not p.published or p.stock == 0:
+            continue
+        if all((p.name == v) if k == "name" else getattr(p, k) == v for k, v in filters.items()):
+            out.add(p.external_id)
+    return out
+
+
+def labelled(products: list[DemoProduct]) -> list[tuple[str, str, str, set[int]]]:
+    qs = [(q, lang, kind, relevant(products, f)) for q, lang, kind, f in QUESTIONS]
+    pool = [p for p in products if p.published and p.stock != 0]
+    for i, (tpl, lang) in enumerate(SKU_TEMPLATES):
+        p = pool[(i * 37 + 11) % len(pool)]
+        qs.append((tpl.format(sku=p.sku, sku_lower=p.sku.lower()), lang, "sku", {p.external_id}))
+    return [q for q in qs if q[3]]
+
+
+async def load(maker: Any, tenant_id: uuid.UUID, products: list[DemoProduct]) -> dict[uuid.UUID, int]:
+    from orchestrator.models import Product
+    from sqlalchemy import insert, select, text
+
+    rows = [
+        {
+            "tenant_id": tenant_id,
+            "external_id": p.external_id,
+            "name": {"es": p.name},
+            "description": {"es": p.description},
+            "name_text": p.name,
+            "search_text": " ".join([p.category, p.description, p.sku, p.brand]),
+            "categories": [p.category.capitalize()],
+            "skus": [p.sku, *[str(v["sku"]) for v in p.variants]],
+            "variants": p.variants,
+            "price": p.price,
+            "currency": "ARS",
+            "stock": p.stock,
+            "url": f"https://demo.mitiendanube.com/productos/{p.sku.lower()}",
+            "published": p.published,
+        }
+        for p in products
+    ]
+    async with maker() as s, s.begin():
+        for i in range(0, len(rows), 1000):
+            await s.execute(insert(Product), rows[i : i + 1000])
+    async with maker() as s, s.begin():
+        await s.execute(text("ANALYZE products"))  # as autovacuum would after a catalog sync
+    async with maker() as s:
+        res = await s.execute(select(Product.id, Product.external_id).where(Product.tenant_id == tenant_id))
+        return {r[0]: r[1] for r in res}
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--models", default="e5,use")
+    ap.add_argument("--sizes", default="1000,10000")
+    ap.add_argument("--quality-size", type=int, default=300)
+    ap.add_argument("--scale-model", default=None, help="offline model for the latency runs (default: first)")
+    args = ap.parse_args()
+    models = [m for m in args.models.split(",") if m]
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+
+    dbname = f"nexus_bench_{uuid.uuid4().hex[:8]}"
+    base = ADMIN_DSN.rpartition("/")[0]
+    with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{dbname}"')
+    tmp = tempfile.TemporaryDirectory()
+    os.environ.update(
+        {
+            "NEXUS_ENV": "test",
+            "POSTGRES_DSN": f"{base}/{dbname}",
+            "ADMIN_TOKEN": "bench-admin-token-0123456789",
+            "INTERNAL_API_TOKEN": "bench-internal-token-0123456789",
+            "ENCRYPTION_KEY": "x" * 43 + "=",
+            "DATA_DIR": tmp.name,
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    os.environ.pop("OPENAI_API_KEY", None)
+    from cryptography.fernet import Fernet
+
+    os.environ["ENCRYPTION_KEY"] = Fernet.generate_key().decode()
+    from nexus_common.logging import configure_logging
+    from orchestrator.config import Settings
+    from orchestrator.db import create_engine, create_sessionmaker
+    from orchestrator.models import Tenant
+    from orchestrator.retrieval.service import Retrieval
+    from orchestrator.retrieval.synonyms import DEFAULT_SYNONYMS
+
+    from orchestrator import migrate
+
+    configure_logging("WARNING", "bench")
+    settings = Settings()  # type: ignore[call-arg]
+    engine = create_engine(settings.postgres_dsn.get_secret_value(), pool_size=4)
+    try:
+        await migrate.upgrade(engine, migrations_dir=REPO / "migrations")
+        maker = create_sessionmaker(engine)
+
+        async def tenant(name: str) -> uuid.UUID:
+            async with maker() as s, s.begin():
+                t = Tenant(name=name)
+                s.add(t)
+                await s.flush()
+                return t.id
+
+        # ---- quality, per offline model ----------------------------------------------------
+        catalog = generate(args.quality_size)
+        questions = labelled(catalog)
+        kinds = sorted({q[2] for q in questions})
+        print(
+            f"\nQuality: {len(catalog)} products, {len(questions)} labelled questions "
+            f"({', '.join(f'{k} {sum(q[2] == k for q in questions)}' for k in kinds)})\n"
+        )
+        quality_rows = []
+        throughput: dict[str, float] = {}
+        for model in models:
+            settings.embedding_local_model = model
+            svc = Retrieval(settings, maker)
+            tid = await tenant(f"quality-{model}")
+            ids = await load(maker, tid, catalog)
+            t0 = time.perf_counter()
+            n = await svc.rebuild(tid)
+            throughput[model] = n / (time.perf_counter() - t0)
+            for mode, modes in MODES.items():
+                if mode == "fulltext" and model != models[0]:
+                    continue  # identical for every model
+                recalls, rrs, per_kind = [], [], {k: [] for k in kinds}
+                for q, _lang, kind, rel in questions:
+                    async with maker() as s:
+                        res = await svc.search(s, tid, q, limit=5, modes=modes, synonyms=DEFAULT_SYNONYMS)
+                    got = [ids[h.product.id] for h in res.hits]
+                    hit = len(rel & set(got)) / min(len(rel), 5)
+                    rank = next((i + 1 for i, g in enumerate(got) if g in rel), None)
+                    recalls.append(hit)
+                    rrs.append(1 / rank if rank else 0.0)
+                    per_kind[kind].append(hit)
+                label = "—" if mode == "fulltext" else svc_model_name(svc)
+                quality_rows.append(
+                    (
+                        mode,
+                        label,
+                        statistics.mean(recalls),
+                        statistics.mean(rrs),
+                        {k: statistics.mean(v) for k, v in per_kind.items() if v},
+                    )
+                )
+
+        print(f"| mode | embedding | recall@5 | MRR | {' | '.join(f'recall@5 {k}' for k in kinds)} |")
+        print(f"|---|---|---|---|{'---|' * len(kinds)}")
+        for mode, label, r, m, pk in quality_rows:
+            print(
+                f"| {mode} | {label} | {r:.3f} | {m:.3f} | "
+                + " | ".join(f"{pk.get(k, 0):.3f}" for k in kinds)
+                + " |"
+            )
+
+        # ---- latency at scale (default offline model) --------------------------------------
+        model = args.scale_model or models[0]
+        settings.embedding_local_model = model
+        svc = Retrieval(settings, maker)
+        print(
+            f"\nLatency: hybrid search, embedding {svc_model_name(svc)}, "
+            f"{len(questions)} questions x 2 passes\n"
+        )
+        print(
+            "| products | index build (s) | docs/s | p50 cold (ms) | p95 cold (ms) | p50 warm (ms) | "
+            "p95 warm (ms) | p95 Postgres part (ms) | p95 Chroma query (ms) |"
+        )
+        print("|---|---|---|---|---|---|---|---|---|")
+        for size in sizes:
+            tid = await tenant(f"scale-{size}")
+            await load(maker, tid, generate(size, seed=11))
+            t0 = time.perf_counter()
+            n = await svc.rebuild(tid)
+            build = time.perf_counter() - t0
+            from orchestrator.retrieval import embeddings
+
+            async with maker() as s:
+                for q, *_ in questions[:5]:
+                    await svc.search(s, tid, q, limit=5, synonyms=DEFAULT_SYNONYMS)
+            embeddings._cache._data.clear()  # the first pass embeds every query (cold)
+            cold, warm, pg, vec = [], [], [], []
+            for pass_ in (cold, warm):
+                for q, *_ in questions:
+                    async with maker() as s:
+                        t = time.perf_counter()
+                        res = await svc.search(s, tid, q, limit=5, synonyms=DEFAULT_SYNONYMS)
+                        pass_.append((time.perf_counter() - t) * 1000)
+                    if pass_ is warm:
+                        pg.append(res.timings_ms.get("postgres", 0) + res.timings_ms.get("rows", 0))
+                        vec.append(res.timings_ms.get("vector", 0))
+            print(
+                f"| {size} | {build:.1f} | {n / build:.0f} | {pct(cold, 0.5):.1f} | {pct(cold, 0.95):.1f} | "
+                f"{pct(warm, 0.5):.1f} | {pct(warm, 0.95):.1f} | {pct(pg, 0.95):.1f} | {pct(vec, 0.95):.1f} |"
+            )
+
+        print(
+            "\nEmbedding throughput while indexing the quality catalog (docs/s): "
+            + ", ".join(f"{m}: {v:.0f}" for m, v in throughput.items())
+        )
+    finally:
+        await engine.dispose()
+        with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
+        tmp.cleanup()
+
+
+def svc_model_name(svc: Any) -> str:
+    from orchestrator.retrieval.embeddings import local_embedder
+
+    return local_embedder(svc.settings.embedding_local_model).name
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,1 @@
+"""Hybrid product retrieval: ChromaDB vectors + Postgres full-text, fused by reciprocal rank."""

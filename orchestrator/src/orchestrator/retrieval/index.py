@@ -1,0 +1,143 @@
+"""ChromaDB: one collection per tenant (the one client module for Chroma).
+
+Embedded `PersistentClient` under `DATA_DIR/chroma` by default, `HttpClient` when `CHROMA_URL` is
+set (several orchestrator replicas must share a Chroma server). Each collection's metadata names
+the embedding model its vectors came from; asking for a collection with another model drops and
+recreates it, so vectors of two models are never mixed. Chroma's client is synchronous: every
+call runs in a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+
+EMBEDDING_KEY = "nexus_embedding"
+
+_clients: dict[str, Any] = {}
+_clients_lock = threading.Lock()
+
+
+def make_client(chroma_url: str | None, data_dir: Path) -> Any:
+    """One client per target per process (the embedded store must not be opened twice)."""
+    key = chroma_url or str((data_dir / "chroma").resolve())
+    with _clients_lock:
+        if key not in _clients:
+            settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+            if chroma_url:
+                u = urlparse(chroma_url)
+                _clients[key] = chromadb.HttpClient(
+                    host=u.hostname or "localhost",
+                    port=u.port or (443 if u.scheme == "https" else 8000),
+                    ssl=u.scheme == "https",
+                    settings=settings,
+                )
+            else:
+                path = data_dir / "chroma"
+                path.mkdir(parents=True, exist_ok=True)
+                _clients[key] = chromadb.PersistentClient(path=str(path), settings=settings)
+        return _clients[key]
+
+
+def collection_name(tenant_id: uuid.UUID) -> str:
+    return f"products_{tenant_id.hex}"
+
+
+@dataclass
+class VectorHit:
+    product_id: uuid.UUID
+    distance: float
+
+
+class ProductIndex:
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def _existing(self, tenant_id: uuid.UUID) -> Any | None:
+        try:
+            return self._client.get_collection(collection_name(tenant_id), embedding_function=None)
+        except Exception:  # noqa: BLE001 - chroma raises NotFoundError/ValueError by version
+            return None
+
+    def _model_of_sync(self, tenant_id: uuid.UUID) -> str | None:
+        col = self._existing(tenant_id)
+        return None if col is None else (col.metadata or {}).get(EMBEDDING_KEY)
+
+    async def model_of(self, tenant_id: uuid.UUID) -> str | None:
+        """The embedding model of the tenant's collection, or None when it has none."""
+        return await asyncio.to_thread(self._model_of_sync, tenant_id)
+
+    def _create_sync(self, tenant_id: uuid.UUID, model: str) -> None:
+        if self._existing(tenant_id) is not None:
+            self._client.delete_collection(collection_name(tenant_id))
+        self._client.create_collection(
+            collection_name(tenant_id),
+            metadata={EMBEDDING_KEY: model},
+            configuration={"hnsw": {"space": "cosine"}},
+            embedding_function=None,
+        )
+
+    async def recreate(self, tenant_id: uuid.UUID, model: str) -> None:
+        await asyncio.to_thread(self._create_sync, tenant_id, model)
+
+    def _upsert_sync(
+        self, tenant_id: uuid.UUID, model: str, ids: list[str], vectors: list[list[float]], docs: list[str]
+    ) -> None:
+        col = self._existing(tenant_id)
+        if col is None or (col.metadata or {}).get(EMBEDDING_KEY) != model:
+            raise StaleIndex(tenant_id)
+        for i in range(0, len(ids), 1000):
+            col.upsert(ids=ids[i : i + 1000], embeddings=vectors[i : i + 1000], documents=docs[i : i + 1000])
+
+    async def upsert(
+        self, tenant_id: uuid.UUID, model: str, ids: list[str], vectors: list[list[float]], docs: list[str]
+    ) -> None:
+        if ids:
+            await asyncio.to_thread(self._upsert_sync, tenant_id, model, ids, vectors, docs)
+
+    def _delete_sync(self, tenant_id: uuid.UUID, ids: list[str]) -> None:
+        col = self._existing(tenant_id)
+        if col is not None and ids:
+            col.delete(ids=ids)
+
+    async def delete(self, tenant_id: uuid.UUID, ids: list[str]) -> None:
+        await asyncio.to_thread(self._delete_sync, tenant_id, ids)
+
+    def _count_sync(self, tenant_id: uuid.UUID) -> int:
+        col = self._existing(tenant_id)
+        return 0 if col is None else int(col.count())
+
+    async def count(self, tenant_id: uuid.UUID) -> int:
+        return await asyncio.to_thread(self._count_sync, tenant_id)
+
+    def _query_sync(self, tenant_id: uuid.UUID, model: str, vector: list[float], k: int) -> list[VectorHit]:
+        col = self._existing(tenant_id)
+        if col is None or (col.metadata or {}).get(EMBEDDING_KEY) != model:
+            raise StaleIndex(tenant_id)
+        n = min(k, int(col.count()))
+        if n == 0:
+            return []
+        res = col.query(query_embeddings=[vector], n_results=n, include=["distances"])
+        return [
+            VectorHit(uuid.UUID(pid), float(dist))
+            for pid, dist in zip(res["ids"][0], res["distances"][0], strict=True)
+        ]
+
+    async def query(self, tenant_id: uuid.UUID, model: str, vector: list[float], k: int) -> list[VectorHit]:
+        return await asyncio.to_thread(self._query_sync, tenant_id, model, vector, k)
+
+
+class StaleIndex(Exception):
+    """The tenant's collection is missing or was built with another embedding model."""
+
+    def __init__(self, tenant_id: uuid.UUID) -> None:
+        super().__init__(f"index of tenant {tenant_id} is missing or stale")
+        self.tenant_id = tenant_id

@@ -1,0 +1,116 @@
+"""Regional synonyms: one customer's "remera" is another's "camiseta", "playera" or "camisa".
+
+A tenant's list lives in `tenants.settings["synonyms"]` as a list of groups (each a list of
+words or short phrases that mean the same product). A tenant without its own list gets the seed
+below (Latin American Spanish and Brazilian Portuguese); `seed()` copies it into settings so
+staff can edit it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from .text import fold
+
+DEFAULT_SYNONYMS: list[list[str]] = [
+    ["remera", "camiseta", "playera", "polera", "franela", "musculosa", "t-shirt"],
+    ["zapatillas", "tenis", "tênis", "deportivas", "championes", "sapatilha", "zapatos deportivos"],
+    ["campera", "chaqueta", "chamarra", "casaca", "jaqueta", "casaco", "cazadora"],
+    ["buzo", "sudadera", "poleron", "polerón", "canguro", "hoodie", "moletom", "blusa de frio"],
+    ["pileta", "piscina", "alberca"],
+    ["pantalon", "pantalón", "calça", "calca"],
+    ["jean", "jeans", "vaquero", "vaqueros", "mezclilla"],
+    ["anteojos", "lentes", "gafas", "óculos"],
+    ["malla", "traje de baño", "bañador", "biquini", "bikini", "biquíni", "maiô", "sunga"],
+    ["mochila", "morral"],
+    ["ojotas", "chanclas", "chinelas", "chinelo", "havaianas", "sandalias", "sandália"],
+    ["medias", "calcetines", "soquetes", "meias"],
+    ["pollera", "falda", "saia"],
+    ["gorra", "cachucha", "boné", "bone", "jockey"],
+    ["bermuda", "short", "shorts", "pantalón corto"],
+    ["heladera", "nevera", "refrigerador", "geladeira"],
+    ["celular", "movil", "móvil", "telefono", "teléfono", "celu"],
+    ["cartera", "bolso", "bolsa"],
+    ["billetera", "cartera de mano", "carteira"],
+    ["campera de lluvia", "impermeable", "piloto", "capa de chuva"],
+    ["termo", "garrafa térmica"],
+    ["niño", "niños", "chicos", "infantil", "criança", "crianças", "menino", "menina", "nena", "nene"],
+    ["mujer", "dama", "femenino", "feminino", "mulher"],
+    ["hombre", "caballero", "masculino", "homem"],
+    ["barato", "económico", "economico", "oferta", "promo", "promoção", "liquidación"],
+    ["inflable", "inflavel", "inflável", "puffer"],
+    # Colours and common product words across Spanish and Portuguese.
+    ["negro", "negra", "preto", "preta", "black"],
+    ["blanco", "blanca", "branco", "branca", "white"],
+    ["rojo", "roja", "vermelho", "vermelha", "red"],
+    ["gris", "cinza", "gray", "grey"],
+    ["bordó", "bordo", "bordô", "vinho", "vino"],
+    ["celeste", "azul claro", "azul bebe"],
+    ["cuero", "couro", "piel"],
+    ["capucha", "capuz"],
+    ["running", "correr", "corrida", "runner"],
+    ["trekking", "trilha", "senderismo", "montaña"],
+    ["goma", "borracha", "caucho"],
+    ["acero", "aço", "inoxidable", "inox"],
+    ["tiro alto", "cintura alta"],
+    ["manga larga", "manga longa"],
+    ["deportiva", "deportivas", "deportivos", "esportiva", "esportivas", "esportivo"],
+    ["enteriza", "entera", "inteiro", "inteira"],
+    ["cobertor", "cubierta", "capa", "cobertura"],
+    ["urbana", "urbanas", "urbano", "casual"],
+    ["canguro", "canguru"],
+]
+
+
+def seed(settings: dict[str, Any]) -> dict[str, Any]:
+    """Return settings with the default synonym list added when the tenant has none."""
+    if not settings.get("synonyms"):
+        settings = {**settings, "synonyms": [list(g) for g in DEFAULT_SYNONYMS]}
+    return settings
+
+
+def groups_for(settings: Mapping[str, Any] | None) -> list[list[str]]:
+    raw = (settings or {}).get("synonyms")
+    if isinstance(raw, list) and raw:
+        return [[str(w) for w in g if isinstance(w, str) and w.strip()] for g in raw if isinstance(g, list)]
+    return DEFAULT_SYNONYMS
+
+
+def expand(query: str, groups: Iterable[Iterable[str]]) -> list[str]:
+    """The synonyms (folded) of every word or phrase of `query` found in a group, not in the query."""
+    folded = f" {' '.join(fold(query).split())} "
+    extra: list[str] = []
+    for group in groups:
+        members = [" ".join(fold(w).split()) for w in group]
+        if any(f" {m} " in folded for m in members if m):
+            extra.extend(m for m in members if m and f" {m} " not in folded and m not in extra)
+    return extra
+
+
+def term_groups(query: str, groups: Iterable[Iterable[str]], stopwords: frozenset[str]) -> list[list[str]]:
+    """The query as groups of alternatives: each synonym group the query touches becomes one group
+    (all its members), every other meaningful word its own group. Folded, in query order."""
+    words = [w for w in fold(query).replace("-", " ").split() if w]
+    words = ["".join(ch for ch in w if ch.isalnum()) for w in words]
+    words = [w for w in words if w]
+    text = f" {' '.join(words)} "
+    used = [False] * len(words)
+    out: list[tuple[int, list[str]]] = []
+    for group in groups:
+        members = [" ".join("".join(ch for ch in t if ch.isalnum()) for t in fold(m).split()) for m in group]
+        members = [m for m in members if m]
+        hit = next((m for m in sorted(members, key=len, reverse=True) if f" {m} " in text), None)
+        if hit is None:
+            continue
+        n = len(hit.split())
+        for i in range(len(words) - n + 1):
+            if " ".join(words[i : i + n]) == hit and not any(used[i : i + n]):
+                for j in range(i, i + n):
+                    used[j] = True
+                out.append((i, list(dict.fromkeys(members))))
+                break
+    for i, w in enumerate(words):
+        if not used[i] and len(w) >= 2 and w not in stopwords:
+            out.append((i, [w]))
+    return [g for _, g in sorted(out, key=lambda x: x[0])]
