@@ -416,6 +416,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/products/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search Products
+         * @description Hybrid product search (vectors + full-text + typos + exact SKU), the same the assistant uses.
+         *
+         *     Price and stock come from the catalog rows at answer time. Out-of-stock and unpublished
+         *     products are left out unless `include_out_of_stock=true` (unpublished never appear).
+         */
+        get: operations["search_products_api_v1_products_search_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/settings/agent": {
         parameters: {
             query?: never;
@@ -695,6 +718,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/internal/agent-runs/{run_id}/steps": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Append Step
+         * @description Append one step of a running turn and tell the dashboard.
+         */
+        post: operations["append_step_internal_agent_runs__run_id__steps_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/internal/auth/verify": {
         parameters: {
             query?: never;
@@ -727,6 +770,66 @@ export interface paths {
          * @description The customer's orders (matched by phone or e-mail); with `number`, that order only if it is theirs.
          */
         get: operations["customer_orders_internal_customers__customer_id__orders_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/internal/products/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Internal Search
+         * @description The agent's `search_products` tool.
+         */
+        get: operations["internal_search_internal_products_search_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/internal/products/{product_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Internal Get Product
+         * @description The agent's `get_product` tool: one product of this tenant (404 for another tenant's id).
+         */
+        get: operations["internal_get_product_internal_products__product_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/internal/tenants/{tenant_id}/llm-keys": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Llm Keys
+         * @description The tenant's own LLM keys (null when it has none: the platform key applies).
+         */
+        get: operations["llm_keys_internal_tenants__tenant_id__llm_keys_get"];
         put?: never;
         post?: never;
         delete?: never;
@@ -994,6 +1097,24 @@ export interface components {
             name?: string | null;
             /** Status */
             status?: ("active" | "disabled") | null;
+        };
+        /** ThinkingStep */
+        ThinkingStep: {
+            /** At */
+            at?: string | null;
+            /** Detail */
+            detail?: {
+                [key: string]: unknown;
+            };
+            /** Duration Ms */
+            duration_ms?: number | null;
+            /**
+             * Kind
+             * @enum {string}
+             */
+            kind: "retrieval" | "tool_call" | "tool_result" | "llm" | "fallback" | "guardrail" | "handoff" | "error";
+            /** Name */
+            name: string;
         };
         /** TokenOut */
         TokenOut: {
@@ -1785,6 +1906,42 @@ export interface operations {
             };
         };
     };
+    search_products_api_v1_products_search_get: {
+        parameters: {
+            query: {
+                /** @description What the customer typed */
+                q: string;
+                limit?: number;
+                include_out_of_stock?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     get_agent_settings_api_v1_settings_agent_get: {
         parameters: {
             query?: never;
@@ -2290,6 +2447,43 @@ export interface operations {
             };
         };
     };
+    append_step_internal_agent_runs__run_id__steps_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                run_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ThinkingStep"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     verify_internal_auth_verify_get: {
         parameters: {
             query?: never;
@@ -2332,6 +2526,111 @@ export interface operations {
                 content: {
                     "application/json": {
                         [key: string]: components["schemas"]["OrderSummary"][];
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    internal_search_internal_products_search_get: {
+        parameters: {
+            query: {
+                tenant_id: string;
+                /** @description What the customer typed */
+                q: string;
+                limit?: number;
+                include_out_of_stock?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    internal_get_product_internal_products__product_id__get: {
+        parameters: {
+            query: {
+                tenant_id: string;
+            };
+            header?: never;
+            path: {
+                product_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    llm_keys_internal_tenants__tenant_id__llm_keys_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: string | null;
                     };
                 };
             };
