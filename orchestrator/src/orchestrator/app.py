@@ -19,6 +19,8 @@ from . import runtime
 from .config import Settings
 from .db import create_engine, create_sessionmaker
 from .jobs import create_job_app
+from .pipeline import maintenance
+from .pipeline.clients import close_clients
 from .routers import include_routers
 from .startup import FatalStartupError, SchemaState, prepare_database, prepare_until_ready
 
@@ -72,12 +74,33 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         """Open the queue and run this replica's workers until shutdown."""
         await jobs.open_async()
         if settings.nexus_worker_enabled:
-            await jobs.run_worker_async(
-                concurrency=settings.nexus_worker_concurrency,
-                install_signal_handlers=False,
-                wait=True,
-                name=f"orchestrator-{id(jobs):x}",
-            )
+            housekeeping = asyncio.create_task(maintenance.run_forever(rt, jobs))
+            try:
+                delay = 0.5
+                while True:
+                    # procrastinate stops its worker when Postgres drops the connection; this
+                    # replica must pick work up again by itself once Postgres is back.
+                    try:
+                        await jobs.run_worker_async(
+                            concurrency=settings.nexus_worker_concurrency,
+                            install_signal_handlers=False,
+                            wait=True,
+                            name=f"orchestrator-{id(jobs):x}",
+                            fetch_job_polling_interval=settings.nexus_worker_poll_seconds,
+                            update_heartbeat_interval=settings.nexus_worker_heartbeat_seconds,
+                            stalled_worker_timeout=settings.nexus_worker_stalled_seconds,
+                        )
+                        log.warning("worker.stopped", restart_in=delay)
+                    except asyncio.CancelledError:
+                        raise
+                    except Exception as exc:  # noqa: BLE001 - restart after any worker failure
+                        log.warning("worker.failed", error=type(exc).__name__, restart_in=delay)
+                    await asyncio.sleep(delay)
+                    delay = min(delay * 2, 10.0)
+            finally:
+                housekeeping.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await housekeeping
 
     async def prepare_then_work() -> None:
         await prepare_until_ready(engine, maker, settings.crypto, schema, settings.nexus_migrations_dir)
@@ -107,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     await background
             with contextlib.suppress(Exception):
                 await jobs.close_async()
+            await close_clients(rt)
             if redis_client is not None:
                 await redis_client.aclose()
             await engine.dispose()

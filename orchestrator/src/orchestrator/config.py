@@ -50,6 +50,20 @@ class Settings(BaseServiceSettings):
     # and the OpenAI embedding model used when one is.
     embedding_local_model: str = "e5"
     openai_embedding_model: str = "text-embedding-3-small"
+    # --- message pipeline (issue 3) ---
+    # Customer messages within this window (sliding, capped) get one answer.
+    nexus_debounce_seconds: float = 3.0
+    nexus_debounce_max_seconds: float = 15.0
+    # Scheduled jobs (debounce turns, send retries) are found by polling this often.
+    nexus_worker_poll_seconds: float = 0.5
+    # A replica that stops heartbeating for `stalled` seconds is dead: its jobs are retried.
+    nexus_worker_heartbeat_seconds: float = 10.0
+    nexus_worker_stalled_seconds: float = 30.0
+    # An outbox row stuck in `sending` this long (crash or timeout mid-send) with no status
+    # webhook naming it is assumed unsent and queued again.
+    nexus_outbox_grace_seconds: float = 60.0
+    nexus_outbox_max_attempts: int = 8
+    nexus_agent_timeout_seconds: float = 300.0
 
     @field_validator("encryption_key")
     @classmethod

@@ -43,4 +43,7 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
 
 
-Session = Annotated[AsyncSession, Depends(get_session)]
+# scope="function": commit BEFORE the response is sent. With FastAPI's default ("request") the
+# commit runs after the client already got its 2xx, so a failed commit would be acknowledged and a
+# client's next request could miss the row.
+Session = Annotated[AsyncSession, Depends(get_session, scope="function")]

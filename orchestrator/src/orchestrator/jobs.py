@@ -9,6 +9,7 @@ the order they were deferred, which is how one conversation is handled strictly 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 
 from procrastinate import App, Blueprint, PsycopgConnector
@@ -38,8 +39,25 @@ def create_job_app(dsn: str, *, max_pool: int = 4) -> App:
     from . import tasks  # noqa: F401 - domain task modules append their blueprints on import
 
     app = App(connector=connector, import_paths=["orchestrator.tasks"])
+
     for namespace, blueprint in BLUEPRINTS:
-        app.add_tasks_from(
-            blueprint if isinstance(blueprint, Blueprint) else blueprint(), namespace=namespace
-        )
+        _attach(app, namespace, blueprint if isinstance(blueprint, Blueprint) else blueprint())
     return app
+
+
+def _attach(app: App, namespace: str, blueprint: Blueprint) -> None:
+    """`add_tasks_from` renames the blueprint's tasks in place, so a second App in one process
+    (tests, the CLI) would get `ns:ns:task`: the first App takes the blueprint itself (its
+    module-level tasks stay usable), later ones take copies under the original names."""
+    if not getattr(blueprint, "_nexus_attached", False):
+        app.add_tasks_from(blueprint, namespace=namespace)
+        blueprint._nexus_attached = True  # type: ignore[attr-defined]
+        return
+    fresh = Blueprint()
+    prefix = f"{namespace}:"
+    for name, task in blueprint.tasks.items():
+        clone = copy.copy(task)
+        clone.name = name.removeprefix(prefix)
+        clone.aliases = [a.removeprefix(prefix) for a in task.aliases]
+        fresh.tasks[clone.name] = clone
+    app.add_tasks_from(fresh, namespace=namespace)

@@ -86,6 +86,7 @@ def _upgrade_locked(sync_conn: Connection, cfg: Config, target: str) -> None:
         cfg.attributes["connection"] = sync_conn
         command.upgrade(cfg, target)
         after = MigrationContext.configure(sync_conn).get_current_revision()
+        sync_conn.commit()
         if before != after:
             log.info("migrate.upgraded", from_revision=before, to_revision=after)
         else:

@@ -35,3 +35,10 @@ def include_routers(app: FastAPI) -> None:
         synonyms_router,
     ]:
         app.include_router(router)
+    from .pipeline.playground import router as playground_router
+    from .pipeline.webhooks import router as webhooks_router
+    from .provisioning.endpoints import router as provisioning_router
+
+    app.include_router(webhooks_router)
+    app.include_router(provisioning_router)
+    app.include_router(playground_router)

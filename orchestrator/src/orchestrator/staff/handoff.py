@@ -21,8 +21,8 @@ from ..config import Settings
 from ..mail import client as mail_client
 from ..mail import templates
 from ..models import ChatConversation, ChatMessage, Customer, Tenant
+from ..pipeline.queue import defer
 from . import service
-from .jobs import defer_in_transaction
 
 MAIL_TASK = "staff:send_conversation_mail"
 TRANSCRIPT_LIMIT = 200
@@ -48,7 +48,7 @@ async def notify_handoff(
     handoff = await service.pause(session, conv, actor=actor, reason=reason, source=source)
     if handoff is None:
         return False
-    await defer_in_transaction(
+    await defer(
         session,
         MAIL_TASK,
         {"conversation_id": str(conv.id), "kind": "handoff", "to": [], "reason": reason},
@@ -57,7 +57,7 @@ async def notify_handoff(
 
 
 async def queue_transcript(session: AsyncSession, conv: ChatConversation, to: str) -> None:
-    await defer_in_transaction(
+    await defer(
         session,
         MAIL_TASK,
         {"conversation_id": str(conv.id), "kind": "transcript", "to": [to], "reason": None},

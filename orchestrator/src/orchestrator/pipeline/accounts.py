@@ -1,0 +1,95 @@
+"""Channel accounts → tenant, and their secrets (decrypted only in memory, cached briefly).
+
+Credential kinds per channel account, scope = the account's external id:
+  WhatsApp: `whatsapp_app_secret`, `whatsapp_verify_token`, `whatsapp_access_token`
+  Instagram / Messenger: `meta_app_secret`, `meta_verify_token`, `meta_access_token`
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from nexus_common.crypto import Crypto
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..credentials import service as credentials
+from ..models import ChannelAccount, Credential
+
+CACHE_TTL = 10.0
+
+
+def credential_prefix(channel: str) -> str:
+    return "whatsapp" if channel == "whatsapp" else "meta"
+
+
+@dataclass(frozen=True)
+class Account:
+    id: uuid.UUID
+    tenant_id: uuid.UUID
+    channel: str
+    external_id: str
+    enabled: bool
+    settings: dict[str, Any]
+
+
+_cache: dict[tuple[str, str], tuple[float, Account, str]] = {}
+
+
+def forget(channel: str, external_id: str) -> None:
+    """Called when an account's secrets change (this replica re-reads at once; others in ≤TTL)."""
+    _cache.pop((channel, external_id), None)
+
+
+async def find_account(session: AsyncSession, channel: str, external_id: str) -> Account | None:
+    row = await session.scalar(
+        select(ChannelAccount).where(
+            ChannelAccount.channel == channel, ChannelAccount.external_id == external_id
+        )
+    )
+    if row is None:
+        return None
+    return Account(row.id, row.tenant_id, row.channel, row.external_id, row.enabled, dict(row.settings))
+
+
+async def account_with_app_secret(
+    session: AsyncSession, crypto: Crypto, channel: str, external_id: str
+) -> tuple[Account, str] | None:
+    """The account and its app secret for signature checks (cached for CACHE_TTL seconds)."""
+    hit = _cache.get((channel, external_id))
+    if hit and hit[0] > time.monotonic():
+        return hit[1], hit[2]
+    account = await find_account(session, channel, external_id)
+    if account is None or not account.enabled:
+        return None
+    secret = await credentials.get(
+        session, crypto, account.tenant_id, f"{credential_prefix(channel)}_app_secret", external_id
+    )
+    if not secret:
+        return None
+    _cache[(channel, external_id)] = (time.monotonic() + CACHE_TTL, account, secret)
+    return account, secret
+
+
+async def access_token(session: AsyncSession, crypto: Crypto, account: Account) -> str | None:
+    return await credentials.get(
+        session,
+        crypto,
+        account.tenant_id,
+        f"{credential_prefix(account.channel)}_access_token",
+        account.external_id,
+    )
+
+
+async def verify_tokens(
+    session: AsyncSession, crypto: Crypto, prefix: str, scope: str | None
+) -> list[tuple[uuid.UUID, str]]:
+    """Every stored verify token of this kind (optionally of one account): (tenant_id, token)."""
+    q = select(Credential.tenant_id, Credential.ciphertext).where(Credential.kind == f"{prefix}_verify_token")
+    if scope:
+        q = q.where(Credential.scope == scope)
+    rows = (await session.execute(q)).all()
+    return [(tid, crypto.decrypt(ct)) for tid, ct in rows]

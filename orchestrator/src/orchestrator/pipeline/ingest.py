@@ -1,0 +1,271 @@
+"""Worker side of an inbound webhook: customer, identity, conversation, message; statuses.
+
+Runs under the conversation's procrastinate lock, so one person's messages are stored one at a
+time and in the order they were acknowledged. Every write is idempotent: a redelivered provider
+message id inserts nothing, a status never moves backwards.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from sqlalchemy import case, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..events.publisher import publish
+from ..models import ChannelIdentity, ChatConversation, ChatMessage, Customer, InboundEvent
+from . import queue
+from .accounts import Account, find_account
+from .parsing import InboundMessage, ParsedWebhook, StatusUpdate, parse_meta, parse_whatsapp
+from .serialize import conversation_data, message_data
+
+log = structlog.get_logger("orchestrator.pipeline.ingest")
+
+STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4, "failed": 5}
+# Messages that never start an AI turn on their own.
+SILENT_TYPES = ("reaction",)
+
+TURN_TASK = "pipeline:turn"
+
+
+def parse_event(source: str, payload: Any) -> ParsedWebhook:
+    return parse_whatsapp(payload) if source == "whatsapp" else parse_meta(payload)
+
+
+def turn_locks(conversation_id: uuid.UUID) -> dict[str, str]:
+    return {"lock": f"turn:{conversation_id}", "queueing_lock": f"turnq:{conversation_id}"}
+
+
+async def upsert_customer(
+    session: AsyncSession, tenant_id: uuid.UUID, m: InboundMessage, now: datetime
+) -> Customer:
+    ident = await session.scalar(
+        select(ChannelIdentity).where(
+            ChannelIdentity.tenant_id == tenant_id,
+            ChannelIdentity.channel == m.channel,
+            ChannelIdentity.external_id == m.contact_key,
+        )
+    )
+    if ident is not None:
+        customer = await session.get(Customer, ident.customer_id)
+        assert customer is not None
+        if m.name and not customer.name:
+            customer.name = m.name
+        if m.name and ident.display_name != m.name:
+            ident.display_name = m.name
+        customer.last_seen_at = now
+        return customer
+    customer = None
+    if m.phone_e164:
+        # Known from another channel or from the store (Tienda Nube) by the same phone.
+        customer = await session.scalar(
+            select(Customer)
+            .where(Customer.tenant_id == tenant_id, Customer.phone_number == m.phone_e164)
+            .order_by(Customer.created_at)
+            .limit(1)
+        )
+    if customer is None:
+        customer = Customer(tenant_id=tenant_id, phone_number=m.phone_e164, name=m.name, last_seen_at=now)
+        session.add(customer)
+        await session.flush()
+    await session.execute(
+        insert(ChannelIdentity)
+        .values(
+            tenant_id=tenant_id,
+            customer_id=customer.id,
+            channel=m.channel,
+            external_id=m.contact_key,
+            display_name=m.name,
+        )
+        .on_conflict_do_nothing(index_elements=["tenant_id", "channel", "external_id"])
+    )
+    return customer
+
+
+async def live_conversation(
+    session: AsyncSession, account: Account, customer: Customer, channel: str
+) -> ChatConversation:
+    q = (
+        select(ChatConversation)
+        .where(
+            ChatConversation.tenant_id == account.tenant_id,
+            ChatConversation.customer_id == customer.id,
+            ChatConversation.channel == channel,
+            ChatConversation.status != "resolved",
+        )
+        .with_for_update()
+    )
+    conv = await session.scalar(q)
+    if conv is not None:
+        return conv
+    await session.execute(
+        insert(ChatConversation)
+        .values(
+            tenant_id=account.tenant_id,
+            customer_id=customer.id,
+            channel_account_id=account.id,
+            channel=channel,
+        )
+        .on_conflict_do_nothing(
+            index_elements=["tenant_id", "customer_id", "channel"], index_where=text("status <> 'resolved'")
+        )
+    )
+    conv = await session.scalar(q)
+    assert conv is not None
+    return conv
+
+
+async def store_messages(
+    session: AsyncSession, account: Account, items: list[InboundMessage], debounce: float
+) -> tuple[ChatConversation, list[ChatMessage]]:
+    """Store one contact's messages; defer the (debounced) turn when something new arrived."""
+    now = datetime.now(UTC)
+    customer = await upsert_customer(session, account.tenant_id, items[0], now)
+    conv = await live_conversation(session, account, customer, items[0].channel)
+    stored: list[ChatMessage] = []
+    for m in items:
+        new_id = await session.scalar(
+            insert(ChatMessage)
+            .values(
+                tenant_id=account.tenant_id,
+                conversation_id=conv.id,
+                channel=m.channel,
+                direction="inbound",
+                sender="customer",
+                provider_message_id=m.provider_message_id,
+                type=m.type,
+                text=m.text,
+                media=m.media,
+                payload=m.payload,
+                status="received",
+                provider_timestamp=m.timestamp,
+                created_at=func.clock_timestamp(),
+            )
+            .on_conflict_do_nothing(index_elements=["channel", "provider_message_id"])
+            .returning(ChatMessage.id)
+        )
+        if new_id is None:
+            continue  # redelivered: already stored, already answered (or about to be)
+        msg = await session.get(ChatMessage, new_id)
+        assert msg is not None
+        stored.append(msg)
+        await publish(session, account.tenant_id, "message.created", message_data(msg))
+    if not stored:
+        return conv, stored
+    conv.last_message_at = stored[-1].created_at
+    conv.last_inbound_at = now
+    conv.unread_count = conv.unread_count + len(stored)
+    await session.flush()
+    await publish(session, account.tenant_id, "conversation.updated", conversation_data(conv))
+    if any(m.type not in SILENT_TYPES for m in stored) and not conv.ai_paused and conv.status == "open":
+        await queue.defer(
+            session,
+            TURN_TASK,
+            {"conversation_id": str(conv.id)},
+            at=now + timedelta(seconds=debounce) if debounce > 0 else None,
+            **turn_locks(conv.id),
+        )
+    return conv, stored
+
+
+def _rank_sql() -> Any:
+    return case(STATUS_RANK, value=ChatMessage.status, else_=-1)
+
+
+async def apply_status(session: AsyncSession, tenant_id: uuid.UUID, st: StatusUpdate) -> bool:
+    """Apply one delivery status monotonically (sent < delivered < read; failed is final)."""
+    rank = STATUS_RANK.get(st.status)
+    if rank is None or rank < STATUS_RANK["sent"]:
+        return False  # "played", "deleted", unknown: nothing to record
+    values: dict[str, Any] = {"status": st.status}
+    if st.status == "failed":
+        values["error_code"] = (st.error_code or "unknown")[:32]
+        values["error_message"] = st.error_message
+    base = [
+        ChatMessage.tenant_id == tenant_id,
+        ChatMessage.direction == "outbound",
+        ChatMessage.channel == st.channel,
+        _rank_sql() < rank,
+    ]
+    row = (
+        await session.execute(
+            update(ChatMessage)
+            .where(ChatMessage.provider_message_id == st.provider_message_id, *base)
+            .values(**values, next_attempt_at=None)
+            .returning(ChatMessage.id, ChatMessage.conversation_id)
+        )
+    ).first()
+    if row is None and st.callback_data:
+        # The send's response was lost (crash or timeout): the status names our outbox row.
+        try:
+            outbox_id = uuid.UUID(st.callback_data)
+        except ValueError:
+            outbox_id = None
+        if outbox_id is not None:
+            row = (
+                await session.execute(
+                    update(ChatMessage)
+                    .where(ChatMessage.id == outbox_id, ChatMessage.provider_message_id.is_(None), *base)
+                    .values(**values, provider_message_id=st.provider_message_id, next_attempt_at=None)
+                    .returning(ChatMessage.id, ChatMessage.conversation_id)
+                )
+            ).first()
+    if row is None:
+        return False
+    await publish(
+        session,
+        tenant_id,
+        "message.status",
+        {
+            "message_id": str(row.id),
+            "conversation_id": str(row.conversation_id),
+            "status": st.status,
+            "error_code": values.get("error_code"),
+        },
+    )
+    return True
+
+
+async def process(
+    session: AsyncSession,
+    event_id: uuid.UUID,
+    *,
+    channel: str | None,
+    account_external_id: str | None,
+    contact: str | None,
+    statuses: bool,
+    debounce: float,
+) -> None:
+    ev = await session.get(InboundEvent, event_id, with_for_update=True)
+    if ev is None:
+        return
+    parsed = parse_event(ev.source, ev.payload)
+    ev.attempts += 1
+    if statuses:
+        accounts: dict[tuple[str, str], Account | None] = {}
+        for st in parsed.statuses:
+            key = (st.channel, st.account_id)
+            if key not in accounts:
+                accounts[key] = await find_account(session, *key)
+            acc = accounts[key]
+            if acc is not None:
+                await apply_status(session, acc.tenant_id, st)
+    else:
+        assert channel and account_external_id and contact
+        items = [
+            m
+            for m in parsed.messages
+            if m.channel == channel and m.account_id == account_external_id and m.contact_key == contact
+        ]
+        account = await find_account(session, channel, account_external_id)
+        if account is None or not items:
+            ev.state = "ignored"
+            ev.processed_at = datetime.now(UTC)
+            return
+        await store_messages(session, account, items, debounce)
+    ev.state = "done"
+    ev.processed_at = datetime.now(UTC)

@@ -1,0 +1,262 @@
+"""The outbox: a conversation's queued replies, sent in order through whatsapp_service.
+
+Never twice: a row is claimed `queued → sending` (committed) before the HTTP call, and only a
+claimed row is sent. The send carries the row id as `callback_data` (WhatsApp echoes it in status
+webhooks as `biz_opaque_callback_data`), so a send whose answer was lost (crash, timeout) is
+recognised when its status webhook arrives. A row left in `sending` past the grace period with no
+provider id was not accepted, and the sweeper queues it again. Network errors, 429 and 5xx are
+retried with exponential backoff and jitter; other 4xx fail the row with the Graph error.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import structlog
+from sqlalchemy import select, update
+
+from ..events.publisher import announce, publish
+from ..models import ChannelAccount, ChatConversation, ChatMessage
+from ..runtime import Runtime
+from . import queue
+from .accounts import Account, access_token, find_account
+from .clients import whatsapp_client
+from .turn import CARE_WINDOW, SEND_TASK, send_locks
+
+log = structlog.get_logger("orchestrator.pipeline.outbox")
+
+
+@dataclass
+class Outcome:
+    kind: str  # sent | failed | retry | ambiguous
+    provider_message_id: str | None = None
+    error_code: str | None = None
+    error_message: str | None = None
+
+
+def backoff(attempt: int) -> float:
+    """Exponential with full jitter, 1 s → 5 min."""
+    return random.uniform(0.5, 1.0) * min(300.0, 2.0 ** max(attempt - 1, 0))  # noqa: S311 - jitter
+
+
+async def drain(rt: Runtime, conversation_id: uuid.UUID) -> int:
+    """Send this conversation's queued replies, oldest first; returns how many were sent."""
+    sent = 0
+    while True:
+        claimed = await _claim_next(rt, conversation_id)
+        if claimed is None:
+            return sent
+        msg, body, token = claimed
+        if body.get("_refuse"):
+            outcome = Outcome("failed", error_code=body["_refuse"][0], error_message=body["_refuse"][1])
+        elif not token:
+            outcome = Outcome(
+                "failed", error_code="no_access_token", error_message="channel has no access token"
+            )
+        else:
+            outcome = await _send(rt, body, token)
+        stop = await _record(rt, msg, outcome)
+        if outcome.kind == "sent":
+            sent += 1
+        if stop:
+            return sent
+
+
+async def _claim_next(
+    rt: Runtime, conversation_id: uuid.UUID
+) -> tuple[ChatMessage, dict[str, Any], str | None] | None:
+    s = rt.settings
+    now = datetime.now(UTC)
+    async with rt.sessionmaker() as session, session.begin():
+        msg = await session.scalar(
+            select(ChatMessage)
+            .where(
+                ChatMessage.conversation_id == conversation_id,
+                ChatMessage.direction == "outbound",
+                ChatMessage.status.in_(("queued", "sending")),
+            )
+            .order_by(ChatMessage.created_at, ChatMessage.id)
+            .limit(1)
+            .with_for_update()
+        )
+        if msg is None or msg.status == "sending":
+            return None  # nothing to do, or the head's fate is being settled (sweeper)
+        if msg.next_attempt_at is not None and msg.next_attempt_at > now:
+            await queue.defer(
+                session,
+                SEND_TASK,
+                {"conversation_id": str(conversation_id)},
+                at=msg.next_attempt_at,
+                **send_locks(conversation_id),
+            )
+            return None
+        conv = await session.get(ChatConversation, conversation_id)
+        assert conv is not None
+        account = None
+        if conv.channel_account_id is not None:
+            ca = await session.get(ChannelAccount, conv.channel_account_id)
+            if ca is not None:
+                account = await find_account(session, ca.channel, ca.external_id)
+        msg.status = "sending"
+        msg.attempts += 1
+        msg.next_attempt_at = now + timedelta(seconds=s.nexus_outbox_grace_seconds)
+        if account is None:
+            body: dict[str, Any] = {
+                "_refuse": ("no_channel_account", "the conversation has no channel account")
+            }
+            return msg, body, None
+        recipient = await session.scalar(
+            select(ChatMessage.payload["from"].astext)
+            .where(ChatMessage.conversation_id == conversation_id, ChatMessage.direction == "inbound")
+            .order_by(ChatMessage.created_at.desc())
+            .limit(1)
+        )
+        token = await access_token(session, s.crypto, account)
+        body = build_body(msg, conv, account, recipient or "", now)
+    return msg, body, token
+
+
+def build_body(
+    msg: ChatMessage, conv: ChatConversation, account: Account, to: str, now: datetime
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "channel": conv.channel,
+        "account_id": account.external_id,
+        "to": to,
+        "callback_data": str(msg.id),
+    }
+    in_window = conv.last_inbound_at is not None and conv.last_inbound_at > now - CARE_WINDOW
+    if not in_window:
+        template = account.settings.get("reengagement_template")
+        if conv.channel == "whatsapp" and isinstance(template, dict) and template.get("name"):
+            body.update(
+                type="template",
+                template={"name": template["name"], "language": {"code": template.get("language", "es")}},
+            )
+            return body
+        body["_refuse"] = (
+            "window_closed",
+            "outside the 24-hour customer-care window and no template configured",
+        )
+        return body
+    if msg.type == "image" and msg.media and msg.media.get("url"):
+        body.update(type="image", media_url=msg.media["url"], caption=msg.text)
+    elif msg.type == "interactive" and msg.payload and msg.payload.get("buttons"):
+        body.update(type="buttons", text=msg.text, buttons=msg.payload["buttons"])
+    else:
+        body.update(type="text", text=msg.text or "")
+    return body
+
+
+async def _send(rt: Runtime, body: dict[str, Any], token: str) -> Outcome:
+    try:
+        resp = await whatsapp_client(rt).post("/v1/messages", json=body, headers={"X-Graph-Token": token})
+    except httpx.ConnectError:
+        return Outcome("retry", error_code="whatsapp_service_unreachable")
+    except httpx.HTTPError as exc:
+        # The request may have gone out: do not resend blindly (the sweeper settles it).
+        return Outcome("ambiguous", error_code=type(exc).__name__)
+    try:
+        data = resp.json()
+    except ValueError:
+        data = {}
+    if resp.status_code == 200 and isinstance(data.get("provider_message_id"), str):
+        return Outcome("sent", provider_message_id=data["provider_message_id"])
+    err = data.get("error", {}) if isinstance(data, dict) else {}
+    details = err.get("details") or {}
+    code = str(details.get("graph_code") or err.get("code") or resp.status_code)[:32]
+    message = str(err.get("message") or "")[:500]
+    if resp.status_code == 504:
+        return Outcome("ambiguous", error_code=code, error_message=message)
+    if resp.status_code in (429, 502, 503) or resp.status_code >= 500:
+        return Outcome("retry", error_code=code, error_message=message)
+    return Outcome("failed", error_code=code, error_message=message)
+
+
+async def _record(rt: Runtime, claimed: ChatMessage, outcome: Outcome) -> bool:
+    """Store the outcome; True when the drain must stop (retry later or ambiguous)."""
+    s = rt.settings
+    now = datetime.now(UTC)
+    stop = False
+    async with rt.sessionmaker() as session, session.begin():
+        msg = await session.get(ChatMessage, claimed.id, with_for_update=True)
+        assert msg is not None
+        if outcome.kind == "sent":
+            msg.provider_message_id = msg.provider_message_id or outcome.provider_message_id
+            if msg.status == "sending":
+                msg.status = "sent"
+            msg.next_attempt_at = None
+            msg.error_code = msg.error_message = None
+        elif outcome.kind == "retry" and msg.attempts < s.nexus_outbox_max_attempts:
+            msg.status = "queued"
+            msg.next_attempt_at = now + timedelta(seconds=backoff(msg.attempts))
+            msg.error_code, msg.error_message = outcome.error_code, outcome.error_message
+            await queue.defer(
+                session,
+                SEND_TASK,
+                {"conversation_id": str(msg.conversation_id)},
+                at=msg.next_attempt_at,
+                **send_locks(msg.conversation_id),
+            )
+            stop = True
+        elif outcome.kind == "ambiguous":
+            msg.error_code, msg.error_message = outcome.error_code, outcome.error_message
+            stop = True
+        else:
+            msg.status = "failed"
+            msg.next_attempt_at = None
+            msg.error_code = (outcome.error_code or "send_failed")[:32]
+            msg.error_message = outcome.error_message
+        if outcome.kind in ("sent", "failed", "retry") and msg.status in ("sent", "failed"):
+            await publish(
+                session,
+                msg.tenant_id,
+                "message.status",
+                {
+                    "message_id": str(msg.id),
+                    "conversation_id": str(msg.conversation_id),
+                    "status": msg.status,
+                    "error_code": msg.error_code,
+                },
+            )
+    await announce(session, rt.redis)
+    log.info(
+        "outbox.sent" if outcome.kind == "sent" else "outbox.not_sent",
+        message_id=str(claimed.id),
+        outcome=outcome.kind,
+        code=outcome.error_code,
+    )
+    return stop
+
+
+async def sweep(rt: Runtime) -> int:
+    """Queue again rows stuck in `sending` past the grace period with no provider id."""
+    now = datetime.now(UTC)
+    async with rt.sessionmaker() as session, session.begin():
+        rows = (
+            (
+                await session.execute(
+                    update(ChatMessage)
+                    .where(
+                        ChatMessage.direction == "outbound",
+                        ChatMessage.status == "sending",
+                        ChatMessage.provider_message_id.is_(None),
+                        ChatMessage.next_attempt_at < now,
+                    )
+                    .values(status="queued", next_attempt_at=None)
+                    .returning(ChatMessage.conversation_id)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        for conv_id in set(rows):
+            await queue.defer(session, SEND_TASK, {"conversation_id": str(conv_id)}, **send_locks(conv_id))
+    if rows:
+        log.warning("outbox.requeued_stale", count=len(rows))
+    return len(rows)

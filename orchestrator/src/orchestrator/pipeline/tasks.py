@@ -1,0 +1,62 @@
+"""The pipeline's jobs (namespace `pipeline`): ingest, turn, send.
+
+Locks: `conv:<tenant>:<channel>:<contact>` orders one person's ingests; `turn:<conversation>` and
+`send:<conversation>` keep one turn / one outbox drain per conversation at a time (their
+`…q:` queueing locks keep at most one pending). The turn and send locks are separate from the
+ingest lock on purpose: a debounced turn waits in the queue as a scheduled job, and procrastinate
+would hold back every later job of its lock behind it.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from procrastinate import Blueprint, RetryStrategy
+
+from .. import runtime
+from ..jobs import BLUEPRINTS
+from . import ingest as ingest_service
+from . import outbox, turn
+
+bp = Blueprint()
+
+# Postgres blips and the like: retried (the same job keeps its place in its lock's order).
+_RETRY = RetryStrategy(max_attempts=20, exponential_wait=1)
+
+
+@bp.task(name="ingest", retry=_RETRY)
+async def ingest(
+    event_id: str,
+    channel: str | None = None,
+    account: str | None = None,
+    contact: str | None = None,
+    statuses: bool = False,
+) -> None:
+    rt = runtime.current()
+    async with rt.sessionmaker() as session:
+        async with session.begin():
+            await ingest_service.process(
+                session,
+                uuid.UUID(event_id),
+                channel=channel,
+                account_external_id=account,
+                contact=contact,
+                statuses=statuses,
+                debounce=rt.settings.nexus_debounce_seconds,
+            )
+        from ..events.publisher import announce
+
+        await announce(session, rt.redis)
+
+
+@bp.task(name="turn", retry=_RETRY)
+async def run_turn(conversation_id: str) -> None:
+    await turn.run_turn(runtime.current(), uuid.UUID(conversation_id))
+
+
+@bp.task(name="send", retry=_RETRY)
+async def send(conversation_id: str) -> None:
+    await outbox.drain(runtime.current(), uuid.UUID(conversation_id))
+
+
+BLUEPRINTS.append(("pipeline", bp))
