@@ -231,6 +231,32 @@ PROCESSES.append(
     )
 )
 
+
+FAKE_GRAPH_PORT = 8090
+
+
+def fake_graph_argv(port: int) -> list[str]:
+    """The fake Meta Graph API: records what WhatsApp would deliver and posts the "sent"/
+    "delivered" statuses back to this run's orchestrator, signed with the demo number's secret."""
+    demo = _load_script("seed_demo")
+    orchestrator = f"http://{HOST}:{8000 + port - FAKE_GRAPH_PORT}"
+    return [
+        sys.executable, "-m", "fakes.meta_graph", "--host", HOST, "--port", str(port),
+        "--status-webhook", f"{orchestrator}/webhooks/whatsapp", "--app-secret", demo.DEMO_APP_SECRET,
+    ]  # fmt: skip
+
+
+# Where replies to the playground's (and the demo's) simulated customers go.
+PROCESSES.append(
+    Proc(
+        name="fake_meta_graph",
+        port=FAKE_GRAPH_PORT,
+        argv=fake_graph_argv,
+        ready_path="/_fake/sent",
+        env_defaults={"WHATSAPP_GRAPH_URL": "{url}/v21.0"},
+    )
+)
+
 SEED_STEPS: list[Step] = [
     # The demo store, its owner (who signs in to the dashboard) and a WhatsApp number for the playground.
     Step("demo store", [sys.executable, str(REPO / "scripts" / "seed_demo.py")]),

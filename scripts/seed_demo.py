@@ -25,6 +25,8 @@ REPO = Path(__file__).resolve().parents[1]
 DEMO_EMAIL = "demo.owner@nexus.example.com"
 DEMO_PASSWORD = "nexus-demo-owner"  # noqa: S105 - local development only, printed on purpose
 DEMO_PHONE_NUMBER_ID = "100000000001"
+# Also signs the fake Graph server's status webhooks (scripts/dev.py), so delivery ticks update.
+DEMO_APP_SECRET = "demo-app-secret-0123456789"  # noqa: S105 - local development only
 
 
 def call(method: str, url: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
@@ -95,7 +97,7 @@ def main() -> int:
         {
             "phone_number_id": DEMO_PHONE_NUMBER_ID,
             "access_token": "EAAG-demo-access-token-for-the-fake-graph",
-            "app_secret": "demo-app-secret-0123456789",
+            "app_secret": DEMO_APP_SECRET,
             "verify_token": "demo-verify-token",
         },
         admin,

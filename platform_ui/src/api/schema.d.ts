@@ -416,6 +416,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/playground/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post Message
+         * @description Run the full pipeline for a simulated customer of the caller's store (role: agent).
+         *     The store needs a WhatsApp channel; the reply is sent through it like any other.
+         */
+        post: operations["post_message_api_v1_playground_messages_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/products/search": {
         parameters: {
             query?: never;
@@ -546,7 +567,11 @@ export interface paths {
          */
         get: operations["list_tenants_api_v1_tenants_get"];
         put?: never;
-        post?: never;
+        /**
+         * Post Tenant
+         * @description Create a tenant (a store). Super-admin only.
+         */
+        post: operations["post_tenant_api_v1_tenants_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -571,6 +596,47 @@ export interface paths {
          * @description Rename, disable or re-enable a tenant (super-admin). A disabled tenant's staff cannot sign in.
          */
         patch: operations["patch_any_tenant_api_v1_tenants__tenant_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant_id}/channels/meta": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Put Meta
+         * @description Connect (or update) the tenant's Messenger page and/or Instagram account.
+         */
+        put: operations["put_meta_api_v1_tenants__tenant_id__channels_meta_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/tenants/{tenant_id}/channels/whatsapp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Put Whatsapp
+         * @description Connect (or update) the tenant's WhatsApp number. Secrets are stored encrypted and shown
+         *     masked; webhooks for `phone_number_id` are routed to this tenant.
+         */
+        put: operations["put_whatsapp_api_v1_tenants__tenant_id__channels_whatsapp_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/api/v1/tenants/{tenant_id}/tiendanube": {
@@ -859,6 +925,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/webhooks/meta": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Meta Handshake
+         * @description The same handshake for Instagram / Messenger (`meta_verify_token`).
+         */
+        get: operations["meta_handshake_webhooks_meta_get"];
+        put?: never;
+        /**
+         * Meta Webhook
+         * @description Instagram and Messenger events (`entry[].messaging[]`), signed with `X-Hub-Signature-256`.
+         */
+        post: operations["meta_webhook_webhooks_meta_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/webhooks/tiendanube": {
         parameters: {
             query?: never;
@@ -874,6 +964,31 @@ export interface paths {
          *     then processed by a job. Unverified → 401 and only an audit entry.
          */
         post: operations["tiendanube_webhook_webhooks_tiendanube_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/webhooks/whatsapp": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Whatsapp Handshake
+         * @description Meta's verification handshake: echoes `hub.challenge` when `hub.verify_token` matches a
+         *     tenant's WhatsApp verify token (optionally `?account=<phone_number_id>`); otherwise 403.
+         */
+        get: operations["whatsapp_handshake_webhooks_whatsapp_get"];
+        put?: never;
+        /**
+         * Whatsapp Webhook
+         * @description WhatsApp Cloud API events (messages and statuses), signed with `X-Hub-Signature-256`.
+         */
+        post: operations["whatsapp_webhook_webhooks_whatsapp_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -930,12 +1045,37 @@ export interface components {
             /** Open */
             open: string;
         };
+        /** ChannelAccountOut */
+        ChannelAccountOut: {
+            /** Access Token */
+            access_token: string;
+            /** App Secret */
+            app_secret: string;
+            /** Channel */
+            channel: string;
+            /** Display Name */
+            display_name: string | null;
+            /** External Id */
+            external_id: string;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Verify Token */
+            verify_token: string;
+        };
         /** ChannelPatch */
         ChannelPatch: {
             /** Display Name */
             display_name?: string | null;
             /** Enabled */
             enabled?: boolean | null;
+        };
+        /** ChannelsOut */
+        ChannelsOut: {
+            /** Items */
+            items: components["schemas"]["ChannelAccountOut"][];
         };
         /** CredentialIn */
         CredentialIn: {
@@ -997,6 +1137,30 @@ export interface components {
             tenant_id: string | null;
             user?: components["schemas"]["UserOut"] | null;
         };
+        /** MetaChannel */
+        MetaChannel: {
+            /**
+             * Access Token
+             * Format: password
+             */
+            access_token: string;
+            /**
+             * App Secret
+             * Format: password
+             */
+            app_secret: string;
+            /** Display Name */
+            display_name?: string | null;
+            /** Instagram Account Id */
+            instagram_account_id?: string | null;
+            /** Page Id */
+            page_id?: string | null;
+            /**
+             * Verify Token
+             * Format: password
+             */
+            verify_token: string;
+        };
         /** OrderItem */
         OrderItem: {
             /** Name */
@@ -1039,6 +1203,30 @@ export interface components {
              */
             reason: string;
         };
+        /** PlaygroundAccepted */
+        PlaygroundAccepted: {
+            /** Message Id */
+            message_id: string;
+            /** Phone Number Id */
+            phone_number_id: string;
+            /** Wa Id */
+            wa_id: string;
+        };
+        /** PlaygroundMessage */
+        PlaygroundMessage: {
+            /**
+             * Name
+             * @default Playground
+             */
+            name: string;
+            /** Text */
+            text: string;
+            /**
+             * Wa Id
+             * @default 5491100000000
+             */
+            wa_id: string;
+        };
         /** RefreshIn */
         RefreshIn: {
             /** Refresh Token */
@@ -1071,6 +1259,29 @@ export interface components {
         Synonyms: {
             /** Groups */
             groups?: string[][];
+        };
+        /** Template */
+        Template: {
+            /**
+             * Language
+             * @default es
+             */
+            language: string;
+            /** Name */
+            name: string;
+        };
+        /** TenantCreate */
+        TenantCreate: {
+            /** Name */
+            name: string;
+        };
+        /** TenantCreated */
+        TenantCreated: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
         };
         /** TenantOut */
         TenantOut: {
@@ -1222,6 +1433,29 @@ export interface components {
             tenant_id: string | null;
             /** User Id */
             user_id: string | null;
+        };
+        /** WhatsAppChannel */
+        WhatsAppChannel: {
+            /**
+             * Access Token
+             * Format: password
+             */
+            access_token: string;
+            /**
+             * App Secret
+             * Format: password
+             */
+            app_secret: string;
+            /** Display Name */
+            display_name?: string | null;
+            /** Phone Number Id */
+            phone_number_id: string;
+            reengagement_template?: components["schemas"]["Template"] | null;
+            /**
+             * Verify Token
+             * Format: password
+             */
+            verify_token: string;
         };
     };
     responses: never;
@@ -1906,6 +2140,39 @@ export interface operations {
             };
         };
     };
+    post_message_api_v1_playground_messages_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlaygroundMessage"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaygroundAccepted"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     search_products_api_v1_products_search_get: {
         parameters: {
             query: {
@@ -2177,6 +2444,39 @@ export interface operations {
             };
         };
     };
+    post_tenant_api_v1_tenants_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TenantCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TenantCreated"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     patch_any_tenant_api_v1_tenants__tenant_id__patch: {
         parameters: {
             query?: never;
@@ -2199,6 +2499,76 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TenantOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    put_meta_api_v1_tenants__tenant_id__channels_meta_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MetaChannel"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelsOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    put_whatsapp_api_v1_tenants__tenant_id__channels_whatsapp_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                tenant_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["WhatsAppChannel"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChannelsOut"];
                 };
             };
             /** @description Validation Error */
@@ -2676,6 +3046,62 @@ export interface operations {
             };
         };
     };
+    meta_handshake_webhooks_meta_get: {
+        parameters: {
+            query?: {
+                "hub.mode"?: string;
+                "hub.verify_token"?: string;
+                "hub.challenge"?: string;
+                account?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    meta_webhook_webhooks_meta_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: string;
+                    };
+                };
+            };
+        };
+    };
     tiendanube_webhook_webhooks_tiendanube_post: {
         parameters: {
             query?: {
@@ -2703,6 +3129,62 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    whatsapp_handshake_webhooks_whatsapp_get: {
+        parameters: {
+            query?: {
+                "hub.mode"?: string;
+                "hub.verify_token"?: string;
+                "hub.challenge"?: string;
+                account?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/plain": string;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    whatsapp_webhook_webhooks_whatsapp_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: string;
+                    };
                 };
             };
         };

@@ -26,7 +26,14 @@ function summary(step: ThinkingStep): string {
 /** The AI's thinking log for one reply: steps, products retrieved, tools, model, latency, fallback. */
 export function ThinkingLog({ run }: { run: AgentRun }) {
   const { t } = useI18n();
-  const steps = run.steps ?? [];
+  // A step streamed live and stored again with the run's result must show once.
+  const seen = new Set<string>();
+  const steps = (run.steps ?? []).filter((s) => {
+    const key = `${s.kind}|${s.name}|${s.at ?? ""}|${JSON.stringify(s.detail ?? {})}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
   return (
     <details className="thinking" open data-testid="thinking-log">
       <summary>

@@ -2,8 +2,8 @@ import type { MessageStatus } from "../api/types";
 import { useI18n, type Key } from "../i18n";
 
 const SHAPES: Record<string, { glyph: string; key: Key }> = {
-  queued: { glyph: "🕓", key: "tick.queued" },
-  sending: { glyph: "🕓", key: "tick.queued" },
+  queued: { glyph: "○", key: "tick.queued" },
+  sending: { glyph: "○", key: "tick.queued" },
   sent: { glyph: "✓", key: "tick.sent" },
   delivered: { glyph: "✓✓", key: "tick.delivered" },
   read: { glyph: "✓✓", key: "tick.read" },

@@ -44,7 +44,7 @@ function MessageBody({ m }: { m: Message }) {
   if (m.type !== "text" && m.type !== "template" && m.type !== "interactive") {
     return (
       <div className="media" data-testid="media">
-        <span aria-hidden="true">📎</span> {t("conv.media", { type: m.type })}
+        <span aria-hidden="true">▣</span> {t("conv.media", { type: m.type })}
         {m.text && <p>{m.text}</p>}
       </div>
     );
@@ -59,7 +59,8 @@ export function MessageList({ conv }: { conv: ConversationDetail }) {
   return (
     <ol className="messages" data-testid="messages" aria-live="polite">
       {conv.messages.map((m) => {
-        const run = m.agent_run_id ? runs.get(m.agent_run_id) : undefined;
+        // The log sits beside the reply it produced (the customer's message may name the run too).
+        const run = m.direction === "outbound" && m.sender === "ai" && m.agent_run_id ? runs.get(m.agent_run_id) : undefined;
         return (
           <li key={m.id} className={`msg-row ${m.direction} sender-${m.sender}`} data-testid="message" data-sender={m.sender}>
             <div className="bubble">

@@ -12,7 +12,7 @@ export const PLAYGROUND_WA_ID = "5491100000000";
 /** Chat as a simulated customer: the message runs through the real pipeline (webhook → AI → outbox). */
 export function Playground() {
   const { t } = useI18n();
-  const { client, me } = useApi();
+  const { client } = useApi();
   const [waId, setWaId] = useState(PLAYGROUND_WA_ID);
   const [text, setText] = useState("");
   const found = useResource(
@@ -26,7 +26,7 @@ export function Playground() {
   });
   const send = useAction(async (body: string) => {
     await client.post("/api/v1/playground/messages", {
-      body: { tenant_id: me?.tenant_id, text: body, wa_id: waId, name: "Playground" },
+      body: { text: body, wa_id: waId, name: "Playground" },
     });
   });
   const submit = async (e: FormEvent) => {

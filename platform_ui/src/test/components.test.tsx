@@ -32,7 +32,7 @@ function detail(over: Partial<ConversationDetail> = {}): ConversationDetail {
   return {
     ...summary(),
     messages: [
-      { id: "m1", direction: "inbound", sender: "customer", type: "text", text: "¿Tienen remeras?", status: "received", created_at: now() },
+      { id: "m1", direction: "inbound", sender: "customer", type: "text", text: "¿Tienen remeras?", status: "received", agent_run_id: "r1", created_at: now() },
       { id: "m2", direction: "outbound", sender: "ai", type: "text", text: "Sí, tenemos", status: "delivered", agent_run_id: "r1", created_at: now() },
       { id: "m3", direction: "inbound", sender: "customer", type: "image", text: null, status: "received", created_at: now() },
     ],
@@ -49,6 +49,8 @@ function detail(over: Partial<ConversationDetail> = {}): ConversationDetail {
         finished_at: now(),
         steps: [
           { kind: "retrieval", name: "search_products", duration_ms: 12, detail: { query: "remeras", results: [{ id: "p1", name: "Remera negra", score: 0.9 }] } },
+          { kind: "tool_call", name: "search_products", detail: { arguments: { q: "remeras" } } },
+          // streamed live, then stored again with the run's result: shown once
           { kind: "tool_call", name: "search_products", detail: { arguments: { q: "remeras" } } },
         ],
       },
@@ -114,6 +116,7 @@ describe("Conversation", () => {
     expect(log.textContent).toContain("gpt-test");
     expect(log.textContent).toContain("1234 ms");
     expect(log.textContent).toContain("Fallback used");
+    expect(within(ai).getAllByTestId("thinking-step")).toHaveLength(2);
     expect(within(messages[2]).getByTestId("media").textContent).toContain("image");
     expect(within(messages[0]).queryByTestId("thinking-log")).toBeNull();
     expect((await screen.findByTestId("orders")).textContent).toContain("#1001");
