@@ -262,3 +262,26 @@ def test_portuguese_switch(platform: Platform, store: Store, browser: Any) -> No
         screenshot(page, "inbox-portuguese")
     finally:
         ctx.close()
+
+
+def test_make_dev_demo_owner_chats_in_the_playground(platform: Platform, browser: Any) -> None:
+    """What `make dev` ends with: the demo store's owner signed in, playing the customer."""
+    demo = dev._load_script("seed_demo")
+    assert f"Dashboard: {platform.url}/login?email=" in "\n".join(platform.output)
+    ctx, page, problems = new_page(browser)
+    try:
+        page.goto(f"{platform.url}/login?email=demo.owner%40nexus.example.com")
+        assert page.get_by_label("E-mail").input_value() == demo.DEMO_EMAIL
+        page.get_by_label("Password").fill(demo.DEMO_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.get_by_role("heading", name="Inbox").wait_for()
+        page.get_by_role("link", name="Playground").click()
+        page.get_by_test_id("playground-text").fill("Hola, ¿tienen remeras negras?")
+        page.get_by_test_id("playground-send").click()
+        chat = page.get_by_test_id("playground-chat")
+        chat.locator("[data-testid=message][data-sender=customer]").first.wait_for()
+        chat.locator("[data-testid=message][data-sender=ai]").first.wait_for(timeout=30_000)
+        screenshot(page, "playground")
+        assert problems.csp() == [], problems.errors
+    finally:
+        ctx.close()
