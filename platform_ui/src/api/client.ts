@@ -11,8 +11,8 @@ export type PathFor<M extends Method> = {
   [P in keyof paths]: paths[P] extends Record<M, infer Op> ? (Op extends undefined | never ? never : P) : never;
 }[keyof paths] &
   string;
-/** The paths the client accepts for `method` (the OpenAPI's once the staff API is generated). */
-export type ApiPath<M extends Method> = PathFor<M> | `/api/v1/${string}`;
+/** The paths the client accepts for `method`: exactly those the orchestrator's OpenAPI declares. */
+export type ApiPath<M extends Method> = PathFor<M>;
 
 export interface Session {
   accessToken: string;
