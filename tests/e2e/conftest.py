@@ -24,7 +24,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -104,6 +104,20 @@ def http_json(
             return exc.code, raw.decode(errors="replace")
 
 
+async def ahttp_json(method: str, url: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
+    import httpx
+
+    headers = {"Accept": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    async with httpx.AsyncClient(timeout=15.0) as client:
+        r = await client.request(method, url, json=body, headers=headers)
+    try:
+        return r.status_code, r.json() if r.content else None
+    except ValueError:
+        return r.status_code, r.text
+
+
 @dataclass
 class Platform:
     url: str  # nginx: the only way the browser reaches the services
@@ -118,6 +132,11 @@ class Platform:
 
     def api(self, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
         return http_json(method, f"{self.url}{path}", body, token)
+
+    async def aapi(
+        self, method: str, path: str, body: Any = None, token: str | None = None
+    ) -> tuple[int, Any]:
+        return await ahttp_json(method, f"{self.url}{path}", body, token)
 
 
 @pytest.fixture(scope="session")
@@ -203,15 +222,17 @@ def platform(ui_built: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 
 
 @pytest.fixture(scope="session")
-def browser(chromium: str) -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+async def browser(chromium: str) -> AsyncIterator[Any]:
+    # The async API on pytest-asyncio's session loop: the sync API would leave its own event loop
+    # installed in this thread and break every async test that runs after this package.
+    from playwright.async_api import async_playwright
 
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
+    async with async_playwright() as pw:
+        b = await pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
             yield b
         finally:
-            b.close()
+            await b.close()
 
 
 class PageProblems:
@@ -228,17 +249,17 @@ class PageProblems:
         return [e for e in self.errors if re.search(r"Content Security Policy|Refused to", e)]
 
 
-def new_page(
+async def new_page(
     browser: Any, *, locale: str = "en-US", viewport: dict[str, int] | None = None
 ) -> tuple[Any, Any, PageProblems]:
-    ctx = browser.new_context(locale=locale, viewport=viewport or {"width": 1280, "height": 860})
-    page = ctx.new_page()
+    ctx = await browser.new_context(locale=locale, viewport=viewport or {"width": 1280, "height": 860})
+    page = await ctx.new_page()
     page.set_default_timeout(15_000)
     problems = PageProblems()
     problems.attach(page)
     return ctx, page, problems
 
 
-def screenshot(page: Any, name: str) -> None:
+async def screenshot(page: Any, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)
+    await page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=False)

@@ -41,21 +41,21 @@ def test_index_and_assets_are_served_with_the_security_and_cache_headers(platfor
     assert b"window.__NEXUS_CONFIG__" in body
 
 
-def test_login_page_finds_the_api_through_nginx_on_a_phone(platform: Platform, browser) -> None:
-    ctx, page, problems = new_page(browser, locale="es-AR", viewport={"width": 390, "height": 844})
+async def test_login_page_finds_the_api_through_nginx_on_a_phone(platform: Platform, browser) -> None:
+    ctx, page, problems = await new_page(browser, locale="es-AR", viewport={"width": 390, "height": 844})
     try:
-        page.goto(platform.url + "/")
-        page.wait_for_url("**/login")
+        await page.goto(platform.url + "/")
+        await page.wait_for_url("**/login")
         # Spanish from the browser's language; the API found on this page's own origin.
-        page.get_by_role("heading", name="Ingresá a Nexus").wait_for()
+        await page.get_by_role("heading", name="Ingresá a Nexus").wait_for()
         indicator = page.get_by_test_id("status-indicator")
-        indicator.get_by_text("API conectada").wait_for()
-        assert page.get_by_test_id("api-base").get_attribute("data-source") == "same-origin"
-        assert page.get_by_test_id("api-base").inner_text() == "mismo origen"
+        await indicator.get_by_text("API conectada").wait_for()
+        assert (await page.get_by_test_id("api-base").get_attribute("data-source")) == "same-origin"
+        assert (await page.get_by_test_id("api-base").inner_text()) == "mismo origen"
         # Usable on a phone: nothing wider than the screen.
-        width = page.evaluate("document.documentElement.scrollWidth")
+        width = await page.evaluate("document.documentElement.scrollWidth")
         assert width <= 390, width
-        screenshot(page, "login-phone")
+        await screenshot(page, "login-phone")
         assert problems.csp() == [], problems.errors
     finally:
-        ctx.close()
+        await ctx.close()
