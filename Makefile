@@ -20,6 +20,8 @@ dev: install
 
 test: install system-deps
 	@bash scripts/ensure_services.sh || true
+	bash scripts/build_ui.sh
+	cd platform_ui && npx --no-install vitest run
 	uv run ruff check .
 	uv run pytest
 

@@ -95,6 +95,8 @@ class Proc:
     ready_path: str = "/health/ready"
     env_defaults: dict[str, str] = field(default_factory=dict)
     links: tuple[tuple[str, str], ...] = ()
+    # Run once before the process starts (e.g. building the dashboard); raises DevError on failure.
+    prepare: Callable[[], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -138,39 +140,139 @@ PROCESSES: list[Proc] = [
     uvicorn_service("whatsapp_service", 8002, env_defaults={"WHATSAPP_SERVICE_URL": "{url}"}),
     uvicorn_service("tiendanube_service", 8003, env_defaults={"TIENDANUBE_SERVICE_URL": "{url}"}),
     uvicorn_service("bff", 3000, env_defaults={"BFF_URL": "{url}"}),
-    # Local fakes of the platforms Nexus talks to (real wire formats), used only when the
-    # corresponding URL variables are not already pointing somewhere real.
+]
+
+
+# --- The dashboard: the built platform_ui behind a real nginx, configured like the image's. ------
+DASHBOARD_PORT = 8080
+
+
+def _state_dir() -> Path:
+    return Path(env_value("NEXUS_DEV_DIR") or REPO / ".dev").resolve()
+
+
+def _load_script(stem: str) -> Any:
+    """A module of scripts/ (not a package, and dev.py may itself be loaded from a path)."""
+    import importlib.util
+
+    name = f"nexus_{stem}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().parent / f"{stem}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _nginx_conf_module() -> Any:
+    """scripts/nginx_conf.py, shared with the nginx tests."""
+    return _load_script("nginx_conf")
+
+
+def build_dashboard() -> None:
+    """platform_ui/dist, rebuilt only when an input changed (scripts/build_ui.sh)."""
+    say("dev: dashboard: scripts/build_ui.sh")
+    result = subprocess.run(["bash", str(REPO / "scripts" / "build_ui.sh")], cwd=REPO, check=False)
+    if result.returncode != 0:
+        raise DevError("the dashboard build failed (scripts/build_ui.sh); see its output above")
+    if _nginx_conf_module().find_nginx() is None:
+        raise DevError("nginx is not installed (run `make system-deps` or apt-get install nginx)")
+
+
+def dashboard_argv(port: int) -> list[str]:
+    """nginx serving platform_ui/dist on `port`, its upstreams the orchestrator and BFF of this run."""
+    conf_mod = _nginx_conf_module()
+    offset = port - DASHBOARD_PORT
+    prefix = _state_dir() / "nginx"
+    try:
+        conf = conf_mod.write_config(
+            prefix,
+            port=port,
+            root=REPO / "platform_ui" / "dist",
+            upstreams={
+                "orchestrator": f"http://{HOST}:{8000 + offset}",
+                "bff": f"http://{HOST}:{3000 + offset}",
+            },
+        )
+    except ValueError as exc:
+        raise DevError(f"cannot render nginx/default.conf for dev: {exc}") from None
+    return conf_mod.nginx_argv(conf_mod.find_nginx() or "nginx", conf, prefix)
+
+
+PROCESSES.append(
     Proc(
-        name="fake_meta_graph",
-        port=8090,
-        argv=lambda p: [sys.executable, "-m", "fakes.meta_graph", "--host", HOST, "--port", str(p)],
-        ready_path="/_fake/sent",
-        env_defaults={"WHATSAPP_GRAPH_URL": "{url}/v21.0"},
-        links=(("messages sent to customers", "/_fake/sent"),),
-    ),
+        name="dashboard",
+        port=DASHBOARD_PORT,
+        argv=dashboard_argv,
+        # Through nginx to the orchestrator: ready means the whole browser path works.
+        ready_path="/api/health/ready",
+        env_defaults={"DASHBOARD_URL": "{url}"},
+        links=(("(open in a browser)", "/"),),
+        prepare=build_dashboard,
+    )
+)
+
+# The demo store's platform (fakes/tiendanube): make dev installs it through the real OAuth callback.
+PROCESSES.append(
     Proc(
         name="fake_tiendanube",
-        port=8091,
-        argv=lambda p: [sys.executable, "-m", "fakes.tiendanube", "--host", HOST, "--port", str(p)],
+        port=8095,
+        argv=lambda port: [sys.executable, "-m", "fakes.tiendanube", "--host", HOST, "--port", str(port)],
         ready_path="/__fake/stats",
         env_defaults={
             "TIENDANUBE_API_URL": "{url}/v1",
             "TIENDANUBE_AUTH_URL": "{url}/apps/authorize/token",
+            # The fake's own app credentials (fakes/tiendanube/__main__.py defaults).
             "TIENDANUBE_CLIENT_ID": "4321",
             "TIENDANUBE_CLIENT_SECRET": "fake-app-secret-0123456789",
-            "NEXUS_DEMO_TIENDANUBE_URL": "{url}",
         },
-    ),
+    )
+)
+
+
+FAKE_GRAPH_PORT = 8090
+
+
+def fake_graph_argv(port: int) -> list[str]:
+    """The fake Meta Graph API: records what WhatsApp would deliver and posts the "sent"/
+    "delivered" statuses back to this run's orchestrator, signed with the demo number's secret."""
+    demo = _load_script("seed_demo")
+    orchestrator = f"http://{HOST}:{8000 + port - FAKE_GRAPH_PORT}"
+    return [
+        sys.executable, "-m", "fakes.meta_graph", "--host", HOST, "--port", str(port),
+        "--status-webhook", f"{orchestrator}/webhooks/whatsapp", "--app-secret", demo.DEMO_APP_SECRET,
+    ]  # fmt: skip
+
+
+# An OpenAI-compatible fake: the demo's assistant calls tools and answers from the catalog.
+PROCESSES.append(
     Proc(
         name="fake_openai",
         port=8092,
-        argv=lambda p: [sys.executable, "-m", "fakes.openai", "--host", HOST, "--port", str(p)],
+        argv=lambda port: [sys.executable, "-m", "fakes.openai", "--host", HOST, "--port", str(port)],
         ready_path="/v1/models",
         env_defaults={"OPENAI_BASE_URL": "{url}/v1", "OPENAI_API_KEY": "fake-openai-key-for-dev"},
-    ),
-]
+    )
+)
 
-SEED_STEPS: list[Step] = [Step("demo store", [sys.executable, "scripts/seed_demo.py"])]
+
+# Where replies to the playground's (and the demo's) simulated customers go.
+PROCESSES.append(
+    Proc(
+        name="fake_meta_graph",
+        port=FAKE_GRAPH_PORT,
+        argv=fake_graph_argv,
+        ready_path="/_fake/sent",
+        env_defaults={"WHATSAPP_GRAPH_URL": "{url}/v21.0"},
+    )
+)
+
+SEED_STEPS: list[Step] = [
+    # The demo store, its owner (who signs in to the dashboard) and a WhatsApp number for the playground.
+    Step("demo store", [sys.executable, str(REPO / "scripts" / "seed_demo.py")]),
+]
 
 
 def _fernet_key() -> str:
@@ -607,6 +709,9 @@ class Supervisor:
     # -- start -------------------------------------------------------------------------------
     def start_all(self, offset: int) -> None:
         self.logs_dir.mkdir(parents=True, exist_ok=True)
+        for proc in PROCESSES:
+            if proc.prepare is not None:
+                proc.prepare()
         # Spawn everything before any reader thread exists (preexec_fn and threads don't mix).
         for i, proc in enumerate(PROCESSES):
             port = proc.port + offset
@@ -784,6 +889,15 @@ def print_table(sup: Supervisor, state_dir: Path) -> None:
     say(f"  {'logs'.ljust(width)}  {state_dir / 'logs'}/<service>.log")
     secrets_file = state_dir / "secrets.env"
     say(f"  {'secrets'.ljust(width)}  {secrets_file} (ADMIN_TOKEN: the super-admin bearer token)")
+    for r in sup.running:
+        if r.proc.name == "dashboard":
+            from urllib.parse import quote
+
+            demo = _load_script("seed_demo")
+            say("")
+            say(f"Dashboard: {r.url}/login?email={quote(demo.DEMO_EMAIL)}")
+            say(f"  sign in as the demo store's owner: {demo.DEMO_EMAIL} / {demo.DEMO_PASSWORD}")
+            say(f"  the playground ({r.url}/playground) plays the customer on the demo WhatsApp number")
     say("")
 
 

@@ -136,7 +136,7 @@ def assert_all_ready(out: str, offset: int) -> None:
         url = f"http://127.0.0.1:{port + offset}{READY_PATHS[name]}"
         assert f"dev: ready: {name} {url}" in out, f"{name} not reported ready:\n{out}"
     assert f"dev: all {len(SERVICES)} services ready" in out, out
-    assert "dev: demo owner login: owner@demo-store.example.com" in out, out
+    assert "sign in as the demo store's owner: demo.owner@nexus.example.com" in out, out
     assert "dev: check passed" in out, out
 
 

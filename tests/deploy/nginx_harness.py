@@ -8,19 +8,34 @@ shipped file cannot quietly leave the tests checking something else.
 
 from __future__ import annotations
 
-import os
+import importlib.util
 import re
 import socket
 import subprocess
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 
 REPO = Path(__file__).resolve().parents[2]
-NGINX_DIR = REPO / "nginx"
-SERVER_CONF = NGINX_DIR / "default.conf"
-RUNTIME_CONF = NGINX_DIR / "nexus-runtime.conf"
-ENTRYPOINT_SCRIPT = NGINX_DIR / "docker-entrypoint.d" / "40-runtime-config.sh"
+
+
+def _load_nginx_conf() -> ModuleType:
+    """scripts/nginx_conf.py (scripts/ is not a package): the rendering shared with make dev."""
+    spec = importlib.util.spec_from_file_location("nexus_nginx_conf", REPO / "scripts" / "nginx_conf.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+nginx_conf = sys.modules.get("nexus_nginx_conf") or _load_nginx_conf()
+NGINX_DIR = nginx_conf.NGINX_DIR
+SERVER_CONF = nginx_conf.SERVER_CONF
+RUNTIME_CONF = nginx_conf.RUNTIME_CONF
+ENTRYPOINT_SCRIPT = nginx_conf.ENTRYPOINT_SCRIPT
 
 
 # --- A small parser, enough to ask "which directives are inside location /events/?" ---------------
@@ -116,12 +131,6 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def _replace_once(text: str, old: str, new: str) -> str:
-    count = text.count(old)
-    assert count == 1, f"the shipped default.conf should contain {old!r} exactly once (found {count})"
-    return text.replace(old, new)
-
-
 @dataclass
 class NginxInstance:
     prefix: Path
@@ -203,59 +212,20 @@ def prepare(
     upstreams: dict[str, str] | None = None,
     runtime_conf: Path = RUNTIME_CONF,
 ) -> NginxInstance:
-    """Write a main nginx.conf around the shipped server block; `upstreams` maps name -> URL."""
-    prefix.mkdir(parents=True, exist_ok=True)
-    logs = prefix / "logs"
-    logs.mkdir(exist_ok=True)
+    """Write a main nginx.conf around the shipped server block; `upstreams` maps name -> URL.
+
+    The rendering is scripts/nginx_conf.py's, the same `make dev` runs the dashboard with.
+    """
     root = root or prefix / "html"
-    root.mkdir(exist_ok=True)
+    root.mkdir(parents=True, exist_ok=True)
     port = free_port()
-
-    server = SERVER_CONF.read_text()
-    server = _replace_once(server, "listen 80 default_server;", f"listen 127.0.0.1:{port} default_server;")
-    server = _replace_once(
-        server,
-        "access_log /var/log/nginx/access.log nexus_access;",
-        f"access_log {logs}/access.log nexus_access;",
-    )
-    server = _replace_once(server, "root /usr/share/nginx/html;", f"root {root};")
-    defaults = {"orchestrator": "http://orchestrator:8000", "bff": "http://bff:3000"}
-    for name, url in (upstreams or {}).items():
-        server = _replace_once(server, f"set ${name} {defaults[name]};", f"set ${name} {url};")
-    (prefix / "default.conf").write_text(server)
-
-    # The distribution's mime.types is the file the nginx image ships too.
-    mime = Path("/etc/nginx/mime.types")
-    types = (
-        f"include {mime};"
-        if mime.exists()
-        else ("types { text/html html; text/css css; application/javascript js; application/json json; }")
-    )
-    # As root, the workers would otherwise switch to `nobody`, who cannot read pytest's 0700 dirs.
-    user = "user root root;" if os.geteuid() == 0 else ""
-    conf = prefix / "nginx.conf"
-    conf.write_text(
-        f"""{user}
-worker_processes 1;
-daemon off;
-pid {prefix}/nginx.pid;
-error_log {logs}/error.log info;
-events {{ worker_connections 256; }}
-http {{
-    {types}
-    default_type application/octet-stream;
-    sendfile on;
-    client_body_temp_path {prefix}/tmp/body;
-    proxy_temp_path {prefix}/tmp/proxy;
-    fastcgi_temp_path {prefix}/tmp/fastcgi;
-    uwsgi_temp_path {prefix}/tmp/uwsgi;
-    scgi_temp_path {prefix}/tmp/scgi;
-    include {runtime_conf};
-    include {prefix}/default.conf;
-}}
-"""
-    )
-    (prefix / "tmp").mkdir(exist_ok=True)
+    try:
+        conf = nginx_conf.write_config(
+            prefix, port=port, root=root, upstreams=upstreams, runtime_conf=runtime_conf
+        )
+    except ValueError as exc:
+        raise AssertionError(str(exc)) from None
+    logs = prefix / "logs"
     return NginxInstance(
         prefix=prefix,
         conf=conf,

@@ -13,7 +13,9 @@ def include_routers(app: FastAPI) -> None:
     from .retrieval.endpoints import routers as retrieval_routers
     from .staff.admin import router as admin_router
     from .staff.conversations import router as conversations_router
+    from .staff.customers import router as customers_router  # the dashboard's customer panel
     from .staff.settings import router as settings_router
+    from .staff.synonyms import router as synonyms_router  # the dashboard's synonym editor
     from .telemetry.endpoints import router as telemetry_router
     from .tiendanube import endpoints as tiendanube
 
@@ -29,6 +31,8 @@ def include_routers(app: FastAPI) -> None:
         tiendanube.internal_router,
         *retrieval_routers,
         assistant_router,
+        customers_router,
+        synonyms_router,
     ]:
         app.include_router(router)
     from .pipeline.playground import router as playground_router
