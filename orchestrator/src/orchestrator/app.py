@@ -89,6 +89,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                             fetch_job_polling_interval=settings.nexus_worker_poll_seconds,
                             update_heartbeat_interval=settings.nexus_worker_heartbeat_seconds,
                             stalled_worker_timeout=settings.nexus_worker_stalled_seconds,
+                            # On shutdown, running jobs get this long, then are aborted; another
+                            # replica retries them (stalled-worker recovery). Never hang a stop.
+                            shutdown_graceful_timeout=10.0,
                         )
                         log.warning("worker.stopped", restart_in=delay)
                     except asyncio.CancelledError:
