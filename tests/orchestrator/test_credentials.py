@@ -20,6 +20,12 @@ from ..conftest import REPO
 SECRET = "EAAGtest0123456789abcdefSECRET"
 
 
+@pytest.fixture(autouse=True)
+def _no_job_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests exercise start-up and health; queue workers only add moving parts."""
+    monkeypatch.setenv("NEXUS_WORKER_ENABLED", "false")
+
+
 async def _store(engine: AsyncEngine, key: str) -> str:
     async with async_sessionmaker(engine)() as s, s.begin():
         t = Tenant(name="Store")

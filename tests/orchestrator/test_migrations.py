@@ -19,6 +19,12 @@ from orchestrator import migrate
 from ..conftest import REPO, free_port
 
 
+@pytest.fixture(autouse=True)
+def _no_job_workers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """These tests exercise start-up and health; queue workers only add moving parts."""
+    monkeypatch.setenv("NEXUS_WORKER_ENABLED", "false")
+
+
 def _tables(dsn: str) -> set[str]:
     with psycopg.connect(dsn) as conn:
         rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()

@@ -70,6 +70,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     health.add("schema", check_schema)
     health.add("redis", check_redis, required=False)
 
+    shutting_down = asyncio.Event()
+
     async def start_workers() -> None:
         """Open the queue and run this replica's workers until shutdown."""
         await jobs.open_async()
@@ -93,11 +95,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                             # replica retries them (stalled-worker recovery). Never hang a stop.
                             shutdown_graceful_timeout=10.0,
                         )
-                        log.warning("worker.stopped", restart_in=delay)
                     except asyncio.CancelledError:
                         raise
                     except Exception as exc:  # noqa: BLE001 - restart after any worker failure
                         log.warning("worker.failed", error=type(exc).__name__, restart_in=delay)
+                    # procrastinate turns a cancellation into a clean stop and returns: on shutdown
+                    # that must end the loop, not restart the worker.
+                    task = asyncio.current_task()
+                    if shutting_down.is_set() or (task is not None and task.cancelling()):
+                        return
+                    log.warning("worker.stopped", restart_in=delay)
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 10.0)
             finally:
@@ -127,12 +134,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            shutting_down.set()
             if background:
                 background.cancel()
-                with contextlib.suppress(asyncio.CancelledError, FatalStartupError):
-                    await background
+                # A stop must never hang on a stuck job or connection: bounded, then move on.
+                with contextlib.suppress(asyncio.CancelledError, FatalStartupError, TimeoutError):
+                    await asyncio.wait_for(background, 20)
             with contextlib.suppress(Exception):
-                await jobs.close_async()
+                await asyncio.wait_for(jobs.close_async(), 10)
             await close_clients(rt)
             if redis_client is not None:
                 await redis_client.aclose()
