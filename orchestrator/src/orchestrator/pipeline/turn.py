@@ -25,6 +25,7 @@ from nexus_common.contracts.agent import (
     TenantInfo,
     ThinkingStep,
 )
+from nexus_common.logging import redact
 from pydantic import ValidationError
 from sqlalchemy import select, update
 
@@ -240,8 +241,12 @@ async def _record_answer(
     latency_ms: int,
     finished: datetime,
 ) -> str:
-    steps = [st.model_dump(mode="json") for st in response.steps]
-    run.steps = [*run.steps, *steps]
+    # agent_service streams its steps into this run as they happen (redacted there too); keep
+    # those and add only the ones it did not stream (e.g. the orchestrator's own fallback step).
+    steps = [redact(st.model_dump(mode="json")) for st in response.steps]
+    already = list(run.steps or [])
+    steps = [st for st in steps if st not in already]
+    run.steps = [*already, *steps]
     run.provider, run.model = response.provider, response.model
     run.prompt_tokens, run.completion_tokens = response.usage.prompt_tokens, response.usage.completion_tokens
     run.fallback_used, run.latency_ms, run.finished_at, run.error = (
