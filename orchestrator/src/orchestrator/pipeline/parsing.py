@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from .phones import normalize_wa_id
+from ..phones import normalize_wa_id
 
 MAX_TEXT = 8000
 MEDIA_TYPES = ("image", "audio", "document", "video", "sticker")

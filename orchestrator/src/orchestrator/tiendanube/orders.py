@@ -22,10 +22,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import runtime
 from ..models import ChannelIdentity, Customer
+from ..phones import match_keys
 from . import catalog
 from .client import service_client
 from .mapping import money, parse_ts
-from .phones import match_keys
 
 log = structlog.get_logger("orchestrator.tiendanube.orders")
 

@@ -33,8 +33,8 @@ from ..models import (
     Product,
     Tenant,
 )
+from ..phones import match_keys
 from . import orders
-from .phones import match_keys, stored_forms
 
 log = structlog.get_logger("orchestrator.tiendanube.privacy")
 
@@ -54,11 +54,12 @@ async def matching_customers(
     email = person.get("email")
     if isinstance(email, str) and "@" in email:
         conds.append(func.lower(Customer.email) == email.strip().lower())
-    phones: set[str] = set()
     phone = person.get("phone")
-    if isinstance(phone, str):
-        for key in match_keys(phone, default_region=await _region(session, tenant_id)):
-            phones |= stored_forms(key)
+    phones = (
+        match_keys(phone, default_region=await _region(session, tenant_id))
+        if isinstance(phone, str)
+        else set()
+    )
     if phones:
         conds.append(Customer.phone_number.in_(phones))
         conds.append(
