@@ -17,7 +17,7 @@ from typing import Any
 
 import structlog
 from nexus_common.crypto import Crypto
-from sqlalchemy import delete, event, func, or_, select, text, update
+from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -27,6 +27,7 @@ from ..config import Settings
 from ..credentials import service as credentials
 from ..events.publisher import announce, publish
 from ..models import CatalogSync, Product, Tenant
+from ..pipeline import queue
 from .client import ServiceClient, TiendanubeError, TiendanubeNotFound, service_client
 from .mapping import map_product
 
@@ -213,8 +214,8 @@ async def start_catalog_sync(
 ) -> uuid.UUID:
     """Create (or reuse the live) full sync for a tenant and queue it. Returns the sync id.
 
-    Runs in the caller's transaction; the job is queued after it commits, so a rolled-back
-    caller leaves nothing behind.
+    Runs in the caller's transaction, and so does the job's deferral: the sync row and its job
+    commit together, or neither does.
     """
     stmt = (
         insert(CatalogSync)
@@ -233,31 +234,8 @@ async def start_catalog_sync(
         )
         assert live is not None
         return live
-    defer_after_commit(session, sync_id, tenant_id)
+    await queue.defer(session, "tiendanube:productsall", {"sync_id": str(sync_id)})
     return sync_id
-
-
-_background: set[asyncio.Task[None]] = set()
-
-
-def defer_after_commit(session: AsyncSession, sync_id: uuid.UUID, tenant_id: uuid.UUID) -> None:
-    """Queue the job once the caller's transaction has committed (the job must see the row).
-
-    If queueing fails the sync stays `pending` and the sweeper queues it later."""
-
-    def fire(_: Any) -> None:
-        task = asyncio.get_running_loop().create_task(_defer_quietly(sync_id, tenant_id))
-        _background.add(task)
-        task.add_done_callback(_background.discard)
-
-    event.listen(session.sync_session, "after_commit", fire, once=True)
-
-
-async def _defer_quietly(sync_id: uuid.UUID, tenant_id: uuid.UUID) -> None:
-    try:
-        await defer_sync(sync_id, tenant_id)
-    except Exception as exc:  # noqa: BLE001 - the sweeper re-queues pending syncs
-        log.warning("catalog.defer_failed", sync_id=str(sync_id), error=type(exc).__name__)
 
 
 async def defer_sync(sync_id: uuid.UUID, tenant_id: uuid.UUID) -> None:
