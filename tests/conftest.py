@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -48,6 +50,30 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def start_orchestrator(
+    env: dict[str, str], port: int, output: object = subprocess.DEVNULL
+) -> subprocess.Popen[bytes]:
+    """A real orchestrator process (uvicorn) on 127.0.0.1:`port`. Its output goes to `output`
+    (a file, or nowhere): an unread pipe would fill and stall the server."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "orchestrator.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],  # fmt: skip
+        env={**os.environ, **env},
+        stdout=output,  # type: ignore[arg-type]
+        stderr=subprocess.STDOUT,
+        cwd=REPO,
+    )
 
 
 @pytest.fixture

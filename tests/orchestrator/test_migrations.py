@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 import time
 
 import httpx
@@ -16,7 +13,7 @@ from orchestrator.models import Base
 
 from orchestrator import migrate
 
-from ..conftest import REPO, free_port
+from ..conftest import free_port, start_orchestrator
 
 
 @pytest.fixture(autouse=True)
@@ -62,26 +59,6 @@ async def test_concurrent_upgrades_in_one_process_serialize(env: dict[str, str])
             await e.dispose()
 
 
-def _start_orchestrator(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "orchestrator.app:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        cwd=REPO,
-    )
-
-
 def _wait_ready(port: int, timeout: float = 60) -> httpx.Response:
     deadline = time.monotonic() + timeout
     last: httpx.Response | None = None
@@ -99,7 +76,7 @@ def _wait_ready(port: int, timeout: float = 60) -> httpx.Response:
 @pytest.mark.slow
 def test_two_orchestrators_started_together_both_come_up(base_env: dict[str, str]) -> None:
     ports = [free_port(), free_port()]
-    procs = [_start_orchestrator(base_env, p) for p in ports]
+    procs = [start_orchestrator(base_env, p) for p in ports]
     try:
         bodies = [_wait_ready(p).json() for p in ports]
         for b in bodies:

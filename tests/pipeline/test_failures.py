@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import signal
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from urllib.parse import urlsplit
@@ -17,7 +15,7 @@ import pytest
 
 from fakes.meta_graph import wa_message
 
-from ..conftest import REPO, free_port
+from ..conftest import free_port, start_orchestrator
 from .conftest import PHONE_NUMBER_ID, Stack, eventually, provision, service_env, side_services
 from .proxy import TcpProxy
 
@@ -91,26 +89,6 @@ async def test_redis_down_pipeline_still_answers(
             redis.wait()
 
 
-def _orchestrator(env: dict[str, str], port: int, log: object) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "orchestrator.app:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],
-        env={**os.environ, **env},
-        stdout=log,  # type: ignore[arg-type]
-        stderr=subprocess.STDOUT,
-        cwd=REPO,
-    )
-
-
 async def _ready(client: httpx.AsyncClient, url: str) -> bool:
     with contextlib.suppress(httpx.HTTPError):
         return (await client.get(f"{url}/health/ready")).status_code == 200
@@ -130,7 +108,7 @@ async def test_worker_killed_mid_turn_exactly_one_reply_after_restart(
             try:
                 async with httpx.AsyncClient(timeout=10) as client:
                     port_a = free_port()
-                    procs.append(_orchestrator(env, port_a, log))
+                    procs.append(start_orchestrator(env, port_a, log))
                     url_a = f"http://127.0.0.1:{port_a}"
                     await eventually(lambda: _ready(client, url_a), timeout=60, every=0.2)
                     await provision(client, url_a)
@@ -146,7 +124,7 @@ async def test_worker_killed_mid_turn_exactly_one_reply_after_restart(
                     procs[0].wait()
 
                     port_b = free_port()
-                    procs.append(_orchestrator(env, port_b, log))
+                    procs.append(start_orchestrator(env, port_b, log))
                     url_b = f"http://127.0.0.1:{port_b}"
                     await eventually(lambda: _ready(client, url_b), timeout=60, every=0.2)
                     proxy.release()
