@@ -5,6 +5,9 @@ from .analytics import AnalyticsHourly, AnalyticsTerm, ConversationResponseTime
 from .audit_log import AuditLog
 from .auth import AuthSession, AuthToken, LoginThrottle
 from .base import Base
+from .cart import Cart
+from .checkout import Checkout
+from .coupon import Coupon
 from .catalog_sync import CatalogSync
 from .channel_account import ChannelAccount
 from .channel_identity import ChannelIdentity
@@ -15,6 +18,7 @@ from .event import Event
 from .handoff import Handoff
 from .inbound_event import InboundEvent
 from .message import ChatMessage
+from .order_attribution import OrderAttribution
 from .product import Product
 from .tenant import Tenant
 from .user import User
@@ -30,6 +34,10 @@ __all__ = [
     "AgentRun",
     "AuditLog",
     "Base",
+    "Cart",
+    "Checkout",
+    "Coupon",
+    "OrderAttribution",
     "CatalogSync",
     "ChannelAccount",
     "ChannelIdentity",
