@@ -6,12 +6,12 @@ from .audit_log import AuditLog
 from .auth import AuthSession, AuthToken, LoginThrottle
 from .base import Base
 from .cart import Cart
-from .checkout import Checkout
-from .coupon import Coupon
 from .catalog_sync import CatalogSync
 from .channel_account import ChannelAccount
 from .channel_identity import ChannelIdentity
+from .checkout import Checkout
 from .conversation import ChatConversation
+from .coupon import Coupon
 from .credential import Credential
 from .customer import Customer
 from .event import Event
