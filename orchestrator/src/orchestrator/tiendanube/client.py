@@ -93,6 +93,15 @@ class ServiceClient:
         body = await self._call("POST", f"/v1/stores/{store_id}/orders/search", token=token, json=query)
         return list(body.get("items") or [])
 
+    async def order(self, store_id: int, token: str, order_id: int) -> dict[str, Any]:
+        return await self._call("GET", f"/v1/stores/{store_id}/orders/{order_id}", token=token)  # type: ignore[no-any-return]
+
+    async def create_draft_order(self, store_id: int, token: str, body: dict[str, Any]) -> dict[str, Any]:
+        return await self._call("POST", f"/v1/stores/{store_id}/draft_orders", token=token, json=body)  # type: ignore[no-any-return]
+
+    async def create_coupon(self, store_id: int, token: str, body: dict[str, Any]) -> dict[str, Any]:
+        return await self._call("POST", f"/v1/stores/{store_id}/coupons", token=token, json=body)  # type: ignore[no-any-return]
+
     async def ensure_webhooks(
         self, store_id: int, token: str, url: str, events: tuple[str, ...] = WEBHOOK_EVENTS
     ) -> dict[str, Any]:
