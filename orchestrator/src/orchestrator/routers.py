@@ -11,6 +11,7 @@ def include_routers(app: FastAPI) -> None:
     from .auth.endpoints import internal_router as auth_internal_router
     from .auth.endpoints import router as auth_router
     from .retrieval.endpoints import routers as retrieval_routers
+    from .sales import endpoints as sales
     from .staff.admin import router as admin_router
     from .staff.conversations import router as conversations_router
     from .staff.customers import router as customers_router  # the dashboard's customer panel
@@ -33,6 +34,8 @@ def include_routers(app: FastAPI) -> None:
         assistant_router,
         customers_router,
         synonyms_router,
+        sales.router,
+        sales.internal_router,
     ]:
         app.include_router(router)
     from .pipeline.playground import router as playground_router

@@ -325,6 +325,7 @@ def _variant_view(v: dict[str, Any]) -> dict[str, Any]:
     from .documents import _strings
 
     return {
+        "id": v.get("id"),  # what the agent's add_to_cart takes as variant_id
         "values": _strings(v.get("values")),
         "sku": v.get("sku"),
         "price": None if v.get("price") is None else str(v.get("price")),

@@ -161,7 +161,10 @@ async def _dispatch(
         return await catalog.refresh_product(maker, settings, tenant_id, rid)
     if topic.startswith("order/"):
         await orders.invalidate_tenant_cache(tenant_id)
-        return "orders_cache_invalidated"
+        from ..sales.attribution import on_order_event  # revenue attribution (sales domain)
+
+        attributed = await on_order_event(maker, settings, tenant_id, topic, payload)
+        return f"orders_cache_invalidated;{attributed}"
     if topic == "app/uninstalled":
         async with maker() as session, session.begin():
             await uninstall(session, tenant_id)
