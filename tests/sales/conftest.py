@@ -95,17 +95,19 @@ class Shop:
     def store(self) -> Store:
         return self.fake.stores[STORE_ID]
 
-    async def say(self, text: str | None = None, *, reply: tuple[str, str] | None = None) -> None:
+    async def say(
+        self, text: str | None = None, *, reply: tuple[str, str] | None = None, wa: str = CUSTOMER_WA
+    ) -> None:
         """The customer writes on WhatsApp (a text, or a list row chosen: (id, title))."""
         if reply:
             payload = wa_message(
                 PHONE_NUMBER_ID,
-                CUSTOMER_WA,
+                wa,
                 type="interactive",
                 content={"type": "list_reply", "list_reply": {"id": reply[0], "title": reply[1]}},
             )
         else:
-            payload = wa_message(PHONE_NUMBER_ID, CUSTOMER_WA, text=text)
+            payload = wa_message(PHONE_NUMBER_ID, wa, text=text)
         body, headers = signed(payload, WA_SECRET)
         r = await self.client.post(f"{self.orch_url}/webhooks/whatsapp", content=body, headers=headers)
         assert r.status_code == 200, r.text
@@ -144,121 +146,133 @@ def interactive(message: dict[str, Any]) -> dict[str, Any]:
     return message["body"]["interactive"]  # type: ignore[no-any-return]
 
 
+@contextlib.asynccontextmanager
+async def open_shop(
+    fresh_dsn: str,
+    fernet_key: str,
+    setenv: Callable[[str, str], None],
+    *,
+    llm: bool = False,
+    leak_per_s: float = 2.0,
+    products: int = 12,
+) -> AsyncIterator[Shop]:
+    """Start everything (also used by bench/checkout.py); `setenv` sets the orchestrator's env."""
+    from agent_service.app import create_app as agent_app
+    from agent_service.config import Settings as AgentSettings
+    from orchestrator.app import create_app as orch_app
+    from orchestrator.catalog import hooks
+    from orchestrator.retrieval.runtime import on_products_changed
+    from tiendanube_service.app import create_app as tn_service_app
+    from tiendanube_service.config import Settings as TnSettings
+    from whatsapp_service.app import create_app as wa_app
+    from whatsapp_service.config import Settings as WaSettings
+
+    fake = FakeTiendanube(client_secret=APP_SECRET, bucket_capacity=40, leak_per_s=leak_per_s)
+    store = add_store(fake, store_id=STORE_ID, name="Tienda Aurora", products=products, customers=3, orders=4)
+    add_aurora(store)
+    state = FakeState()
+    oa = fake_openai() if llm else None
+    gp, wp, ap, op = free_port(), free_port(), free_port(), free_port()
+    orch_url = f"http://127.0.0.1:{op}"
+    # Search answers from Postgres full text here (the vector index has its own tests).
+    hooks.unregister(on_products_changed)
+    async with contextlib.AsyncExitStack() as es:
+        es.callback(hooks.register, on_products_changed)
+        tn_fake = es.enter_context(ThreadServer(tn_app(fake)))
+        tn_service = es.enter_context(
+            ThreadServer(
+                tn_service_app(
+                    TnSettings(
+                        nexus_env="test",
+                        log_level="WARNING",
+                        internal_api_token=INTERNAL,
+                        tiendanube_api_url=f"{tn_fake.url}/v1",
+                        tiendanube_auth_url=f"{tn_fake.url}/apps/authorize/token",
+                        tiendanube_client_id="4321",
+                        tiendanube_client_secret=APP_SECRET,
+                    )
+                )
+            )
+        )
+        await es.enter_async_context(serve(graph_app(state), gp))
+        await es.enter_async_context(
+            serve(
+                wa_app(
+                    WaSettings(
+                        nexus_env="test",
+                        internal_api_token=INTERNAL,
+                        log_level="WARNING",
+                        whatsapp_graph_url=f"http://127.0.0.1:{gp}/v21.0",
+                        whatsapp_graph_timeout_seconds=3.0,
+                    )
+                ),
+                wp,
+            )
+        )
+        agent_kw: dict[str, Any] = {}
+        if oa is not None:
+            oport = free_port()
+            await es.enter_async_context(serve(oa, oport))
+            agent_kw = {
+                "openai_api_key": "sk-test-fake-openai-0123456789",
+                "openai_base_url": f"http://127.0.0.1:{oport}/v1",
+            }
+        await es.enter_async_context(
+            serve(
+                agent_app(
+                    AgentSettings(
+                        nexus_env="test",
+                        internal_api_token=INTERNAL,
+                        orchestrator_url=orch_url,
+                        llm_timeout_seconds=10.0,
+                        log_level="WARNING",
+                        **agent_kw,
+                    )
+                ),
+                ap,
+            )
+        )
+        env = {
+            "NEXUS_ENV": "test",
+            "POSTGRES_DSN": fresh_dsn,
+            "REDIS_URL": "redis://127.0.0.1:6379/15",
+            "ADMIN_TOKEN": ADMIN,
+            "INTERNAL_API_TOKEN": INTERNAL,
+            "ENCRYPTION_KEY": fernet_key,
+            "LOG_LEVEL": "WARNING",
+            "AGENT_SERVICE_URL": f"http://127.0.0.1:{ap}",
+            "WHATSAPP_SERVICE_URL": f"http://127.0.0.1:{wp}",
+            "TIENDANUBE_SERVICE_URL": tn_service.url,
+            "TIENDANUBE_CLIENT_SECRET": APP_SECRET,
+            "API_BASE_URL": orch_url,
+            "NEXUS_DEBOUNCE_SECONDS": "0",
+            "NEXUS_WORKER_POLL_SECONDS": "0.1",
+            "NEXUS_OUTBOX_GRACE_SECONDS": "3",
+        }
+        env.update(OPENAI_API_KEY="", ANTHROPIC_API_KEY="")
+        for k, v in env.items():
+            setenv(k, v)
+        await es.enter_async_context(serve(orch_app(), op))
+        client = await es.enter_async_context(httpx.AsyncClient(timeout=60))
+        tenant_id = await _install(client, orch_url, fake, fresh_dsn)
+        yield Shop(
+            fake,
+            state,
+            oa,
+            orch_url,
+            client,
+            fresh_dsn,
+            tenant_id,
+            await _owner(client, orch_url, tenant_id),
+        )
+
+
 @pytest.fixture
 def shop_factory(
     fresh_dsn: str, fernet_key: str, monkeypatch: pytest.MonkeyPatch
 ) -> Callable[..., contextlib.AbstractAsyncContextManager[Shop]]:
-    @contextlib.asynccontextmanager
-    async def factory(*, llm: bool = False, leak_per_s: float = 2.0) -> AsyncIterator[Shop]:
-        from agent_service.app import create_app as agent_app
-        from agent_service.config import Settings as AgentSettings
-        from orchestrator.app import create_app as orch_app
-        from orchestrator.catalog import hooks
-        from orchestrator.retrieval.runtime import on_products_changed
-        from tiendanube_service.app import create_app as tn_service_app
-        from tiendanube_service.config import Settings as TnSettings
-        from whatsapp_service.app import create_app as wa_app
-        from whatsapp_service.config import Settings as WaSettings
-
-        fake = FakeTiendanube(client_secret=APP_SECRET, bucket_capacity=40, leak_per_s=leak_per_s)
-        store = add_store(fake, store_id=STORE_ID, name="Tienda Aurora", products=12, customers=3, orders=4)
-        add_aurora(store)
-        state = FakeState()
-        oa = fake_openai() if llm else None
-        gp, wp, ap, op = free_port(), free_port(), free_port(), free_port()
-        orch_url = f"http://127.0.0.1:{op}"
-        # Search answers from Postgres full text here (the vector index has its own tests).
-        hooks.unregister(on_products_changed)
-        async with contextlib.AsyncExitStack() as es:
-            es.callback(hooks.register, on_products_changed)
-            tn_fake = es.enter_context(ThreadServer(tn_app(fake)))
-            tn_service = es.enter_context(
-                ThreadServer(
-                    tn_service_app(
-                        TnSettings(
-                            nexus_env="test",
-                            log_level="WARNING",
-                            internal_api_token=INTERNAL,
-                            tiendanube_api_url=f"{tn_fake.url}/v1",
-                            tiendanube_auth_url=f"{tn_fake.url}/apps/authorize/token",
-                            tiendanube_client_id="4321",
-                            tiendanube_client_secret=APP_SECRET,
-                        )
-                    )
-                )
-            )
-            await es.enter_async_context(serve(graph_app(state), gp))
-            await es.enter_async_context(
-                serve(
-                    wa_app(
-                        WaSettings(
-                            nexus_env="test",
-                            internal_api_token=INTERNAL,
-                            log_level="WARNING",
-                            whatsapp_graph_url=f"http://127.0.0.1:{gp}/v21.0",
-                            whatsapp_graph_timeout_seconds=3.0,
-                        )
-                    ),
-                    wp,
-                )
-            )
-            agent_kw: dict[str, Any] = {}
-            if oa is not None:
-                oport = free_port()
-                await es.enter_async_context(serve(oa, oport))
-                agent_kw = {
-                    "openai_api_key": "sk-test-fake-openai-0123456789",
-                    "openai_base_url": f"http://127.0.0.1:{oport}/v1",
-                }
-            await es.enter_async_context(
-                serve(
-                    agent_app(
-                        AgentSettings(
-                            nexus_env="test",
-                            internal_api_token=INTERNAL,
-                            orchestrator_url=orch_url,
-                            llm_timeout_seconds=10.0,
-                            log_level="WARNING",
-                            **agent_kw,
-                        )
-                    ),
-                    ap,
-                )
-            )
-            env = {
-                "NEXUS_ENV": "test",
-                "POSTGRES_DSN": fresh_dsn,
-                "REDIS_URL": "redis://127.0.0.1:6379/15",
-                "ADMIN_TOKEN": ADMIN,
-                "INTERNAL_API_TOKEN": INTERNAL,
-                "ENCRYPTION_KEY": fernet_key,
-                "LOG_LEVEL": "WARNING",
-                "AGENT_SERVICE_URL": f"http://127.0.0.1:{ap}",
-                "WHATSAPP_SERVICE_URL": f"http://127.0.0.1:{wp}",
-                "TIENDANUBE_SERVICE_URL": tn_service.url,
-                "TIENDANUBE_CLIENT_SECRET": APP_SECRET,
-                "API_BASE_URL": orch_url,
-                "NEXUS_DEBOUNCE_SECONDS": "0",
-                "NEXUS_WORKER_POLL_SECONDS": "0.1",
-                "NEXUS_OUTBOX_GRACE_SECONDS": "3",
-            }
-            for k, v in env.items():
-                monkeypatch.setenv(k, v)
-            for k in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY"):
-                monkeypatch.delenv(k, raising=False)
-            await es.enter_async_context(serve(orch_app(), op))
-            client = await es.enter_async_context(httpx.AsyncClient(timeout=60))
-            tenant_id = await _install(client, orch_url, fake, fresh_dsn)
-            yield Shop(
-                fake,
-                state,
-                oa,
-                orch_url,
-                client,
-                fresh_dsn,
-                tenant_id,
-                await _owner(client, orch_url, tenant_id),
-            )
+    def factory(**kw: Any) -> contextlib.AbstractAsyncContextManager[Shop]:
+        return open_shop(fresh_dsn, fernet_key, monkeypatch.setenv, **kw)
 
     return factory
 
