@@ -198,4 +198,78 @@ export const EVENT_TYPES = [
   "agent.run",
   "handoff",
   "catalog.sync",
+  "cart.updated",
 ] as const;
+
+// --- selling in the chat ---------------------------------------------------------------------------
+
+export interface CartLine {
+  variant_id: number;
+  product_id: string | null;
+  quantity: number;
+  name: string | null;
+  variant: string | null;
+  price: string | null;
+  subtotal: string | null;
+  available: boolean;
+}
+
+export interface CheckoutLink {
+  checkout_url: string;
+  draft_order_id: number;
+  total: string | null;
+  currency: string | null;
+  coupon_code?: string | null;
+  source?: string;
+  created_at?: string;
+}
+
+export interface AttributedOrder {
+  order_id: number;
+  number: string | null;
+  total: string;
+  currency: string | null;
+  payment_status: string | null;
+  source: string;
+  matched_by: string;
+  ordered_at: string;
+}
+
+/** `GET /api/v1/conversations/{id}/cart`. */
+export interface SalesPanel {
+  items: CartLine[];
+  subtotal: string;
+  currency: string | null;
+  checkouts: CheckoutLink[];
+  orders: AttributedOrder[];
+}
+
+export interface CouponPolicy {
+  enabled: boolean;
+  max_percent: string;
+  min_purchase: string;
+  valid_hours: number;
+  daily_cap: number;
+  on_request: boolean;
+  on_recovery: boolean;
+}
+
+export type SaleSource = "ai" | "staff" | "recovery" | "campaign";
+
+export interface Revenue {
+  currency: string | null;
+  revenue: string;
+  orders: number;
+  conversion_rate: number;
+  average_order_value: string;
+  by_source: Record<SaleSource, { revenue: string; orders: number }>;
+  by_day: { day: string; revenue: string; orders: number }[];
+}
+
+export interface ProductHit {
+  id: string;
+  name: string;
+  price: string | null;
+  currency: string | null;
+  variants: { id: number; values: string[]; price: string | null; stock: number | null }[];
+}

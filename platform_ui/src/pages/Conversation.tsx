@@ -2,6 +2,7 @@ import { useState, type FormEvent } from "react";
 
 import type { AgentRun, ConversationDetail, Message } from "../api/types";
 import { Async, ErrorBox, formatTime } from "../components/common";
+import { CartPanel } from "../components/CartPanel";
 import { ThinkingLog } from "../components/Thinking";
 import { Ticks } from "../components/Ticks";
 import { LOCALES, useI18n } from "../i18n";
@@ -282,7 +283,12 @@ export function ConversationView({ id, compact = false }: { id: string; compact?
             <MessageList conv={c} />
             {!compact && can("agent") && <ReplyBox conv={c} onSent={conv.reload} />}
           </div>
-          {!compact && <CustomerPanel conv={c} />}
+          {!compact && (
+            <div className="conv-side">
+              <CustomerPanel conv={c} />
+              <CartPanel conv={c} />
+            </div>
+          )}
         </div>
       )}
     </Async>
