@@ -1572,6 +1572,8 @@ export interface components {
              * @default Playground
              */
             name: string;
+            /** Reply Id */
+            reply_id?: string | null;
             /** Text */
             text: string;
             /**

@@ -62,6 +62,12 @@ export interface Message {
   sent_by_user_id?: string | null;
   agent_run_id?: string | null;
   created_at: string;
+  /** What an outbound interactive message offered. */
+  interactive?: {
+    list?: { button: string; rows: { id: string; title: string; description?: string }[] };
+    buttons?: { id: string; title: string }[];
+    cta_url?: { display_text: string; url: string };
+  } | null;
 }
 
 export interface ThinkingStep {

@@ -40,7 +40,40 @@ export function useConversation(id: string | null) {
   return res;
 }
 
-function MessageBody({ m }: { m: Message }) {
+/** Lets the Playground answer a list message as the customer would (choosing a row). */
+export type ChooseRow = (row: { id: string; title: string }) => void;
+
+function Interactive({ m, onChoose }: { m: Message; onChoose?: ChooseRow }) {
+  const x = m.interactive;
+  if (!x) return null;
+  return (
+    <>
+      {x.list && (
+        <ul className="plain list-rows" data-testid="list-rows">
+          {x.list.rows.map((r) => (
+            <li key={r.id}>
+              {onChoose ? (
+                <button type="button" className="secondary" data-testid="list-row" onClick={() => onChoose(r)}>
+                  {r.title}
+                </button>
+              ) : (
+                <span>{r.title}</span>
+              )}
+              {r.description && <small className="muted"> {r.description}</small>}
+            </li>
+          ))}
+        </ul>
+      )}
+      {x.cta_url && (
+        <a className="button cta" data-testid="cta-url" href={x.cta_url.url} target="_blank" rel="noreferrer">
+          {x.cta_url.display_text}
+        </a>
+      )}
+    </>
+  );
+}
+
+function MessageBody({ m, onChoose }: { m: Message; onChoose?: ChooseRow }) {
   const { t } = useI18n();
   if (m.type !== "text" && m.type !== "template" && m.type !== "interactive") {
     return (
@@ -50,10 +83,15 @@ function MessageBody({ m }: { m: Message }) {
       </div>
     );
   }
-  return <p className="text">{m.text}</p>;
+  return (
+    <>
+      <p className="text">{m.text}</p>
+      <Interactive m={m} onChoose={onChoose} />
+    </>
+  );
 }
 
-export function MessageList({ conv }: { conv: ConversationDetail }) {
+export function MessageList({ conv, onChoose }: { conv: ConversationDetail; onChoose?: ChooseRow }) {
   const { t, lang } = useI18n();
   const runs = new Map<string, AgentRun>(conv.agent_runs.map((r) => [r.id, r]));
   if (conv.messages.length === 0) return <p className="empty">{t("conv.noMessages")}</p>;
@@ -66,7 +104,7 @@ export function MessageList({ conv }: { conv: ConversationDetail }) {
           <li key={m.id} className={`msg-row ${m.direction} sender-${m.sender}`} data-testid="message" data-sender={m.sender}>
             <div className="bubble">
               <span className="sender">{t(`conv.sender.${m.sender}` as "conv.sender.ai")}</span>
-              <MessageBody m={m} />
+              <MessageBody m={m} onChoose={onChoose} />
               <span className="msg-foot">
                 <time dateTime={m.created_at}>{formatTime(m.created_at, LOCALES[lang])}</time>
                 {m.direction === "outbound" && <Ticks status={m.status} />}
@@ -258,7 +296,7 @@ function Actions({ conv, onChange }: { conv: ConversationDetail; onChange: () =>
   );
 }
 
-export function ConversationView({ id, compact = false }: { id: string; compact?: boolean }) {
+export function ConversationView({ id, compact = false, onChoose }: { id: string; compact?: boolean; onChoose?: ChooseRow }) {
   const { t } = useI18n();
   const { can } = useApi();
   const conv = useConversation(id);
@@ -280,7 +318,7 @@ export function ConversationView({ id, compact = false }: { id: string; compact?
               </header>
             )}
             {!compact && <Actions conv={c} onChange={conv.reload} />}
-            <MessageList conv={c} />
+            <MessageList conv={c} onChoose={onChoose} />
             {!compact && can("agent") && <ReplyBox conv={c} onSent={conv.reload} />}
           </div>
           {!compact && (
