@@ -243,3 +243,33 @@ async def pay_draft_order(
     for event in ("order/created", "order/paid"):
         statuses += await fake.deliver(store_id, event, order["id"])
     return {"order": order, "statuses": statuses}
+
+
+def place_order(
+    fake: FakeTiendanube,
+    store_id: int,
+    *,
+    email: str,
+    variant_id: int,
+    quantity: int = 1,
+    phone: str | None = None,
+    coupon_code: str | None = None,
+    paid: bool = True,
+) -> dict[str, Any]:
+    """A buyer orders on the storefront by themselves (no Nexus draft order)."""
+    store = fake.stores[store_id]
+    body = {
+        "contact_name": "Cliente",
+        "contact_lastname": "Tienda",
+        "contact_email": email,
+        "contact_phone": phone,
+        "payment_status": "unpaid",
+        "products": [{"variant_id": variant_id, "quantity": quantity}],
+    }
+    status, draft, _ = create_draft_order(fake, store, body)
+    if status != 201:
+        raise ValueError(f"cannot place the order: {draft}")
+    order = confirm(fake, store, draft["id"], paid=paid, coupon_code=coupon_code)
+    with fake.lock:
+        order["storefront"] = "store"
+    return order

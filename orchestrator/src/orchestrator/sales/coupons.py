@@ -67,7 +67,7 @@ class CouponDecision:
         if self.coupon is not None:
             out.update(
                 code=self.coupon.code,
-                percent=str(self.coupon.percent),
+                percent=f"{self.coupon.percent:.2f}",
                 min_purchase=str(self.coupon.min_purchase) if self.coupon.min_purchase else None,
                 valid_until=self.coupon.valid_until.isoformat(),
             )
