@@ -17,12 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ..analytics import service as analytics
 from ..audit import service as audit
 from ..auth import Principal, Viewer
+from ..conversations import handoff, service
 from ..credentials import service as credentials
 from ..db import Session
+from ..events.commit import commit_and_announce
+from ..integrations.tiendanube.catalog import start_catalog_sync
 from ..models import Tenant
-from ..tiendanube.catalog import start_catalog_sync
-from . import handoff, service
-from .commit import commit_and_announce
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 

@@ -15,9 +15,9 @@ from sqlalchemy import and_, func, or_, select, tuple_
 
 from ..auth import Agent, Viewer
 from ..db import Session
+from ..events.commit import commit_and_announce
 from ..models import AgentRun, ChatConversation, ChatMessage, Customer
 from . import handoff, service
-from .commit import commit_and_announce
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
 

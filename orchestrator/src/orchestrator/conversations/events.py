@@ -1,4 +1,7 @@
-"""Event payloads for the dashboard (contract: nexus_common.contracts.events). No secrets."""
+"""The conversation domain's dashboard event payloads (contract: nexus_common.contracts.events).
+
+One shape per event, whoever publishes it (the pipeline or a staff action). No secrets.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ def _iso(v: Any) -> str | None:
 
 
 def message_data(m: ChatMessage) -> dict[str, Any]:
+    """`message.created` data."""
     return {
         "message": {
             "id": str(m.id),
@@ -28,6 +32,7 @@ def message_data(m: ChatMessage) -> dict[str, Any]:
 
 
 def conversation_data(c: ChatConversation) -> dict[str, Any]:
+    """`conversation.updated` data: the conversation's state as the inbox shows it."""
     return {
         "conversation": {
             "id": str(c.id),
@@ -35,6 +40,9 @@ def conversation_data(c: ChatConversation) -> dict[str, Any]:
             "channel": c.channel,
             "status": c.status,
             "ai_paused": c.ai_paused,
+            "paused_by": c.paused_by,
+            "paused_at": _iso(c.paused_at),
+            "handoff_reason": c.handoff_reason,
             "unread_count": c.unread_count,
             "last_message_at": _iso(c.last_message_at),
         }

@@ -18,13 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth.service import record_mail
 from ..config import Settings
+from ..jobs import defer, names
 from ..mail import client as mail_client
 from ..mail import templates
 from ..models import ChatConversation, ChatMessage, Customer, Tenant
-from ..pipeline.queue import defer
 from . import service
 
-MAIL_TASK = "staff:send_conversation_mail"
 TRANSCRIPT_LIMIT = 200
 
 
@@ -50,7 +49,7 @@ async def notify_handoff(
         return False
     await defer(
         session,
-        MAIL_TASK,
+        names.SEND_CONVERSATION_MAIL,
         {"conversation_id": str(conv.id), "kind": "handoff", "to": [], "reason": reason},
     )
     return True
@@ -59,7 +58,7 @@ async def notify_handoff(
 async def queue_transcript(session: AsyncSession, conv: ChatConversation, to: str) -> None:
     await defer(
         session,
-        MAIL_TASK,
+        names.SEND_CONVERSATION_MAIL,
         {"conversation_id": str(conv.id), "kind": "transcript", "to": [to], "reason": None},
     )
 

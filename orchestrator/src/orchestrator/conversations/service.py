@@ -1,19 +1,26 @@
-"""Conversation state changes made by staff (or on their behalf): pause, resume, human reply."""
+"""Conversation state changes, whoever makes them (staff, the AI's hand-off, the pause timeout):
+pause, resume, human reply, and queueing an outbound message for the sender.
+
+An outbound message is a `chat_messages` row (direction outbound, status `queued`) written in
+the caller's transaction; `enqueue_send` defers the conversation's send job in that same
+transaction, so the row and the job that sends it commit together (one pending send job per
+conversation; it sends every queued row of the conversation in order).
+"""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any
 
 from nexus_common.errors import Conflict, NotFound
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .. import outbox
 from ..audit import service as audit
 from ..events.publisher import publish
+from ..jobs import defer, names
 from ..models import ChatConversation, ChatMessage, Handoff
+from .events import conversation_data, message_data
 
 
 async def get_conversation(
@@ -29,21 +36,6 @@ async def get_conversation(
     if conv is None:
         raise NotFound("conversation not found")
     return conv
-
-
-def conversation_event(conv: ChatConversation) -> dict[str, Any]:
-    return {
-        "conversation": {
-            "id": str(conv.id),
-            "status": conv.status,
-            "ai_paused": conv.ai_paused,
-            "paused_by": conv.paused_by,
-            "paused_at": conv.paused_at.isoformat() if conv.paused_at else None,
-            "handoff_reason": conv.handoff_reason,
-            "unread_count": conv.unread_count,
-            "last_message_at": conv.last_message_at.isoformat() if conv.last_message_at else None,
-        }
-    }
 
 
 async def pause(
@@ -75,7 +67,7 @@ async def pause(
     )
     session.add(handoff)
     await session.flush()
-    await publish(session, conv.tenant_id, "conversation.updated", conversation_event(conv))
+    await publish(session, conv.tenant_id, "conversation.updated", conversation_data(conv))
     await publish(
         session,
         conv.tenant_id,
@@ -105,7 +97,7 @@ async def resume(session: AsyncSession, conv: ChatConversation, *, actor: str, w
     conv.paused_at = None
     conv.handoff_reason = None
     await session.flush()
-    await publish(session, conv.tenant_id, "conversation.updated", conversation_event(conv))
+    await publish(session, conv.tenant_id, "conversation.updated", conversation_data(conv))
     await audit.record(
         session,
         actor=actor,
@@ -117,21 +109,6 @@ async def resume(session: AsyncSession, conv: ChatConversation, *, actor: str, w
         payload={"why": why},
     )
     return True
-
-
-def message_event(msg: ChatMessage) -> dict[str, Any]:
-    return {
-        "message": {
-            "id": str(msg.id),
-            "conversation_id": str(msg.conversation_id),
-            "direction": msg.direction,
-            "sender": msg.sender,
-            "type": msg.type,
-            "text": msg.text,
-            "status": msg.status,
-            "at": msg.created_at.isoformat() if msg.created_at else None,
-        }
-    }
 
 
 async def human_reply(
@@ -164,8 +141,8 @@ async def human_reply(
     await session.refresh(msg, ["created_at"])
     conv.last_message_at = msg.created_at
     await session.flush()
-    await publish(session, conv.tenant_id, "message.created", message_event(msg))
-    await outbox.enqueue_send(session, msg.id)
+    await publish(session, conv.tenant_id, "message.created", message_data(msg))
+    await enqueue_send(session, msg.conversation_id)
     await audit.record(
         session,
         actor=actor,
@@ -177,3 +154,10 @@ async def human_reply(
         payload={"length": len(text)},
     )
     return msg
+
+
+async def enqueue_send(session: AsyncSession, conversation_id: uuid.UUID) -> None:
+    """Hand the conversation's queued outbound rows to the sender (in the caller's transaction)."""
+    await defer(
+        session, names.SEND, {"conversation_id": str(conversation_id)}, **names.send_locks(conversation_id)
+    )

@@ -1,23 +1,23 @@
-"""Staff jobs: conversation e-mails (handoff, transcript) and the pause timeout."""
+"""Conversation jobs: conversation e-mails (handoff, transcript) and the pause timeout."""
 
 from __future__ import annotations
 
 import uuid
 
 import structlog
-from procrastinate import Blueprint
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import runtime
 from ..events.publisher import announce
-from ..jobs import BLUEPRINTS
+from ..jobs import names, task
 from ..models import ChatConversation
 from . import handoff, service
 
-log = structlog.get_logger("orchestrator.staff")
+log = structlog.get_logger("orchestrator.conversations")
 
 
+@task(names.SEND_CONVERSATION_MAIL, queue="default")
 async def send_conversation_mail(conversation_id: str, kind: str, to: list[str], reason: str | None) -> None:
     rt = runtime.current()
     async with rt.sessionmaker() as session, session.begin():
@@ -51,6 +51,13 @@ async def resume_expired(session: AsyncSession) -> list[uuid.UUID]:
     return ids
 
 
+@task(
+    names.RESUME_EXPIRED_PAUSES,
+    queue="default",
+    queueing_lock="resume_expired_pauses",
+    cron="* * * * *",
+    periodic_id="resume_expired_pauses",
+)
 async def resume_expired_pauses(timestamp: int) -> None:
     rt = runtime.current()
     async with rt.sessionmaker() as session:
@@ -59,32 +66,3 @@ async def resume_expired_pauses(timestamp: int) -> None:
         await announce(session, rt.redis)
     if ids:
         log.info("staff.pauses_expired", count=len(ids))
-
-
-# Dashboard events are for live delivery and short reconnects (Last-Event-ID), not history.
-EVENTS_RETENTION = "3 days"
-
-
-async def prune_events(timestamp: int) -> None:
-    rt = runtime.current()
-    async with rt.sessionmaker() as session, session.begin():
-        await session.execute(
-            text("DELETE FROM events WHERE created_at < now() - CAST(:keep AS interval)"),
-            {"keep": EVENTS_RETENTION},
-        )
-
-
-def blueprint() -> Blueprint:
-    """A fresh blueprint per job App (see jobs.BLUEPRINTS)."""
-    bp = Blueprint()
-    bp.task(name="send_conversation_mail", queue="default")(send_conversation_mail)
-    resume = bp.task(name="resume_expired_pauses", queue="default", queueing_lock="resume_expired_pauses")(
-        resume_expired_pauses
-    )
-    bp.periodic(cron="* * * * *", periodic_id="resume_expired_pauses")(resume)
-    prune = bp.task(name="prune_events", queue="default", queueing_lock="prune_events")(prune_events)
-    bp.periodic(cron="17 * * * *", periodic_id="prune_events")(prune)
-    return bp
-
-
-BLUEPRINTS.append(("staff", blueprint))

@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from ..auth import Viewer
 from ..db import Session
+from ..integrations.tiendanube.client import TiendanubeError
+from ..integrations.tiendanube.orders import find_customer_orders
 from ..models import ChannelIdentity, Customer
-from ..tiendanube.client import TiendanubeError
-from ..tiendanube.orders import find_customer_orders
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
 

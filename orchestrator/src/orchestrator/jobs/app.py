@@ -1,25 +1,57 @@
 """The durable job queue: procrastinate on Postgres (Redis may be down; the queue may not).
 
 Jobs live in their own `procrastinate` schema, created by an Alembic revision, so the drift check
-of our models and procrastinate's tables never mix. Each domain declares its tasks on a
-`Blueprint` and lists it in `BLUEPRINTS`; workers run inside every orchestrator replica (several
-are safe: procrastinate locks jobs in Postgres), and jobs sharing a `lock` run one at a time in
-the order they were deferred, which is how one conversation is handled strictly in order.
+of our models and procrastinate's tables never mix. Workers run inside every orchestrator replica
+(several are safe: procrastinate locks jobs in Postgres), and jobs sharing a `lock` run one at a
+time in the order they were deferred, which is how one conversation is handled strictly in order.
+
+Domains register plain async functions with `@task(names.X, ...)` in their `tasks.py`; nothing
+here imports a domain. The entry points (app, CLI) import `orchestrator.tasks`, which imports
+every domain's task module, before they build an App. Each App gets its own procrastinate Task
+objects (tests and benchmarks build several Apps in one process).
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
-from procrastinate import App, Blueprint, PsycopgConnector
+from procrastinate import App, PsycopgConnector
 
 JOBS_SCHEMA = "procrastinate"
 
-# Domains append their blueprint here: (namespace, blueprint), or (namespace, a function that
-# builds one): procrastinate renames a blueprint's tasks when an App adopts it, so one Blueprint
-# object cannot serve two Apps in one process (tests, benchmarks); a builder can.
-BLUEPRINTS: list[tuple[str, Blueprint | Callable[[], Blueprint]]] = []
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    name: str
+    func: Callable[..., Any]
+    options: dict[str, Any] = field(default_factory=dict)
+    cron: str | None = None
+    periodic_id: str = ""
+
+
+_REGISTRY: dict[str, TaskSpec] = {}
+
+
+def task(name: str, *, cron: str | None = None, periodic_id: str = "", **options: Any) -> Callable[[F], F]:
+    """Register `func` as the task `name` (a `jobs.names` constant); `cron` makes it periodic.
+    The function is returned unchanged, so it stays a plain coroutine function to call or test."""
+
+    def register(func: F) -> F:
+        known = _REGISTRY.get(name)
+        if known is not None and known.func is not func:
+            raise ValueError(f"task {name!r} is registered twice")
+        _REGISTRY[name] = TaskSpec(name, func, dict(options), cron, periodic_id)
+        return func
+
+    return register
+
+
+def registered() -> list[TaskSpec]:
+    return list(_REGISTRY.values())
 
 
 def psycopg_dsn(dsn: str) -> str:
@@ -30,34 +62,16 @@ def psycopg_dsn(dsn: str) -> str:
 
 
 def create_job_app(dsn: str, *, max_pool: int = 4) -> App:
+    """A procrastinate App with every task registered so far."""
     connector = PsycopgConnector(
         conninfo=psycopg_dsn(dsn),
         kwargs={"options": f"-c search_path={JOBS_SCHEMA}"},
         min_size=1,
         max_size=max_pool,
     )
-    from . import tasks  # noqa: F401 - domain task modules append their blueprints on import
-
-    app = App(connector=connector, import_paths=["orchestrator.tasks"])
-
-    for namespace, blueprint in BLUEPRINTS:
-        _attach(app, namespace, blueprint if isinstance(blueprint, Blueprint) else blueprint())
+    app = App(connector=connector)
+    for spec in _REGISTRY.values():
+        registered_task = app.task(name=spec.name, **spec.options)(spec.func)
+        if spec.cron is not None:
+            app.periodic(cron=spec.cron, periodic_id=spec.periodic_id)(registered_task)
     return app
-
-
-def _attach(app: App, namespace: str, blueprint: Blueprint) -> None:
-    """`add_tasks_from` renames the blueprint's tasks in place, so a second App in one process
-    (tests, the CLI) would get `ns:ns:task`: the first App takes the blueprint itself (its
-    module-level tasks stay usable), later ones take copies under the original names."""
-    if not getattr(blueprint, "_nexus_attached", False):
-        app.add_tasks_from(blueprint, namespace=namespace)
-        blueprint._nexus_attached = True  # type: ignore[attr-defined]
-        return
-    fresh = Blueprint()
-    prefix = f"{namespace}:"
-    for name, task in blueprint.tasks.items():
-        clone = copy.copy(task)
-        clone.name = name.removeprefix(prefix)
-        clone.aliases = [a.removeprefix(prefix) for a in task.aliases]
-        fresh.tasks[clone.name] = clone
-    app.add_tasks_from(fresh, namespace=namespace)

@@ -1,4 +1,6 @@
-"""Defer procrastinate jobs inside the caller's SQLAlchemy transaction.
+"""The one way to queue a job: inside the caller's SQLAlchemy transaction.
+
+Every job in the project is deferred in the transaction of the write that causes it.
 
 A webhook's raw event and the job that processes it commit together (or not at all), and so do a
 turn's outbox rows and their send job. procrastinate's own `defer` uses its psycopg pool, i.e.
@@ -16,7 +18,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..jobs import JOBS_SCHEMA
+from .app import JOBS_SCHEMA
 
 # procrastinate.nexus_defer_job: migration 0003 (pins the search_path procrastinate's triggers need).
 _INSERT = text(
@@ -67,8 +69,3 @@ async def defer_many(session: AsyncSession, jobs: list[dict[str, Any]]) -> None:
             "args": [json.dumps(j["args"]) for j in jobs],
         },
     )
-
-
-def conversation_key(tenant_id: object, channel: str, contact_key: str) -> str:
-    """The per-conversation lock: every variant of one person's id maps to one key."""
-    return f"conv:{tenant_id}:{channel}:{contact_key}"

@@ -27,8 +27,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..audit import service as audit
+from ..jobs import defer_many, names
 from ..models import InboundEvent
-from . import queue
 from .accounts import Account, account_with_app_secret, verify_tokens
 from .dbutil import is_db_unavailable
 from .parsing import ParsedWebhook, UnknownShape, parse_meta, parse_whatsapp
@@ -37,7 +37,6 @@ log = structlog.get_logger("orchestrator.webhooks")
 
 router = APIRouter(tags=["webhooks"])
 
-INGEST_TASK = "pipeline:ingest"
 _SIG = re.compile(r"^sha256=([0-9a-fA-F]{64})$")
 _CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
@@ -135,18 +134,18 @@ def _jobs_for(event_id: uuid.UUID, ev: PendingEvent) -> list[dict[str, Any]]:
         tenant_id = ev.accounts[(msg.channel, msg.account_id)].tenant_id
         jobs.append(
             {
-                "task": INGEST_TASK,
+                "task": names.INGEST,
                 "args": {
                     "event_id": str(event_id),
                     "channel": msg.channel,
                     "account": msg.account_id,
                     "contact": msg.contact_key,
                 },
-                "lock": queue.conversation_key(tenant_id, msg.channel, msg.contact_key),
+                "lock": names.conversation_key(tenant_id, msg.channel, msg.contact_key),
             }
         )
     if ev.parsed.statuses:
-        jobs.append({"task": INGEST_TASK, "args": {"event_id": str(event_id), "statuses": True}})
+        jobs.append({"task": names.INGEST, "args": {"event_id": str(event_id), "statuses": True}})
     return jobs
 
 
@@ -184,7 +183,7 @@ async def store_batch(session: AsyncSession, events: list[PendingEvent]) -> list
         out.append(event_id)
         if event_id is not None:
             jobs.extend(_jobs_for(event_id, ev))
-    await queue.defer_many(session, jobs)
+    await defer_many(session, jobs)
     return out
 
 

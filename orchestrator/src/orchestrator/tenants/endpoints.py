@@ -21,7 +21,7 @@ from ..auth import service as auth_service
 from ..auth.endpoints import user_out
 from ..auth.schemas import Password, UserOut
 from ..credentials import service as credentials
-from ..db import Session
+from ..db import Session, rowcount
 from ..deps import AppSettings
 from ..models import ChannelAccount, Credential, Tenant, User
 
@@ -279,7 +279,7 @@ async def delete_credential(
             Credential.tenant_id == principal.tenant, Credential.kind == kind, Credential.scope == scope
         )
     )
-    if result.rowcount == 0:  # type: ignore[attr-defined]
+    if rowcount(result) == 0:
         raise NotFound("credential not found")
     await audit.record(
         session,

@@ -21,13 +21,13 @@ from sqlalchemy import delete, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from .. import runtime
-from ..catalog import hooks
-from ..config import Settings
-from ..credentials import service as credentials
-from ..events.publisher import announce, publish
-from ..models import CatalogSync, Product, Tenant
-from ..pipeline import queue
+from ... import runtime
+from ...catalog import hooks
+from ...config import Settings
+from ...credentials import service as credentials
+from ...events.publisher import announce, publish
+from ...jobs import defer, names
+from ...models import CatalogSync, Product, Tenant
 from .client import ServiceClient, TiendanubeError, TiendanubeNotFound, service_client
 from .mapping import map_product
 
@@ -234,13 +234,13 @@ async def start_catalog_sync(
         )
         assert live is not None
         return live
-    await queue.defer(session, "tiendanube:productsall", {"sync_id": str(sync_id)})
+    await defer_sync(session, sync_id)
     return sync_id
 
 
-async def defer_sync(sync_id: uuid.UUID, tenant_id: uuid.UUID) -> None:
-    jobs = runtime.current().extras["jobs"]
-    await jobs.configure_task(name="tiendanube:productsall").defer_async(sync_id=str(sync_id))
+async def defer_sync(session: AsyncSession, sync_id: uuid.UUID) -> None:
+    """Queue (again) the job that runs this sync, in the caller's transaction."""
+    await defer(session, names.TN_PRODUCTSALL, {"sync_id": str(sync_id)})
 
 
 async def _progress(session: AsyncSession, sync: CatalogSync, state: str, **values: Any) -> None:

@@ -14,7 +14,7 @@ import httpx
 from nexus_common.errors import NexusError
 from nexus_common.http import make_client
 
-from ..config import Settings
+from ...config import Settings
 
 TOKEN_HEADER = "X-Tiendanube-Token"  # noqa: S105 - a header name
 
@@ -74,20 +74,20 @@ class ServiceClient:
         raise TiendanubeError(message, code=code, status_code=status, details=err.get("details"))
 
     async def exchange_code(self, code: str) -> dict[str, Any]:
-        return await self._call("POST", "/v1/oauth/token", json={"code": code})  # type: ignore[no-any-return]
+        return await self._call("POST", "/v1/oauth/token", json={"code": code})
 
     async def store(self, store_id: int, token: str) -> dict[str, Any]:
-        return await self._call("GET", f"/v1/stores/{store_id}/store", token=token)  # type: ignore[no-any-return]
+        return await self._call("GET", f"/v1/stores/{store_id}/store", token=token)
 
     async def products_page(
         self, store_id: int, token: str, page: int, per_page: int = 200
     ) -> dict[str, Any]:
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             "GET", f"/v1/stores/{store_id}/products", token=token, params={"page": page, "per_page": per_page}
         )
 
     async def product(self, store_id: int, token: str, product_id: int) -> dict[str, Any]:
-        return await self._call("GET", f"/v1/stores/{store_id}/products/{product_id}", token=token)  # type: ignore[no-any-return]
+        return await self._call("GET", f"/v1/stores/{store_id}/products/{product_id}", token=token)
 
     async def search_orders(self, store_id: int, token: str, **query: Any) -> list[dict[str, Any]]:
         body = await self._call("POST", f"/v1/stores/{store_id}/orders/search", token=token, json=query)
@@ -96,7 +96,7 @@ class ServiceClient:
     async def ensure_webhooks(
         self, store_id: int, token: str, url: str, events: tuple[str, ...] = WEBHOOK_EVENTS
     ) -> dict[str, Any]:
-        return await self._call(  # type: ignore[no-any-return]
+        return await self._call(
             "PUT", f"/v1/stores/{store_id}/webhooks", token=token, json={"url": url, "events": list(events)}
         )
 

@@ -14,14 +14,14 @@ from nexus_common.errors import BadRequest, NexusError, ServiceUnavailable, Unau
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from ..audit import service as audit
-from ..auth import require_super_admin
-from ..db import Session
-from ..deps import AppSettings, InternalOnly
+from ...audit import service as audit
+from ...auth import require_super_admin
+from ...db import Session
+from ...deps import AppSettings, InternalOnly
+from ...models import Tenant
 from . import install, webhooks
 from .client import TiendanubeError, service_client
 from .orders import OrderSummary, find_customer_orders
-from .tasks import defer_event
 
 log = structlog.get_logger("orchestrator.tiendanube.endpoints")
 
@@ -134,16 +134,16 @@ async def tiendanube_webhook(
         raise BadRequest("unrecognised Tienda Nube event")
     try:
         async with maker() as session, session.begin():
+            # The event and its processing job commit together (or neither does).
             event_id, tenant_id = await webhooks.store_event(session, body, payload, topic)
+            if event_id is not None:
+                await webhooks.defer_event(
+                    session, event_id, tenant_id, webhooks.resource_key(payload, topic)
+                )
     except (OperationalError, DBAPIError, OSError) as exc:
         # Not stored → not acknowledged: Tienda Nube retries.
         log.error("tiendanube.webhook_store_failed", error=type(exc).__name__)
         raise ServiceUnavailable("could not store the event") from None
-    if event_id is not None:
-        try:
-            await defer_event(event_id, tenant_id, webhooks.resource_key(payload, topic))
-        except Exception as exc:  # noqa: BLE001 - stored: the sweeper queues it
-            log.warning("tiendanube.defer_failed", error=type(exc).__name__)
     return JSONResponse({"ok": True, "duplicate": event_id is None and tenant_id is not None})
 
 
@@ -158,8 +158,6 @@ async def connect_by_hand(
 ) -> dict[str, Any]:
     """Connect a store by hand (store id + access token) instead of the OAuth install.
     The token is checked against Tienda Nube and stored encrypted; webhooks and a sync start."""
-    from ..models import Tenant
-
     if await session.get(Tenant, tenant_id) is None:
         raise NexusError("tenant not found", code="not_found", status_code=404)
     try:

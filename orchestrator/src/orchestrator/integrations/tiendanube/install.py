@@ -16,10 +16,10 @@ from nexus_common.errors import Conflict, NotFound
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..audit import service as audit
-from ..config import Settings
-from ..credentials import service as credentials
-from ..models import Tenant
+from ...audit import service as audit
+from ...config import Settings
+from ...credentials import service as credentials
+from ...models import Tenant
 from . import catalog
 from .client import ServiceClient, webhook_url
 from .mapping import localized, pick

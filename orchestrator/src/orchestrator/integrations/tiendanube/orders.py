@@ -20,9 +20,9 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .. import runtime
-from ..models import ChannelIdentity, Customer
-from ..phones import match_keys
+from ... import runtime
+from ...models import ChannelIdentity, Customer, Tenant
+from ...phones import match_keys
 from . import catalog
 from .client import service_client
 from .mapping import money, parse_ts
@@ -95,7 +95,7 @@ def summarize(raw: dict[str, Any]) -> OrderSummary:
 
 
 def belongs_to(raw: dict[str, Any], phone_keys: set[str], email: str | None, region: str) -> bool:
-    cust = raw.get("customer") if isinstance(raw.get("customer"), dict) else {}
+    cust: dict[str, Any] = found if isinstance(found := raw.get("customer"), dict) else {}
     if email:
         emails = {str(e).strip().lower() for e in (raw.get("contact_email"), cust.get("email")) if e}
         if email in emails:
@@ -169,8 +169,6 @@ async def find_customer_orders(
 
 
 async def _tenant_region(session: AsyncSession, tenant_id: uuid.UUID) -> str:
-    from ..models import Tenant
-
     settings = await session.scalar(select(Tenant.settings).where(Tenant.id == tenant_id)) or {}
     return str((settings.get("tiendanube") or {}).get("country") or "AR")
 

@@ -19,9 +19,10 @@ import structlog
 from sqlalchemy import Text, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..audit import service as audit
-from ..config import Settings
-from ..models import (
+from ...audit import service as audit
+from ...config import Settings
+from ...db import rowcount
+from ...models import (
     CatalogSync,
     ChannelIdentity,
     ChatConversation,
@@ -33,7 +34,7 @@ from ..models import (
     Product,
     Tenant,
 )
-from ..phones import match_keys
+from ...phones import match_keys
 from . import orders
 
 log = structlog.get_logger("orchestrator.tiendanube.privacy")
@@ -91,7 +92,7 @@ async def _wa_ids(session: AsyncSession, customer_ids: list[uuid.UUID]) -> list[
 async def redact_customer(
     session: AsyncSession, tenant_id: uuid.UUID, payload: dict[str, Any]
 ) -> dict[str, int]:
-    person = payload.get("customer") if isinstance(payload.get("customer"), dict) else {}
+    person: dict[str, Any] = found if isinstance(found := payload.get("customer"), dict) else {}
     ids = await matching_customers(session, tenant_id, person)
     counts = {"customers": len(ids), "identities": 0, "conversations": 0, "messages": 0, "raw_events": 0}
     if ids:
@@ -124,7 +125,7 @@ async def redact_customer(
                     or_(*[cast(InboundEvent.payload, Text).contains(e) for e in ext]),
                 )
             )
-            counts["raw_events"] = res.rowcount or 0
+            counts["raw_events"] = rowcount(res)
         await session.execute(delete(Customer).where(Customer.tenant_id == tenant_id, Customer.id.in_(ids)))
         for cid in ids:
             await orders.forget_customer(tenant_id, cid)
@@ -146,7 +147,7 @@ async def export_customer(
     session: AsyncSession, settings: Settings, tenant_id: uuid.UUID, payload: dict[str, Any]
 ) -> Path:
     """Write everything we hold about the customer to a JSON file for the merchant to hand over."""
-    person = payload.get("customer") if isinstance(payload.get("customer"), dict) else {}
+    person: dict[str, Any] = found if isinstance(found := payload.get("customer"), dict) else {}
     ids = await matching_customers(session, tenant_id, person)
     customers = (await session.scalars(select(Customer).where(Customer.id.in_(ids)))).all() if ids else []
     export: dict[str, Any] = {
@@ -235,12 +236,12 @@ async def redact_store(
         ("credentials", Credential),
     ):
         res = await session.execute(delete(model).where(model.tenant_id == tenant_id))
-        counts[name] = res.rowcount or 0
+        counts[name] = rowcount(res)
     raw = delete(InboundEvent).where(InboundEvent.tenant_id == tenant_id)
     if keep_event is not None:
         raw = raw.where(InboundEvent.id != keep_event)
     res = await session.execute(raw)
-    counts["raw_events"] = res.rowcount or 0
+    counts["raw_events"] = rowcount(res)
     await session.execute(update(Tenant).where(Tenant.id == tenant_id).values(status="disabled"))
     await orders.invalidate_tenant_cache(tenant_id)
     await audit.record(

@@ -16,13 +16,15 @@ import uuid
 from typing import Any
 
 import structlog
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ..audit import service as audit
-from ..config import Settings
-from ..models import Credential, InboundEvent, Tenant
+from ...audit import service as audit
+from ...config import Settings
+from ...db import rowcount
+from ...jobs import defer, names
+from ...models import Credential, InboundEvent, Tenant
 from . import catalog, orders, privacy
 
 log = structlog.get_logger("orchestrator.tiendanube.webhooks")
@@ -87,6 +89,19 @@ async def store_event(
     )
     event_id = (await session.execute(stmt)).scalar_one_or_none()
     return (event_id if tenant_id else None), tenant_id
+
+
+async def defer_event(
+    session: AsyncSession, event_id: uuid.UUID, tenant_id: uuid.UUID | None, resource: str
+) -> None:
+    """Queue the event's processing job in the caller's transaction. Events about one resource
+    run one at a time (a product update never races its delete); different products in parallel."""
+    await defer(
+        session,
+        names.TN_PROCESS_EVENT,
+        {"event_id": str(event_id)},
+        lock=names.tiendanube_event_lock(tenant_id, resource),
+    )
 
 
 def resource_key(payload: dict[str, Any], topic: str) -> str:
@@ -185,16 +200,14 @@ async def uninstall(session: AsyncSession, tenant_id: uuid.UUID) -> None:
     """The app was removed from the store: stop serving it and forget its token."""
     await session.execute(update(Tenant).where(Tenant.id == tenant_id).values(status="disabled"))
     res = await session.execute(
-        Credential.__table__.delete().where(
-            Credential.tenant_id == tenant_id, Credential.kind == catalog.TOKEN_KIND
-        )
+        delete(Credential).where(Credential.tenant_id == tenant_id, Credential.kind == catalog.TOKEN_KIND)
     )
     await audit.record(
         session,
         actor="tiendanube",
         action="tiendanube.uninstalled",
         tenant_id=tenant_id,
-        payload={"token_wiped": bool(res.rowcount)},
+        payload={"token_wiped": bool(rowcount(res))},
     )
 
 
