@@ -9,7 +9,9 @@ from .analytics.endpoints import router as analytics_router
 from .assistant.endpoints import router as assistant_router
 from .auth.endpoints import internal_router as auth_internal_router
 from .auth.endpoints import router as auth_router
+from .channels.endpoints import router as channels_router
 from .conversations.endpoints import router as conversations_router
+from .credentials.endpoints import router as credentials_router
 from .customers.endpoints import router as customers_router
 from .integrations.tiendanube import endpoints as tiendanube
 from .pipeline.endpoints import router as webhooks_router
@@ -19,6 +21,7 @@ from .retrieval.endpoints import routers as retrieval_routers
 from .synonyms.endpoints import router as synonyms_router
 from .telemetry.endpoints import router as telemetry_router
 from .tenants.endpoints import router as tenants_router
+from .users.endpoints import router as users_router
 
 
 def include_routers(app: FastAPI) -> None:
@@ -30,6 +33,9 @@ def include_routers(app: FastAPI) -> None:
         analytics_router,
         telemetry_router,
         tenants_router,
+        channels_router,
+        credentials_router,
+        users_router,
         tiendanube.router,
         tiendanube.internal_router,
         *retrieval_routers,
