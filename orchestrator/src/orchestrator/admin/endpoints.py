@@ -3,14 +3,13 @@ validated body. Anything else is 404. Every call, allowed or not, is written to 
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Request
 from nexus_common.errors import Conflict, Forbidden, NexusError, NotFound, ServiceUnavailable
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, ValidationError
+from pydantic import BaseModel, ValidationError
 from redis.exceptions import RedisError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -23,25 +22,9 @@ from ..db import Session
 from ..events.commit import commit_and_announce
 from ..integrations.tiendanube.catalog import start_catalog_sync
 from ..models import Tenant
+from .schemas import ConversationBody, HandoffBody, NoBody, TranscriptBody
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
-
-
-class NoBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ConversationBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    conversation_id: uuid.UUID
-
-
-class HandoffBody(ConversationBody):
-    reason: str = Field(default="manual", min_length=1, max_length=200)
-
-
-class TranscriptBody(ConversationBody):
-    to: EmailStr
 
 
 Handler = Callable[[Request, AsyncSession, Principal, Any], Awaitable[dict[str, Any]]]

@@ -10,7 +10,6 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query, Request, status
 from nexus_common.errors import BadRequest
 from nexus_common.logging import mask_phone
-from pydantic import BaseModel, EmailStr, Field
 from sqlalchemy import and_, func, or_, select, tuple_
 
 from ..auth import Agent, Viewer
@@ -18,20 +17,9 @@ from ..db import Session
 from ..events.commit import commit_and_announce
 from ..models import AgentRun, ChatConversation, ChatMessage, Customer
 from . import handoff, service
+from .schemas import PauseIn, ReplyIn, TranscriptIn
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
-
-
-class ReplyIn(BaseModel):
-    text: str = Field(min_length=1, max_length=4096)
-
-
-class TranscriptIn(BaseModel):
-    to: EmailStr
-
-
-class PauseIn(BaseModel):
-    reason: str = Field(default="manual", min_length=1, max_length=200)
 
 
 def _cursor(at: datetime, cid: uuid.UUID) -> str:
