@@ -23,6 +23,8 @@ test: install system-deps
 	bash scripts/build_ui.sh
 	cd platform_ui && npx --no-install vitest run
 	uv run ruff check .
+	uv run mypy
+	uv run lint-imports
 	uv run pytest
 
 lint:
