@@ -21,8 +21,7 @@ from fakes.openai import create_app as fake_openai
 from fakes.tiendanube import FakeTiendanube, Store, ThreadServer, add_store
 from fakes.tiendanube import create_app as tn_app
 from fakes.tiendanube.state import now_iso
-from tests.conftest import free_port
-from tests.pipeline.conftest import serve
+from tests.conftest import free_port, serve
 from tests.tiendanube.conftest import wait_for
 
 ADMIN = "test-admin-token-0123456789"

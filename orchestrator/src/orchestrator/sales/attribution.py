@@ -23,11 +23,12 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from ..config import Settings
+from ..integrations.tiendanube.catalog import store_access
+from ..integrations.tiendanube.client import TiendanubeNotFound, service_client
+from ..integrations.tiendanube.mapping import money, parse_ts
 from ..models import AgentRun, ChatConversation, Checkout, Coupon, Customer, OrderAttribution
+from ..orders import hooks as order_hooks
 from ..phones import match_keys
-from ..tiendanube.catalog import store_access
-from ..tiendanube.client import TiendanubeNotFound, service_client
-from ..tiendanube.mapping import money, parse_ts
 
 log = structlog.get_logger("orchestrator.sales.attribution")
 
@@ -36,6 +37,7 @@ TOPICS = ("order/created", "order/paid", "order/updated", "order/cancelled")
 AI_OUTCOMES = ("answered", "fallback", "handoff")
 
 
+@order_hooks.register
 async def on_order_event(
     maker: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -43,7 +45,7 @@ async def on_order_event(
     topic: str,
     payload: dict[str, Any],
 ) -> str:
-    """The one call the Tienda Nube webhook dispatch makes for an order event."""
+    """Registered with `orders.hooks`: the Tienda Nube webhook dispatch calls it per order event."""
     order_id = payload.get("id")
     if topic not in TOPICS or not isinstance(order_id, int):
         return "ignored"
@@ -111,7 +113,8 @@ async def _match(
         )
         if coupon is not None:
             return coupon.conversation_id, "recovery" if coupon.reason == "on_recovery" else "ai", "coupon"
-    cust = order.get("customer") if isinstance(order.get("customer"), dict) else {}
+    raw_customer = order.get("customer")
+    cust: dict[str, Any] = raw_customer if isinstance(raw_customer, dict) else {}
     emails = {str(e).strip().lower() for e in (order.get("contact_email"), cust.get("email")) if e}
     phones = match_keys(order.get("contact_phone"), cust.get("phone"))
     who = []

@@ -21,9 +21,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..audit import service as audit
 from ..config import Settings
+from ..integrations.tiendanube.catalog import store_access
+from ..integrations.tiendanube.client import TiendanubeError, service_client
 from ..models import ChatConversation, Coupon, Tenant
-from ..tiendanube.catalog import store_access
-from ..tiendanube.client import TiendanubeError, service_client
 from .schemas import CouponPolicy
 
 log = structlog.get_logger("orchestrator.sales.coupons")

@@ -12,11 +12,11 @@ from nexus_common.errors import BadRequest, NexusError, NotFound
 from sqlalchemy import select
 
 from ..auth import Agent, Owner, Viewer
+from ..conversations.service import get_conversation
 from ..db import Session
 from ..deps import AppSettings, InternalOnly
+from ..events.commit import commit_and_announce
 from ..models import ChatConversation, Checkout, Product, Tenant
-from ..staff.commit import commit_and_announce
-from ..staff.service import get_conversation
 from . import attribution, coupons, service
 from .schemas import (
     AddItemIn,

@@ -25,13 +25,13 @@ from nexus_common.errors import NexusError, NotFound
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from .. import outbox
 from ..audit import service as audit
 from ..config import Settings
+from ..conversations import service as conversations
 from ..events.publisher import publish
+from ..integrations.tiendanube.catalog import store_access
+from ..integrations.tiendanube.client import TiendanubeError, TiendanubeNotFound, service_client
 from ..models import Cart, ChatConversation, ChatMessage, Checkout, Coupon, Customer, Product, Tenant
-from ..tiendanube.catalog import store_access
-from ..tiendanube.client import TiendanubeError, TiendanubeNotFound, service_client
 from .schemas import CartItemIn, CartLine, CartOut, CheckoutOut, Contact
 
 log = structlog.get_logger("orchestrator.sales")
@@ -496,26 +496,6 @@ async def send_link_as_staff(
 ) -> ChatMessage:
     """Queue the link message in the outbox (a button on WhatsApp, text with the URL elsewhere)."""
     text, payload = link_message_parts(row, await language_of(session, conv))
-    msg = ChatMessage(
-        id=uuid.uuid4(),
-        tenant_id=conv.tenant_id,
-        conversation_id=conv.id,
-        channel=conv.channel,
-        direction="outbound",
-        sender="human",
-        type="interactive",
-        text=text,
-        payload=payload,
-        status="queued",
-        sent_by_user_id=user_id,
+    return await conversations.queue_outbound(
+        session, conv, sender="human", text=text, type_="interactive", payload=payload, user_id=user_id
     )
-    session.add(msg)
-    await session.flush()
-    await session.refresh(msg, ["created_at"])
-    conv.last_message_at = msg.created_at
-    await session.flush()
-    from ..staff.service import message_event  # the staff domain's one message-event shape
-
-    await publish(session, conv.tenant_id, "message.created", message_event(msg))
-    await outbox.enqueue_send(session, msg.id)
-    return msg

@@ -1,0 +1,1 @@
+"""Store order events, fanned out to the domains that follow orders (below every domain)."""
