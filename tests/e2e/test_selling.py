@@ -14,22 +14,43 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import Platform, dev, new_page, screenshot
+from scripts.devstack import processes, seed
+
+from .conftest import Platform, new_page, screenshot
 from .test_dashboard import wait_for
 
 pytestmark = pytest.mark.slow
 
 
 def fake_store_url(platform: Platform) -> str:
-    for p in dev.PROCESSES:
+    for p in processes.PROCESSES:
         if "TIENDANUBE_API_URL" in p.env_defaults:
             return f"http://127.0.0.1:{p.port + platform.offset}"
     pytest.fail("make dev runs no fake Tienda Nube (no process provides TIENDANUBE_API_URL)")
 
 
+@pytest.mark.timeout(600)  # the demo catalog is indexed with the offline model first
 async def test_demo_sells_without_an_llm(platform: Platform, browser: Any) -> None:
-    demo = dev._load_script("seed_demo")
+    demo = seed
     assert "offline responder" in "\n".join(platform.output)  # the banner says who answers
+    status, body = await platform.aapi(
+        "POST", "/api/v1/auth/login", {"email": demo.DEMO_EMAIL, "password": demo.DEMO_PASSWORD}
+    )
+    assert status == 200, body
+    token = body["access_token"]
+
+    async def catalog_searchable() -> bool:
+        # The demo store was installed a moment ago: its catalog sync and index may still run.
+        # (The first search also loads the offline embedding model: slow, so a timeout is "not yet".)
+        try:
+            status, found = await platform.aapi(
+                "GET", "/api/v1/products/search?q=remera&limit=3", token=token
+            )
+        except httpx.TimeoutException:
+            return False
+        return status == 200 and bool(found["items"]) and found["vector_status"] == "ok"
+
+    await wait_for(catalog_searchable, within=240, what="the demo catalog to be searchable")
     ctx, page, problems = await new_page(browser, viewport={"width": 1400, "height": 1000})
     try:
         await page.goto(f"{platform.url}/login")
@@ -37,27 +58,28 @@ async def test_demo_sells_without_an_llm(platform: Platform, browser: Any) -> No
         await page.get_by_label("Password").fill(demo.DEMO_PASSWORD)
         await page.get_by_role("button", name="Sign in").click()
         await page.get_by_role("heading", name="Inbox").wait_for()
-        await page.get_by_role("link", name="Playground").click()
+        await page.get_by_role("link", name="Playground", exact=True).click()
         await page.get_by_label("Customer number").fill("54911" + str(uuid.uuid4().int % 10**8).zfill(8))
         chat = page.get_by_test_id("playground-chat")
         ai = chat.locator("[data-testid=message][data-sender=ai]")
 
         await page.get_by_test_id("playground-text").fill("Hola, busco una remera")
         await page.get_by_test_id("playground-send").click()
-        await ai.get_by_test_id("list-row").first.wait_for(timeout=30_000)
+        # The first answer may wait for the demo catalog's indexing (embedding 320 products).
+        await ai.get_by_test_id("list-row").first.wait_for(timeout=120_000)
         # Pick the first product, then its first variant (each answer arrives as a new list).
         await ai.last.get_by_test_id("list-row").first.click()
         await wait_for(lambda: _count(ai, 2), what="the variant list")
         await ai.last.get_by_test_id("list-row").first.click()
-        await ai.filter(has_text="al carrito").first.wait_for(timeout=30_000)
+        await ai.filter(has_text="al carrito").first.wait_for(timeout=60_000)
 
         await page.get_by_test_id("playground-text").fill("comprar")
         await page.get_by_test_id("playground-send").click()
-        await ai.filter(has_text="apellido").first.wait_for(timeout=30_000)
+        await ai.filter(has_text="apellido").first.wait_for(timeout=60_000)
         await page.get_by_test_id("playground-text").fill("Demo Comprador demo.comprador@example.com")
         await page.get_by_test_id("playground-send").click()
         cta = chat.get_by_test_id("cta-url")
-        await cta.wait_for(timeout=30_000)
+        await cta.wait_for(timeout=60_000)
         assert (await cta.inner_text()) == "Pagar ahora"
         assert str(await cta.get_attribute("href")).startswith("https://")
         # Never handed to a person: the offline responder kept the conversation.
@@ -80,7 +102,7 @@ async def test_demo_sells_without_an_llm(platform: Platform, browser: Any) -> No
                 json={"store_id": _demo_store_id()},
             )
         assert r.status_code == 200, r.text
-        await panel.get_by_test_id("produced-orders").wait_for(timeout=30_000)
+        await panel.get_by_test_id("produced-orders").wait_for(timeout=60_000)
 
         await page.get_by_role("link", name="Analytics").click()
         await page.get_by_test_id("revenue-orders").wait_for()

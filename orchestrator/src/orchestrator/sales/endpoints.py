@@ -17,7 +17,7 @@ from ..db import Session
 from ..deps import AppSettings, InternalOnly
 from ..events.commit import commit_and_announce
 from ..models import ChatConversation, Checkout, Product, Tenant
-from . import attribution, coupons, service
+from . import attribution, checkout, coupons, service
 from .schemas import (
     AddItemIn,
     CartIn,
@@ -48,7 +48,7 @@ async def _sales_panel(session: Any, conv: ChatConversation) -> dict[str, Any]:
         **cart.model_dump(mode="json"),
         "checkouts": [
             {
-                **service.checkout_out(c).model_dump(mode="json"),
+                **checkout.checkout_out(c).model_dump(mode="json"),
                 "source": c.source,
                 "created_at": c.created_at,
             }
@@ -91,7 +91,7 @@ async def post_checkout(
     checkout link to the customer. 409 lists the items that cannot be sold; 422 names a missing
     contact field."""
     conv = await get_conversation(session, principal.tenant, conversation_id, lock=True)
-    row = await service.create_checkout(
+    row = await checkout.create_checkout(
         session,
         settings,
         conv,
@@ -101,9 +101,9 @@ async def post_checkout(
         source="staff",
         actor=principal.actor,
     )
-    await service.send_link_as_staff(session, conv, row, user_id=principal.user_id)
+    await checkout.send_link_as_staff(session, conv, row, user_id=principal.user_id)
     await commit_and_announce(session, request)
-    return service.checkout_out(row)
+    return checkout.checkout_out(row)
 
 
 @router.get("/settings/coupons", response_model=CouponPolicy)
@@ -217,18 +217,18 @@ async def internal_checkout(
     assistant can explain them to the customer."""
     conv = await _conv(session, tenant_id, conversation_id)
     try:
-        row = await service.create_checkout(
+        row = await checkout.create_checkout(
             session,
             settings,
             conv,
             items=None,
-            coupon_code=await service.active_coupon_code(session, conv),
+            coupon_code=await checkout.active_coupon_code(session, conv),
             coupon_optional=True,
             contact=contact,
             source="ai",
             actor="ai",
         )
-    except service.CheckoutRefused as exc:
+    except checkout.CheckoutRefused as exc:
         return {"status": "refused", "lines": (exc.details or {}).get("lines", [])}
     except service.Unprocessable as exc:
         return {"status": exc.code, "message": exc.message, **(exc.details or {})}
@@ -236,10 +236,10 @@ async def internal_checkout(
         if exc.status_code >= 500:
             return {"status": "unavailable"}
         raise
-    text, payload = service.link_message_parts(row, await service.language_of(session, conv))
+    text, payload = checkout.link_message_parts(row, await checkout.language_of(session, conv))
     return {
         "status": "created",
-        **service.checkout_out(row).model_dump(mode="json"),
+        **checkout.checkout_out(row).model_dump(mode="json"),
         "message": {"text": text, **payload},
     }
 
