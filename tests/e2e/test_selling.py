@@ -81,15 +81,15 @@ async def test_demo_sells_without_an_llm(platform: Platform, browser: Any) -> No
         await ai.last.get_by_test_id("list-row").first.click()
         await wait_for(lambda: _count(ai, 2), what="the variant list")
         await ai.last.get_by_test_id("list-row").first.click()
-        await ai.filter(has_text="al carrito").first.wait_for(timeout=60_000)
+        await _expect(ai.filter(has_text="al carrito").first, chat, platform)
 
         await page.get_by_test_id("playground-text").fill("comprar")
         await page.get_by_test_id("playground-send").click()
-        await ai.filter(has_text="apellido").first.wait_for(timeout=60_000)
+        await _expect(ai.filter(has_text="apellido").first, chat, platform)
         await page.get_by_test_id("playground-text").fill("Demo Comprador demo.comprador@example.com")
         await page.get_by_test_id("playground-send").click()
         cta = chat.get_by_test_id("cta-url")
-        await cta.wait_for(timeout=60_000)
+        await _expect(cta, chat, platform)
         assert (await cta.inner_text()) == "Pagar ahora"
         assert str(await cta.get_attribute("href")).startswith("https://")
         # Never handed to a person: the offline responder kept the conversation.
@@ -138,6 +138,14 @@ def _demo_store_id() -> int:
     from fakes.tiendanube import DEMO_STORE_ID
 
     return DEMO_STORE_ID
+
+
+async def _expect(locator: Any, chat: Any, platform: Platform) -> None:
+    """Wait for the assistant's answer; on a timeout say what the chat and the runs show."""
+    try:
+        await locator.wait_for(timeout=90_000)
+    except Exception as exc:
+        raise AssertionError(f"chat:\n{await chat.inner_text()}\nruns: {_runs(platform)}") from exc
 
 
 def _runs(platform: Platform) -> list[tuple[object, ...]]:
