@@ -17,6 +17,7 @@ def include_routers(app: FastAPI) -> None:
     from .staff.settings import router as settings_router
     from .staff.synonyms import router as synonyms_router  # the dashboard's synonym editor
     from .telemetry.endpoints import router as telemetry_router
+    from .templates.endpoints import router as templates_router
     from .tiendanube import endpoints as tiendanube
 
     for router in [
@@ -33,6 +34,7 @@ def include_routers(app: FastAPI) -> None:
         assistant_router,
         customers_router,
         synonyms_router,
+        templates_router,
     ]:
         app.include_router(router)
     from .pipeline.playground import router as playground_router
