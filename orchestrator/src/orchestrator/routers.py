@@ -10,6 +10,7 @@ def include_routers(app: FastAPI) -> None:
     from .assistant.endpoints import router as assistant_router
     from .auth.endpoints import internal_router as auth_internal_router
     from .auth.endpoints import router as auth_router
+    from .notifications.endpoints import router as notifications_router
     from .retrieval.endpoints import routers as retrieval_routers
     from .staff.admin import router as admin_router
     from .staff.conversations import router as conversations_router
@@ -35,6 +36,7 @@ def include_routers(app: FastAPI) -> None:
         customers_router,
         synonyms_router,
         templates_router,
+        notifications_router,
     ]:
         app.include_router(router)
     from .pipeline.playground import router as playground_router
