@@ -10,6 +10,7 @@ def include_routers(app: FastAPI) -> None:
     from .assistant.endpoints import router as assistant_router
     from .auth.endpoints import internal_router as auth_internal_router
     from .auth.endpoints import router as auth_router
+    from .consent.endpoints import router as consent_router
     from .notifications.endpoints import router as notifications_router
     from .retrieval.endpoints import routers as retrieval_routers
     from .staff.admin import router as admin_router
@@ -37,6 +38,7 @@ def include_routers(app: FastAPI) -> None:
         synonyms_router,
         templates_router,
         notifications_router,
+        consent_router,
     ]:
         app.include_router(router)
     from .pipeline.playground import router as playground_router
