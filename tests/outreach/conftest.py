@@ -128,7 +128,7 @@ def tn_servers(tn_fake: FakeTiendanube) -> Iterator[str]:
 
 @pytest.fixture
 def world_factory(
-    stack_factory: Callable[..., contextlib.AbstractAsyncContextManager[Stack]],
+    stack_factory: Callable[..., contextlib.AbstractAsyncContextManager[Stack]],  # noqa: F811
     tn_fake: FakeTiendanube,
     tn_servers: str,
 ) -> Callable[..., contextlib.AbstractAsyncContextManager[World]]:
@@ -139,17 +139,17 @@ def world_factory(
             TIENDANUBE_CLIENT_SECRET=TN_SECRET,
             API_BASE_URL="http://testserver",
             **env,
-        ) as stack:
-            w = World(stack, tn_fake, STORE_ID)
+        ) as st:
+            w = World(st, tn_fake, STORE_ID)
             sa = {"Authorization": f"Bearer {ADMIN}"}
-            r = await stack.client.put(
-                f"{stack.orch_url}/api/v1/tenants/{stack.tenant_id}/tiendanube",
+            r = await st.client.put(
+                f"{st.orch_url}/api/v1/tenants/{st.tenant_id}/tiendanube",
                 json={"store_id": STORE_ID, "access_token": tn_fake.token_for(STORE_ID)},
                 headers=sa,
             )
             assert r.status_code == 200, r.text
-            r = await stack.client.put(
-                f"{stack.orch_url}/api/v1/tenants/{stack.tenant_id}/channels/whatsapp",
+            r = await st.client.put(
+                f"{st.orch_url}/api/v1/tenants/{st.tenant_id}/channels/whatsapp",
                 json={
                     "phone_number_id": PHONE_NUMBER_ID,
                     "access_token": ACCESS_TOKEN,
@@ -160,8 +160,8 @@ def world_factory(
                 headers=sa,
             )
             assert r.status_code == 200, r.text
-            stack.graph.templates[WABA_ID] = [dict(t) for t in TEMPLATES]
-            stack.graph.phone_wabas[PHONE_NUMBER_ID] = WABA_ID
+            st.graph.templates[WABA_ID] = [dict(t) for t in TEMPLATES]
+            st.graph.phone_wabas[PHONE_NUMBER_ID] = WABA_ID
             r = await w.api("POST", "/api/v1/templates/sync")
             assert r.status_code == 200, r.text
             yield w
