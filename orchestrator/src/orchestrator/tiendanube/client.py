@@ -99,6 +99,12 @@ class ServiceClient:
     async def customer(self, store_id: int, token: str, customer_id: int) -> dict[str, Any]:
         return await self._call("GET", f"/v1/stores/{store_id}/customers/{customer_id}", token=token)  # type: ignore[no-any-return]
 
+    async def customers_by_email(self, store_id: int, token: str, email: str) -> list[dict[str, Any]]:
+        body = await self._call(
+            "POST", f"/v1/stores/{store_id}/customers/search", token=token, json={"email": email}
+        )
+        return list(body.get("items") or [])
+
     async def checkouts_page(
         self, store_id: int, token: str, page: int, *, created_at_min: str | None = None, per_page: int = 200
     ) -> dict[str, Any]:
