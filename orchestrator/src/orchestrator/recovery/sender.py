@@ -9,6 +9,7 @@ matched by phone, the cooldown checked, and the message queued (or the skip reco
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,6 +34,7 @@ from . import schedule
 log = structlog.get_logger("orchestrator.recovery.sender")
 
 BATCH = 25
+CHECKS_IN_FLIGHT = 4
 
 
 @dataclass
@@ -211,9 +213,17 @@ async def send_due(rt: Runtime, tenant_id: uuid.UUID, batch: int = BATCH) -> dic
     if not conf.enabled or access is None or not rows:
         return {}
     counts: dict[str, int] = {}
+    # A few checks in flight at once: tiendanube_service paces them through the store's bucket, so
+    # the bucket, not the round-trip time, sets the pace.
+    gate = asyncio.Semaphore(CHECKS_IN_FLIGHT)
+
+    async def check(client: ServiceClient, row: AbandonedCheckout) -> Verdict:
+        async with gate:
+            return await check_store(client, access.store_id, access.token, row, region, known[row.id])
+
     async with service_client(rt.settings) as client:
-        for row in rows:
-            verdict = await check_store(client, access.store_id, access.token, row, region, known[row.id])
+        verdicts = await asyncio.gather(*(check(client, row) for row in rows))
+        for row, verdict in zip(rows, verdicts, strict=True):
             async with rt.sessionmaker() as session, session.begin():
                 outcome = await _settle(session, tenant, conf, row.id, verdict)
                 if row is rows[-1] and len(rows) == batch:
