@@ -12,13 +12,13 @@ from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..integrations.tiendanube import catalog
+from ..integrations.tiendanube.client import service_client
+from ..integrations.tiendanube.mapping import money, parse_ts
 from ..models import AbandonedCheckout, CheckoutPoll, Tenant
 from ..notifications import settings as notification_settings
 from ..phones import to_e164
 from ..runtime import Runtime
-from ..tiendanube import catalog
-from ..tiendanube.client import service_client
-from ..tiendanube.mapping import money, parse_ts
 from . import schedule
 
 log = structlog.get_logger("orchestrator.recovery.poller")

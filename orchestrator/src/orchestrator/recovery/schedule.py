@@ -1,4 +1,4 @@
-"""Job names and locks of the recovery jobs, deferred in the caller's transaction.
+"""Deferring the recovery jobs, in the caller's transaction (names and locks: `jobs.names`).
 
 One poll and one sender per store at a time (`lock`), at most one of each waiting
 (`queueing_lock`): a tick every minute, an admin's "poll now" and a finished poll never pile up.
@@ -12,31 +12,23 @@ from datetime import UTC, datetime
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..jobs import defer, names
 from ..models import CheckoutPoll
-from ..pipeline import queue
-
-POLL_TASK = "recovery:poll_store"
-SEND_DUE_TASK = "recovery:send_due"
 
 
 async def defer_poll(session: AsyncSession, tenant_id: uuid.UUID) -> None:
-    await queue.defer(
-        session,
-        POLL_TASK,
-        {"tenant_id": str(tenant_id)},
-        lock=f"recovery-poll:{tenant_id}",
-        queueing_lock=f"recovery-pollq:{tenant_id}",
+    await defer(
+        session, names.RECOVERY_POLL, {"tenant_id": str(tenant_id)}, **names.recovery_poll_locks(tenant_id)
     )
 
 
 async def defer_send_due(session: AsyncSession, tenant_id: uuid.UUID, at: datetime | None = None) -> None:
-    await queue.defer(
+    await defer(
         session,
-        SEND_DUE_TASK,
+        names.RECOVERY_SEND_DUE,
         {"tenant_id": str(tenant_id)},
-        lock=f"recovery-send:{tenant_id}",
-        queueing_lock=f"recovery-sendq:{tenant_id}",
         at=at,
+        **names.recovery_send_locks(tenant_id),
     )
 
 

@@ -20,15 +20,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..consent import service as consent
+from ..integrations.tiendanube import catalog
+from ..integrations.tiendanube.client import ServiceClient, TiendanubeNotFound, service_client
+from ..integrations.tiendanube.mapping import parse_ts
 from ..models import AbandonedCheckout, Customer, ProactiveMessage, Tenant
 from ..notifications import proactive, texts
 from ..notifications import settings as notification_settings
 from ..notifications.schemas import RecoverySetting
 from ..phones import match_keys
 from ..runtime import Runtime
-from ..tiendanube import catalog
-from ..tiendanube.client import ServiceClient, TiendanubeNotFound, service_client
-from ..tiendanube.mapping import parse_ts
 from . import schedule
 
 log = structlog.get_logger("orchestrator.recovery.sender")

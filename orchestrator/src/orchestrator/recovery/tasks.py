@@ -6,11 +6,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import structlog
-from procrastinate import Blueprint, RetryStrategy
+from procrastinate import RetryStrategy
 from sqlalchemy import exists, select
 
 from .. import runtime
-from ..jobs import BLUEPRINTS
+from ..jobs import names, task
 from ..models import AbandonedCheckout, CheckoutPoll, Tenant
 from ..notifications import settings as notification_settings
 from . import poller, schedule, sender
@@ -20,14 +20,17 @@ log = structlog.get_logger("orchestrator.recovery.tasks")
 RETRY = RetryStrategy(max_attempts=6, exponential_wait=2)
 
 
+@task(names.RECOVERY_POLL, retry=RETRY)
 async def poll_store(tenant_id: str) -> int:
     return (await poller.poll_store(runtime.current(), uuid.UUID(tenant_id))).seen
 
 
+@task(names.RECOVERY_SEND_DUE, retry=RETRY)
 async def send_due(tenant_id: str) -> dict[str, int]:
     return await sender.send_due(runtime.current(), uuid.UUID(tenant_id))
 
 
+@task(names.RECOVERY_TICK, cron="* * * * *")
 async def tick(timestamp: int) -> int:
     """Every minute: poll each store whose last poll is older than its interval, and send what
     became due since."""
@@ -62,14 +65,3 @@ async def tick(timestamp: int) -> int:
             if due:
                 await schedule.defer_send_due(session, t.id)
     return started
-
-
-def build_blueprint() -> Blueprint:
-    bp = Blueprint()
-    bp.task(name="poll_store", retry=RETRY)(poll_store)
-    bp.task(name="send_due", retry=RETRY)(send_due)
-    bp.periodic(cron="* * * * *")(bp.task(name="tick")(tick))
-    return bp
-
-
-BLUEPRINTS.append(("recovery", build_blueprint))
