@@ -5,9 +5,11 @@ from .analytics import AnalyticsHourly, AnalyticsTerm, ConversationResponseTime
 from .audit_log import AuditLog
 from .auth import AuthSession, AuthToken, LoginThrottle
 from .base import Base
+from .campaign import Campaign, CampaignRecipient, CustomerTag
 from .catalog_sync import CatalogSync
 from .channel_account import ChannelAccount
 from .channel_identity import ChannelIdentity
+from .consent import CustomerConsent
 from .conversation import ChatConversation
 from .credential import Credential
 from .customer import Customer
@@ -30,6 +32,10 @@ __all__ = [
     "AgentRun",
     "AuditLog",
     "Base",
+    "Campaign",
+    "CampaignRecipient",
+    "CustomerConsent",
+    "CustomerTag",
     "CatalogSync",
     "ChannelAccount",
     "ChannelIdentity",
