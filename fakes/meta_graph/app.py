@@ -4,6 +4,14 @@ Speaks the real shapes (EXTERNAL_APIS.md A5, A6, A8, A9, B2), records every call
 command (HTTP 429/500, Graph codes like 131047, timeouts), and can POST correctly signed webhooks
 (statuses for what it accepted, or a simulated customer's message) to a target URL.
 
+Meta's limits, on command (`/_fake/config`): a number's throughput (a token bucket of
+`throughput` messages/s, burst one second's worth) answered with 130429 when exceeded, and the
+pair rate (one message per `pair_interval` s to the same user) answered with 131056. Every
+accepted message is recorded with its timestamp. Status webhooks are batched (several statuses
+per POST, as Meta does) and retried until the target accepts them, like Meta's redelivery;
+template messages also get `delivered` and `read`, and recipients listed as `undeliverable`
+get a `failed` status with their code (131026) after a 200, as Meta reports them.
+
 Control API (not Meta's): `/_fake/...`, see the route docstrings.
 """
 
@@ -28,6 +36,7 @@ GRAPH_ERRORS = {
     131030: (400, "Recipient phone number not in allowed list"),
     131026: (400, "Message undeliverable"),
     130429: (400, "Rate limit hit"),
+    131056: (400, "(Business Account, Consumer Account) pair rate limit hit"),
     131000: (500, "Something went wrong"),
     131016: (503, "Service unavailable"),
     190: (401, "Error validating access token"),
@@ -44,12 +53,48 @@ class FakeState:
     status_webhook: dict[str, str] | None = None  # {"url", "app_secret"}: post "sent" statuses
     webhook_results: list[int] = field(default_factory=list)
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    # Meta's limits (None = not enforced).
+    throughput: float | None = None
+    pair_interval: float | None = None
+    undeliverable: dict[str, int] = field(default_factory=dict)  # wa_id → async failure code
+    template_statuses: tuple[str, ...] = ("delivered", "read")
+    status_delay: float = 0.05  # seconds between a message's successive statuses
+    record_bodies: bool = True
+    rejected: dict[int, int] = field(default_factory=dict)  # Graph code → count
+    _tokens: float = 0.0
+    _tokens_at: float = 0.0
+    _last_to: dict[str, float] = field(default_factory=dict)
+    outbox: list[tuple[float, str, dict[str, Any]]] = field(default_factory=list)  # (due, account, status)
+    _flusher: asyncio.Task[Any] | None = None
 
     def reset(self) -> None:
         self.requests.clear()
         self.sent.clear()
         self.failures.clear()
         self.webhook_results.clear()
+        self.rejected.clear()
+        self._last_to.clear()
+        self.outbox.clear()
+        self._tokens_at = 0.0
+
+    def take_token(self, now: float) -> bool:
+        """Throughput: a bucket of `throughput` tokens/s holding at most one second's worth."""
+        if not self.throughput:
+            return True
+        if self._tokens_at == 0.0:
+            self._tokens, self._tokens_at = self.throughput, now
+        self._tokens = min(self.throughput, self._tokens + (now - self._tokens_at) * self.throughput)
+        self._tokens_at = now
+        if self._tokens < 1.0:
+            return False
+        self._tokens -= 1.0
+        return True
+
+    def pair_ok(self, to: str, now: float) -> bool:
+        if not self.pair_interval:
+            return True
+        last = self._last_to.get(to)
+        return last is None or now - last >= self.pair_interval
 
 
 def graph_error(code: int, status: int | None = None, message: str | None = None) -> JSONResponse:
@@ -80,20 +125,58 @@ def create_app(state: FakeState | None = None) -> FastAPI:
     app = FastAPI(title="Fake Meta Graph API")
     app.state.fake = st
 
-    def spawn(coro: Any) -> None:
-        task = asyncio.create_task(coro)
-        st.tasks.add(task)
-        task.add_done_callback(st.tasks.discard)
-
-    async def deliver_status(account: str, mid: str, to: str, callback: str | None) -> None:
-        hook = st.status_webhook
-        if not hook:
+    def queue_statuses(account: str, mid: str, to: str, callback: str | None, template: bool) -> None:
+        if not st.status_webhook:
             return
-        with contextlib.suppress(httpx.HTTPError):
-            code = await post_signed(
-                hook["url"], hook["app_secret"], wa_status(account, mid, "sent", to, callback_data=callback)
-            )
-            st.webhook_results.append(code)
+        now = time.monotonic()
+        kinds: list[str] = ["sent"]
+        if to in st.undeliverable:
+            kinds.append("failed")
+        elif template:
+            kinds.extend(st.template_statuses)
+        for i, kind in enumerate(kinds):
+            status = wa_status(
+                account,
+                mid,
+                kind,
+                to,
+                callback_data=callback,
+                error_code=st.undeliverable.get(to),
+                error_details="Message undeliverable",
+            )["entry"][0]["changes"][0]["value"]["statuses"][0]
+            st.outbox.append((now + i * st.status_delay, account, status))
+        if st._flusher is None or st._flusher.done():
+            st._flusher = asyncio.create_task(flush_statuses())
+            st.tasks.add(st._flusher)
+            st._flusher.add_done_callback(st.tasks.discard)
+
+    async def flush_statuses() -> None:
+        """POST due statuses, many per webhook; a refused or failed POST is retried (Meta redelivers)."""
+        while st.outbox:
+            await asyncio.sleep(0.05)
+            hook = st.status_webhook
+            if not hook:
+                st.outbox.clear()
+                return
+            now = time.monotonic()
+            due = [item for item in st.outbox if item[0] <= now]
+            if not due:
+                continue
+            st.outbox = [item for item in st.outbox if item[0] > now]
+            by_account: dict[str, list[dict[str, Any]]] = {}
+            for _, account, status in due:
+                by_account.setdefault(account, []).append(status)
+            for account, statuses in by_account.items():
+                for start in range(0, len(statuses), 500):
+                    chunk = statuses[start : start + 500]
+                    payload = wa_status(account, "x", "sent", "x")
+                    payload["entry"][0]["changes"][0]["value"]["statuses"] = chunk
+                    code = 0
+                    with contextlib.suppress(httpx.HTTPError):
+                        code = await post_signed(hook["url"], hook["app_secret"], payload)
+                    st.webhook_results.append(code)
+                    if not 200 <= code < 300:
+                        st.outbox.extend((now + 0.5, account, s_) for s_ in chunk)
 
     @app.post("/{version}/{account}/messages")
     async def messages(version: str, account: str, request: Request) -> Response:
@@ -104,7 +187,8 @@ def create_app(state: FakeState | None = None) -> FastAPI:
         except ValueError:
             body = None
         record = {"path": f"/{version}/{account}/messages", "account": account, "json": body, "status": 0}
-        st.requests.append(record)
+        if st.record_bodies:
+            st.requests.append(record)
 
         def answer(resp: Response) -> Response:
             record["status"] = resp.status_code
@@ -137,11 +221,25 @@ def create_app(state: FakeState | None = None) -> FastAPI:
             to, mtype = body.get("to"), body.get("type")
             if not isinstance(to, str) or mtype not in body:
                 return answer(graph_error(131008, 400, "Required parameter is missing"))
+            now = time.monotonic()
+            for code, ok in ((130429, st.take_token(now)), (131056, st.pair_ok(to, now))):
+                if not ok:
+                    st.rejected[code] = st.rejected.get(code, 0) + 1
+                    return answer(graph_error(code))
+            if st.pair_interval:
+                st._last_to[to] = now
             mid = "wamid.FAKE" + uuid.uuid4().hex.upper()
             st.sent.append(
-                {"id": mid, "account": account, "to": to, "type": mtype, "body": body, "at": time.time()}
+                {
+                    "id": mid,
+                    "account": account,
+                    "to": to,
+                    "type": mtype,
+                    "body": body if st.record_bodies else None,
+                    "at": time.time(),
+                }
             )
-            spawn(deliver_status(account, mid, to, body.get("biz_opaque_callback_data")))
+            queue_statuses(account, mid, to, body.get("biz_opaque_callback_data"), mtype == "template")
             return answer(
                 JSONResponse(
                     {
@@ -181,13 +279,49 @@ def create_app(state: FakeState | None = None) -> FastAPI:
 
     @app.post("/_fake/config")
     async def config(request: Request) -> dict[str, bool]:
-        """`{"tokens": {account: token}, "status_webhook": {"url", "app_secret"} | null}`."""
+        """`{"tokens": {account: token}, "status_webhook": {"url", "app_secret"} | null,
+        "throughput": msgs/s | null, "pair_interval": s | null, "undeliverable": {wa_id: code},
+        "template_statuses": ["delivered", "read"], "status_delay": s, "record_bodies": bool}`."""
         spec = await request.json()
         if "tokens" in spec:
             st.tokens = dict(spec["tokens"])
         if "status_webhook" in spec:
             st.status_webhook = spec["status_webhook"]
+        if "throughput" in spec:
+            st.throughput = float(spec["throughput"]) if spec["throughput"] else None
+            st._tokens_at = 0.0
+        if "pair_interval" in spec:
+            st.pair_interval = float(spec["pair_interval"]) if spec["pair_interval"] else None
+        if "undeliverable" in spec:
+            st.undeliverable = {str(k): int(v) for k, v in spec["undeliverable"].items()}
+        if "template_statuses" in spec:
+            st.template_statuses = tuple(str(x) for x in spec["template_statuses"])
+        if "status_delay" in spec:
+            st.status_delay = float(spec["status_delay"])
+        if "record_bodies" in spec:
+            st.record_bodies = bool(spec["record_bodies"])
         return {"ok": True}
+
+    @app.get("/_fake/stats")
+    async def stats() -> dict[str, Any]:
+        """Counts for benchmarks: accepted sends, rejections by code, duplicates by recipient,
+        and the achieved rate between the first and last accepted send."""
+        ats = [m["at"] for m in st.sent if m["type"] == "template"]
+        per_to: dict[str, int] = {}
+        for m in st.sent:
+            if m["type"] == "template":
+                per_to[m["to"]] = per_to.get(m["to"], 0) + 1
+        span = (max(ats) - min(ats)) if len(ats) > 1 else 0.0
+        return {
+            "sent": len(ats),
+            "recipients": len(per_to),
+            "duplicates": sum(n - 1 for n in per_to.values()),
+            "rejected": {str(k): v for k, v in st.rejected.items()},
+            "first_at": min(ats) if ats else None,
+            "last_at": max(ats) if ats else None,
+            "rate": (len(ats) - 1) / span if span > 0 else None,
+            "pending_statuses": len(st.outbox),
+        }
 
     @app.get("/_fake/requests")
     async def requests_() -> list[dict[str, Any]]:

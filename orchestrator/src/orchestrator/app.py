@@ -16,6 +16,7 @@ from nexus_common.settings import ConfigError, exit_on_config_error, load_settin
 from sqlalchemy import text
 
 from . import runtime
+from .campaigns import sender as campaign_sender
 from .config import Settings
 from .db import create_engine, create_sessionmaker
 from .jobs import create_job_app
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await jobs.open_async()
         if settings.nexus_worker_enabled:
             housekeeping = asyncio.create_task(maintenance.run_forever(rt, jobs))
+            campaigns = asyncio.create_task(campaign_sender.supervise(rt))
             try:
                 delay = 0.5
                 while True:
@@ -108,9 +110,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 10.0)
             finally:
-                housekeeping.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await housekeeping
+                for task in (housekeeping, campaigns):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
     async def prepare_then_work() -> None:
         await prepare_until_ready(engine, maker, settings.crypto, schema, settings.nexus_migrations_dir)

@@ -35,6 +35,8 @@ def include_routers(app: FastAPI) -> None:
         synonyms_router,
     ]:
         app.include_router(router)
+    from .audiences.endpoints import router as audiences_router
+    from .campaigns.endpoints import router as campaigns_router
     from .pipeline.playground import router as playground_router
     from .pipeline.webhooks import router as webhooks_router
     from .provisioning.endpoints import router as provisioning_router
@@ -42,3 +44,5 @@ def include_routers(app: FastAPI) -> None:
     app.include_router(webhooks_router)
     app.include_router(provisioning_router)
     app.include_router(playground_router)
+    app.include_router(audiences_router)
+    app.include_router(campaigns_router)

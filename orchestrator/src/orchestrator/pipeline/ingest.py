@@ -16,6 +16,7 @@ from sqlalchemy import case, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..campaigns import statuses as campaign_statuses
 from ..events.publisher import publish
 from ..models import ChannelIdentity, ChatConversation, ChatMessage, Customer, InboundEvent
 from . import queue
@@ -247,13 +248,18 @@ async def process(
     ev.attempts += 1
     if statuses:
         accounts: dict[tuple[str, str], Account | None] = {}
+        campaign_batches: dict[uuid.UUID, list[StatusUpdate]] = {}
         for st in parsed.statuses:
             key = (st.channel, st.account_id)
             if key not in accounts:
                 accounts[key] = await find_account(session, *key)
             acc = accounts[key]
-            if acc is not None:
+            if acc is not None and campaign_statuses.is_campaign(st):
+                campaign_batches.setdefault(acc.tenant_id, []).append(st)  # applied in bulk below
+            elif acc is not None:
                 await apply_status(session, acc.tenant_id, st)
+        for tenant_id, batch in campaign_batches.items():
+            await campaign_statuses.apply(session, tenant_id, batch)
     else:
         assert channel and account_external_id and contact
         items = [
