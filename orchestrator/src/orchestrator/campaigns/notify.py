@@ -1,5 +1,5 @@
-"""Telling the store's owners that the platform paused their campaign (e-mail, es/pt/en).
 # ruff: noqa: E501 - message texts read better unwrapped
+"""Telling the store's owners that the platform paused their campaign (e-mail, es/pt/en).
 
 The mail is a job deferred in the transaction that paused the campaign, so it goes out exactly
 when the pause committed; its outcome is audited like every staff e-mail.

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import structlog
 from nexus_common.errors import Conflict, NexusError, NotFound
 from sqlalchemy import and_, exists, func, literal, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..audiences.schemas import AudienceFilter
@@ -231,22 +231,22 @@ async def counts(session: AsyncSession, campaign_id: uuid.UUID) -> Counts:
 async def report(session: AsyncSession, campaign: Campaign) -> Report:
     failed = (
         await session.execute(
-            select(func.coalesce(CampaignRecipient.error_code, "unknown"), func.count())
+            select(CampaignRecipient.error_code, func.count())
             .where(CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.state == "failed")
-            .group_by(1)
+            .group_by(CampaignRecipient.error_code)
         )
     ).all()
     skipped = (
         await session.execute(
-            select(func.coalesce(CampaignRecipient.reason, "unknown"), func.count())
+            select(CampaignRecipient.reason, func.count())
             .where(CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.state == "skipped")
-            .group_by(1)
+            .group_by(CampaignRecipient.reason)
         )
     ).all()
     return Report(
         counts=await counts(session, campaign.id),
-        failed_by_code={code: n for code, n in failed},
-        skipped_by_reason={reason: n for reason, n in skipped},
+        failed_by_code={code or "unknown": n for code, n in failed},
+        skipped_by_reason={reason or "unknown": n for reason, n in skipped},
         revenue=None,
         revenue_note=REVENUE_NOTE,
     )
@@ -327,10 +327,10 @@ async def materialize(session: AsyncSession, campaign: Campaign) -> int:
 def _insert_recipients(campaign: Campaign, sub: Any) -> Any:
     source = select(
         literal(campaign.tenant_id), literal(campaign.id), sub.c.id, func.left(sub.c.wa_id, 32)
-    ).distinct(sub.c.wa_id)
+    ).ext(distinct_on(sub.c.wa_id))
     return (
         insert(CampaignRecipient)
-        .from_select(["tenant_id", "campaign_id", "customer_id", "wa_id"], source)
+        .from_select(["tenant_id", "campaign_id", "customer_id", "wa_id"], source, include_defaults=False)
         .on_conflict_do_nothing(index_elements=["campaign_id", "customer_id"])
     )
 
