@@ -1,7 +1,7 @@
-"""Campaigns: campaigns, their recipients (the campaign outbox), customer tags, interim consent.
+"""Campaigns: campaigns, their recipients (the campaign outbox), customer tags.
 
 Revision ID: 13_campaigns
-Revises: 0006
+Revises: 12_reaching_out
 Create Date: 2026-11-27 10:30:12.954029
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "13_campaigns"
-down_revision: str | None = "0006"
+down_revision: str | None = "12_reaching_out"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -68,40 +68,6 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_campaigns_tenant_id_created_at"), "campaigns", ["tenant_id", "created_at"], unique=False
     )
-    op.create_table(
-        "customer_consents",
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column("tenant_id", sa.UUID(), nullable=False),
-        sa.Column("customer_id", sa.UUID(), nullable=False),
-        sa.Column("channel", sa.String(length=20), nullable=False),
-        sa.Column("state", sa.String(length=12), nullable=False),
-        sa.Column("source", sa.String(length=40), nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
-        sa.CheckConstraint("state IN ('opted_in', 'opted_out')", name=op.f("ck_customer_consents_state")),
-        sa.ForeignKeyConstraint(
-            ["customer_id"],
-            ["customers.id"],
-            name=op.f("fk_customer_consents_customer_id_customers"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["tenant_id"],
-            ["tenants.id"],
-            name=op.f("fk_customer_consents_tenant_id_tenants"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_customer_consents")),
-        sa.UniqueConstraint(
-            "tenant_id",
-            "customer_id",
-            "channel",
-            name=op.f("uq_customer_consents_tenant_id_customer_id_channel"),
-        ),
-    )
-    op.create_index(
-        op.f("ix_customer_consents_customer_id"), "customer_consents", ["customer_id"], unique=False
-    )
-    op.create_index(op.f("ix_customer_consents_tenant_id"), "customer_consents", ["tenant_id"], unique=False)
     op.create_table(
         "customer_tags",
         sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
@@ -238,9 +204,6 @@ def downgrade() -> None:
     op.drop_index(op.f("ix_customer_tags_tenant_id_tag"), table_name="customer_tags")
     op.drop_index(op.f("ix_customer_tags_tenant_id"), table_name="customer_tags")
     op.drop_table("customer_tags")
-    op.drop_index(op.f("ix_customer_consents_tenant_id"), table_name="customer_consents")
-    op.drop_index(op.f("ix_customer_consents_customer_id"), table_name="customer_consents")
-    op.drop_table("customer_consents")
     op.drop_index(op.f("ix_campaigns_tenant_id_created_at"), table_name="campaigns")
     op.drop_index(op.f("ix_campaigns_tenant_id"), table_name="campaigns")
     op.drop_index(op.f("ix_campaigns_channel_account_id"), table_name="campaigns")

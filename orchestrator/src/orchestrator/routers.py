@@ -10,6 +10,8 @@ def include_routers(app: FastAPI) -> None:
     from .assistant.endpoints import router as assistant_router
     from .auth.endpoints import internal_router as auth_internal_router
     from .auth.endpoints import router as auth_router
+    from .consent.endpoints import router as consent_router
+    from .notifications.endpoints import router as notifications_router
     from .retrieval.endpoints import routers as retrieval_routers
     from .staff.admin import router as admin_router
     from .staff.conversations import router as conversations_router
@@ -17,6 +19,7 @@ def include_routers(app: FastAPI) -> None:
     from .staff.settings import router as settings_router
     from .staff.synonyms import router as synonyms_router  # the dashboard's synonym editor
     from .telemetry.endpoints import router as telemetry_router
+    from .templates.endpoints import router as templates_router
     from .tiendanube import endpoints as tiendanube
 
     for router in [
@@ -33,6 +36,9 @@ def include_routers(app: FastAPI) -> None:
         assistant_router,
         customers_router,
         synonyms_router,
+        templates_router,
+        notifications_router,
+        consent_router,
     ]:
         app.include_router(router)
     from .audiences.endpoints import router as audiences_router

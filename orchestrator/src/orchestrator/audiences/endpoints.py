@@ -39,7 +39,7 @@ async def import_customers(request: Request, principal: Admin, session: Session)
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise BadRequest("the CSV must be UTF-8", code="csv_encoding") from None
-    result = await importer.apply(session, principal.tenant, text)
+    result = await importer.apply(session, principal.tenant, text, principal.actor)
     await audit.record(
         session,
         actor=principal.actor,

@@ -115,17 +115,19 @@ def _row(line: int, get: Any, region: str) -> tuple[Row | None, str]:
     return Row(line, e164, name, language, source, tags), ""
 
 
-async def apply(session: AsyncSession, tenant_id: uuid.UUID, text: str, region: str = "AR") -> ImportResponse:
+async def apply(
+    session: AsyncSession, tenant_id: uuid.UUID, text: str, actor: str, region: str = "AR"
+) -> ImportResponse:
     rows, rejected = parse(text, region)
     imported = 0
     for start in range(0, len(rows), CHUNK):
-        imported += await _apply_chunk(session, tenant_id, rows[start : start + CHUNK], rejected)
+        imported += await _apply_chunk(session, tenant_id, rows[start : start + CHUNK], rejected, actor)
     rejected.sort(key=lambda r: r.line)
     return ImportResponse(imported=imported, rejected=rejected)
 
 
 async def _apply_chunk(
-    session: AsyncSession, tenant_id: uuid.UUID, rows: list[Row], rejected: list[RejectedRow]
+    session: AsyncSession, tenant_id: uuid.UUID, rows: list[Row], rejected: list[RejectedRow], actor: str
 ) -> int:
     keys = [r.key for r in rows]
     by_key: dict[str, uuid.UUID] = {
@@ -192,9 +194,7 @@ async def _apply_chunk(
             )
             .on_conflict_do_nothing(index_elements=["tenant_id", "channel", "external_id"])
         )
-        await reach.opt_in_many(
-            session, tenant_id, [(cid, f"import:{r.source}") for r, cid in accepted], keep_existing=True
-        )
+        await reach.opt_in_imported(session, tenant_id, [(cid, r.source) for r, cid in accepted], actor)
         tags = [{"tenant_id": tenant_id, "customer_id": cid, "tag": t} for r, cid in accepted for t in r.tags]
         for start in range(0, len(tags), CHUNK):
             await session.execute(

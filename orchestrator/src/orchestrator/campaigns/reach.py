@@ -1,9 +1,9 @@
-"""What campaigns need from "Reaching out" (issue 12): consent and approved templates.
+"""What campaigns need from "Reaching out" (issue 12): consent and approved templates, in one place.
 
-Every campaign read of consent or templates goes through this module, so the day issue 12's
-services land the switch happens here and nowhere else. Consent is given as SQL expressions
-(audiences and the sender's claim filter thousands of customers in one statement, never one call
-per customer).
+Consent is read as SQL expressions on issue 12's `customer_consents` (audiences and the sender's
+claim filter thousands of customers in one statement, never one call per customer); decisions are
+written through its consent service (state + history). Templates come from its template store,
+kept fresh from the Graph API and the template webhooks.
 """
 
 from __future__ import annotations
@@ -17,9 +17,12 @@ from sqlalchemy import ColumnElement, and_, exists, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import CustomerConsent
+from ..consent import service as consent
+from ..models import ConsentEvent, CustomerConsent
+from ..templates import service as templates
 
 CHANNEL = "whatsapp"
+APPROVED = templates.APPROVED
 
 
 def _consent_is(customer_id: Any, state: str) -> ColumnElement[bool]:
@@ -46,35 +49,8 @@ def marketing_allowed(customer_id: Any) -> ColumnElement[bool]:
     return and_(opted_in(customer_id), ~opted_out(customer_id))
 
 
-async def current_state(session: AsyncSession, customer_id: uuid.UUID) -> str | None:
-    return await session.scalar(
-        select(CustomerConsent.state).where(
-            CustomerConsent.customer_id == customer_id, CustomerConsent.channel == CHANNEL
-        )
-    )
-
-
-async def record(
-    session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID, state: str, source: str
-) -> None:
-    """Store a consent decision (a CSV import's opt-in, Meta's 131050 as an opt-out)."""
-    stmt = insert(CustomerConsent).values(
-        tenant_id=tenant_id,
-        customer_id=customer_id,
-        channel=CHANNEL,
-        state=state,
-        source=source[:40],
-        at=datetime.now(UTC),
-    )
-    await session.execute(
-        stmt.on_conflict_do_update(
-            index_elements=["tenant_id", "customer_id", "channel"],
-            set_={"state": stmt.excluded.state, "source": stmt.excluded.source, "at": stmt.excluded.at},
-        )
-    )
-
-
 async def opted_out_among(session: AsyncSession, customer_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these customers opted out."""
     if not customer_ids:
         return set()
     rows = await session.scalars(
@@ -87,59 +63,101 @@ async def opted_out_among(session: AsyncSession, customer_ids: list[uuid.UUID]) 
     return set(rows.all())
 
 
-async def opt_in_many(
-    session: AsyncSession,
-    tenant_id: uuid.UUID,
-    grants: list[tuple[uuid.UUID, str]],
-    *,
-    keep_existing: bool,
+async def not_allowed_among(session: AsyncSession, customer_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+    """Which of these customers may not get marketing now (opted out, or no longer opted in):
+    the check at the moment of sending."""
+    if not customer_ids:
+        return set()
+    allowed = await session.scalars(
+        select(CustomerConsent.customer_id).where(
+            CustomerConsent.customer_id.in_(customer_ids),
+            CustomerConsent.channel == CHANNEL,
+            CustomerConsent.state == "opted_in",
+        )
+    )
+    return set(customer_ids) - set(allowed.all())
+
+
+async def record_opt_out(session: AsyncSession, tenant_id: uuid.UUID, customer_id: uuid.UUID) -> None:
+    """Meta answered 131050 (the user stopped marketing messages): suppress for good."""
+    await consent.record(session, tenant_id, customer_id, "opted_out", "meta", actor="whatsapp:131050")
+
+
+async def opt_in_imported(
+    session: AsyncSession, tenant_id: uuid.UUID, grants: list[tuple[uuid.UUID, str]], actor: str
 ) -> None:
-    """Opt customers in (customer id, source); `keep_existing` leaves any earlier decision as is."""
+    """Opt in imported customers (customer id, the CSV's consent source) in bulk; an existing
+    decision (an earlier opt-in, or an opt-out) is never overwritten."""
     if not grants:
         return
     now = datetime.now(UTC)
-    stmt = insert(CustomerConsent).values(
-        [
-            {
-                "tenant_id": tenant_id,
-                "customer_id": cid,
-                "channel": CHANNEL,
-                "state": "opted_in",
-                "source": source[:40],
-                "at": now,
-            }
-            for cid, source in grants
-        ]
-    )
-    index = ["tenant_id", "customer_id", "channel"]
-    if keep_existing:
-        await session.execute(stmt.on_conflict_do_nothing(index_elements=index))
-    else:
-        await session.execute(
-            stmt.on_conflict_do_update(
-                index_elements=index,
-                set_={"state": stmt.excluded.state, "source": stmt.excluded.source, "at": stmt.excluded.at},
+    ids = [cid for cid, _ in grants]
+    inserted = set(
+        (
+            await session.scalars(
+                insert(CustomerConsent)
+                .values(
+                    [
+                        {
+                            "tenant_id": tenant_id,
+                            "customer_id": cid,
+                            "channel": CHANNEL,
+                            "state": "opted_in",
+                            "source": "import",
+                            "at": now,
+                        }
+                        for cid in ids
+                    ]
+                )
+                .on_conflict_do_nothing(index_elements=["tenant_id", "customer_id", "channel"])
+                .returning(CustomerConsent.customer_id)
             )
-        )
+        ).all()
+    )
+    events = [
+        {
+            "tenant_id": tenant_id,
+            "customer_id": cid,
+            "channel": CHANNEL,
+            "state": "opted_in",
+            "source": "import",
+            # The CSV's own consent source is kept with the record of who imported it.
+            "actor": f"{actor} csv:{source}"[:100],
+            "created_at": now,
+        }
+        for cid, source in grants
+        if cid in inserted
+    ]
+    if events:
+        await session.execute(insert(ConsentEvent), events)
 
 
 @dataclass(frozen=True)
 class TemplateInfo:
     name: str
-    language: str
+    language: str  # the approved locale (what a send must use)
     category: str
     status: str
-    parameters: int | None  # body variables ({{1}}, {{2}}, …); None when unknown
+    parameters: int | None  # body variables ({{1}}, {{2}}, …)
 
 
 async def approved_template(
     session: AsyncSession, tenant_id: uuid.UUID, name: str, language: str
 ) -> TemplateInfo | None:
-    """The approved template of that name and language, or None.
+    """The approved template of that name in that language (es ↔ es_AR match), or None."""
+    t = await templates.get_approved(session, tenant_id, name, language)
+    if t is None:
+        return None
+    return TemplateInfo(t.name, t.language, t.category, t.status, t.parameters)
 
-    Interim until issue 12's template store lands: any name is taken as approved with an unknown
-    parameter count (Meta answers 132000/132001 for a wrong one, and the campaign records it)."""
-    del session, tenant_id
-    return TemplateInfo(
-        name=name, language=language, category="MARKETING", status="APPROVED", parameters=None
-    )
+
+async def template_statuses(session: AsyncSession, tenant_id: uuid.UUID) -> dict[tuple[str, str], str]:
+    """(name, locale key) → status of every template of the store (the sender checks its own)."""
+    return {
+        (t.name, templates.locale_key(t.language)): t.status
+        for t in await templates.list_templates(session, tenant_id)
+    }
+
+
+def locale_key(language: str) -> str:
+    return templates.locale_key(language)

@@ -376,7 +376,7 @@ class AccountSender:
             if not rows:
                 return 0
             customers = {r.customer_id for r in rows}
-            opted_out = await reach.opted_out_among(session, list(customers))
+            opted_out = await reach.not_allowed_among(session, list(customers))
             names = dict(
                 (
                     await session.execute(
@@ -517,7 +517,7 @@ class AccountSender:
                         {"ids": [r.item.id for r in meta]},
                     )
                     for customer_id in customers.all():
-                        await reach.record(session, self.tenant_id, customer_id, "opted_out", "meta:131050")
+                        await reach.record_opt_out(session, self.tenant_id, customer_id)
         return pauses
 
     async def _sweep(self) -> None:

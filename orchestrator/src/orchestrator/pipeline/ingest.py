@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from ..campaigns import statuses as campaign_statuses
 from ..events.publisher import publish
 from ..models import ChannelIdentity, ChatConversation, ChatMessage, Customer, InboundEvent
-from . import queue
+from . import consent_keywords, queue, send_errors
 from .accounts import Account, find_account
 from .parsing import InboundMessage, ParsedWebhook, StatusUpdate, parse_meta, parse_whatsapp
 from .serialize import conversation_data, message_data
@@ -28,7 +28,7 @@ log = structlog.get_logger("orchestrator.pipeline.ingest")
 
 STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4, "failed": 5}
 # Messages that never start an AI turn on their own.
-SILENT_TYPES = ("reaction",)
+SILENT_TYPES = ("reaction", "consent")
 
 TURN_TASK = "pipeline:turn"
 
@@ -138,7 +138,8 @@ async def store_messages(
                 direction="inbound",
                 sender="customer",
                 provider_message_id=m.provider_message_id,
-                type=m.type,
+                # An opt-out/opt-in keyword is stored as a silent `consent` message (never to the AI).
+                type=consent_keywords.CONSENT_TYPE if consent_keywords.intent_of(m.type, m.text) else m.type,
                 text=m.text,
                 media=m.media,
                 payload=m.payload,
@@ -155,6 +156,8 @@ async def store_messages(
         assert msg is not None
         stored.append(msg)
         await publish(session, account.tenant_id, "message.created", message_data(msg))
+        if msg.type == consent_keywords.CONSENT_TYPE:
+            await consent_keywords.handle(session, customer, conv, msg)
     if not stored:
         return conv, stored
     conv.last_message_at = stored[-1].created_at
@@ -217,6 +220,11 @@ async def apply_status(session: AsyncSession, tenant_id: uuid.UUID, st: StatusUp
             ).first()
     if row is None:
         return False
+    if st.status == "failed" and st.error_code in send_errors.ACTIONABLE:
+        # Meta's asynchronous verdict (131047 → template, 131050 → opt-out, ...).
+        failed = await session.get(ChatMessage, row.id, with_for_update=True)
+        if failed is not None and await send_errors.on_final_failure(session, failed, st.error_code):
+            return True
     await publish(
         session,
         tenant_id,

@@ -69,6 +69,14 @@ async def defer_many(session: AsyncSession, jobs: list[dict[str, Any]]) -> None:
     )
 
 
+SEND_TASK = "pipeline:send"
+
+
+def send_locks(conversation_id: object) -> dict[str, str]:
+    """One outbox drain per conversation at a time, at most one pending."""
+    return {"lock": f"send:{conversation_id}", "queueing_lock": f"sendq:{conversation_id}"}
+
+
 def conversation_key(tenant_id: object, channel: str, contact_key: str) -> str:
     """The per-conversation lock: every variant of one person's id maps to one key."""
     return f"conv:{tenant_id}:{channel}:{contact_key}"

@@ -36,11 +36,11 @@ from ..staff.handoff import notify_handoff
 from . import queue
 from .clients import agent_client
 from .ingest import SILENT_TYPES, TURN_TASK, turn_locks
+from .queue import SEND_TASK, send_locks
 from .serialize import conversation_data, message_data
 
 log = structlog.get_logger("orchestrator.pipeline.turn")
 
-SEND_TASK = "pipeline:send"
 HISTORY = 20
 CARE_WINDOW = timedelta(hours=24)
 
@@ -49,10 +49,6 @@ FALLBACK_TEXT = {
     "pt": "Obrigado pela sua mensagem! Em breve uma pessoa da nossa equipe vai te responder.",
     "en": "Thanks for your message! Someone from our team will reply shortly.",
 }
-
-
-def send_locks(conversation_id: uuid.UUID) -> dict[str, str]:
-    return {"lock": f"send:{conversation_id}", "queueing_lock": f"sendq:{conversation_id}"}
 
 
 def _role(m: ChatMessage) -> str:
@@ -114,6 +110,7 @@ async def run_turn(rt: Runtime, conversation_id: uuid.UUID) -> str:
                 .where(
                     ChatMessage.conversation_id == conversation_id,
                     ChatMessage.created_at < pending[0].created_at,
+                    ChatMessage.type != "consent",  # opt-out/opt-in keywords never reach the AI
                 )
                 .order_by(ChatMessage.created_at.desc())
                 .limit(HISTORY)

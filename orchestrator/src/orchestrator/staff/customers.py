@@ -11,6 +11,7 @@ from nexus_common.logging import mask_email, mask_phone
 from sqlalchemy import select
 
 from ..auth import Viewer
+from ..consent import service as consent
 from ..db import Session
 from ..models import ChannelIdentity, Customer
 from ..tiendanube.client import TiendanubeError
@@ -22,7 +23,8 @@ router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
 @router.get("/{customer_id}")
 async def get_customer(customer_id: uuid.UUID, principal: Viewer, session: Session) -> dict[str, Any]:
     """One customer of your store: name, masked phone, identities on each channel (masked), and their
-    latest orders from Tienda Nube (`orders_error` says why they could not be fetched)."""
+    latest orders from Tienda Nube (`orders_error` says why they could not be fetched), and their
+    WhatsApp consent (`consent.whatsapp.state`: opted_in, opted_out or unknown) with its history."""
     customer = await session.scalar(
         select(Customer).where(Customer.id == customer_id, Customer.tenant_id == principal.tenant)
     )
@@ -57,4 +59,5 @@ async def get_customer(customer_id: uuid.UUID, principal: Viewer, session: Sessi
         ],
         "orders": orders,
         "orders_error": orders_error,
+        **await consent.panel(session, principal.tenant, customer.id),  # consent + its history
     }

@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ..audit import service as audit
 from ..config import Settings
 from ..models import Credential, InboundEvent, Tenant
+from ..order_events import dispatch as order_events
+from ..order_events.dispatch import OrderEvent
 from . import catalog, orders, privacy
 
 log = structlog.get_logger("orchestrator.tiendanube.webhooks")
@@ -161,7 +163,10 @@ async def _dispatch(
         return await catalog.refresh_product(maker, settings, tenant_id, rid)
     if topic.startswith("order/"):
         await orders.invalidate_tenant_cache(tenant_id)
-        return "orders_cache_invalidated"
+        oid = payload.get("id")
+        if not isinstance(oid, int):
+            return "orders_cache_invalidated"
+        return await order_events.dispatch(OrderEvent(maker, settings, tenant_id, topic, oid))
     if topic == "app/uninstalled":
         async with maker() as session, session.begin():
             await uninstall(session, tenant_id)
