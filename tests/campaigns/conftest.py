@@ -8,13 +8,43 @@ from typing import Any
 
 import pytest
 
+from fakes.meta_graph.templates import template
 from tests.pipeline.conftest import (  # noqa: F401 - fixtures shared with the pipeline tests
+    ACCESS_TOKEN,
     ADMIN,
     APP_SECRET,
+    PHONE_NUMBER_ID,
+    VERIFY_TOKEN,
     Stack,
     eventually,
     stack_factory,
 )
+
+WABA_ID = "102290129340398"
+PROMO = template(
+    "promo_bf", "es_AR", body="Hola {{1}}, en {{2}} tenemos descuentos esta semana", category="MARKETING"
+)
+
+
+async def connect_templates(stack: Stack, *templates: dict[str, Any]) -> None:
+    """The number's WABA holds these templates; Nexus reads them from the Graph API."""
+    stack.graph.templates[WABA_ID] = list(templates or [PROMO])
+    stack.graph.phone_wabas[PHONE_NUMBER_ID] = WABA_ID
+    admin = {"Authorization": f"Bearer {ADMIN}"}
+    r = await stack.client.put(
+        f"{stack.orch_url}/api/v1/tenants/{stack.tenant_id}/channels/whatsapp",
+        json={
+            "phone_number_id": PHONE_NUMBER_ID,
+            "access_token": ACCESS_TOKEN,
+            "app_secret": APP_SECRET,
+            "verify_token": VERIFY_TOKEN,
+            "waba_id": WABA_ID,
+        },
+        headers=admin,
+    )
+    assert r.status_code == 200, r.text
+    r = await stack.client.post(f"{stack.orch_url}/api/v1/templates/sync", headers=auth(stack))
+    assert r.status_code == 200, r.text
 
 
 def auth(stack: Stack) -> dict[str, str]:
@@ -61,4 +91,6 @@ async def cstack(
     """The stack with status webhooks flowing back to the orchestrator (as Meta does)."""
     async with stack_factory() as s:
         s.graph.status_webhook = {"url": f"{s.orch_url}/webhooks/whatsapp", "app_secret": APP_SECRET}
+        s.graph.template_statuses = ("delivered", "read")
+        await connect_templates(s)
         yield s

@@ -329,6 +329,7 @@ class AccountSender:
                 self.token = (
                     await access_token(session, self.rt.settings.crypto, account) if account else None
                 )
+            await self._check_templates(session)
             tenant = await session.get(Tenant, self.tenant_id)
             if tenant is not None:
                 cfg = service.sending_settings(tenant)
@@ -338,6 +339,29 @@ class AccountSender:
                     await self._quota()
                 for run in self.runs.values():
                     self.store_name[run.id] = tenant.name
+
+    async def _check_templates(self, session: Any) -> None:
+        """A template Meta paused or disabled (its webhook updated the store) pauses its campaigns."""
+        if not self.runs or self.tenant_id is None:
+            return
+        statuses = await reach.template_statuses(session, self.tenant_id)
+        for run in list(self.runs.values()):
+            status = statuses.get((run.template, reach.locale_key(run.language)))
+            if status == reach.APPROVED:
+                continue
+            reason = (
+                f"template {run.template} ({run.language}) is {status.lower()} at Meta"
+                if status
+                else f"template {run.template} ({run.language}) no longer exists"
+            )
+            await self._pause(run.id, reason)
+
+    async def _pause(self, campaign_id: uuid.UUID, reason: str) -> None:
+        async with self.rt.sessionmaker() as session:
+            async with session.begin():
+                await service.pause_for(session, campaign_id, reason)
+            await announce(session, self.rt.redis)
+        self.runs.pop(campaign_id, None)
 
     async def _quota(self) -> None:
         if self.tenant_id is None:
@@ -535,15 +559,10 @@ class AccountSender:
         for campaign_id in list(self.runs):
             async with self.rt.sessionmaker() as session:
                 failed, total = (await session.execute(_ERROR_RATE, {"campaign": campaign_id})).one()
-                if failed >= ERROR_MIN and failed / max(total, 1) >= ERROR_RATE:
-                    async with session.begin():
-                        await service.pause_for(
-                            session,
-                            campaign_id,
-                            f"error-rate spike: {failed} of the last {total} sends failed within a minute",
-                        )
-                    await announce(session, self.rt.redis)
-                    self.runs.pop(campaign_id, None)
+            if failed >= ERROR_MIN and failed / max(total, 1) >= ERROR_RATE:
+                await self._pause(
+                    campaign_id, f"error-rate spike: {failed} of the last {total} sends failed within a minute"
+                )
 
 
 async def supervise(rt: Runtime, interval: float = 1.0) -> None:

@@ -100,7 +100,7 @@ async def whatsapp_account(session: AsyncSession, tenant_id: uuid.UUID) -> Chann
 
 async def _checked(
     session: AsyncSession, tenant_id: uuid.UUID, template: str, language: str, variables: list[str] | None
-) -> list[str]:
+) -> tuple[list[str], reach.TemplateInfo]:
     info = await reach.approved_template(session, tenant_id, template, language)
     if info is None:
         raise NexusError(
@@ -112,22 +112,22 @@ async def _checked(
         variables = render.DEFAULT_VARIABLES
         if info.parameters is not None:
             variables = variables[: info.parameters]
-    return render.validate(variables, info.parameters)
+    return render.validate(variables, info.parameters), info
 
 
 async def create(session: AsyncSession, tenant_id: uuid.UUID, actor: str, body: CampaignCreate) -> Campaign:
     tenant = await _tenant(session, tenant_id)
     if body.coupon:
         render.validate(["coupon.code"], None)  # raises: the coupon policy has not landed
-    variables = await _checked(session, tenant_id, body.template, body.language, body.variables)
+    variables, info = await _checked(session, tenant_id, body.template, body.language, body.variables)
     customers_matching(tenant_id, body.audience.filter, marketing=True)  # 422 on unusable keys
     account = await whatsapp_account(session, tenant_id)
     campaign = Campaign(
         tenant_id=tenant_id,
         channel_account_id=account.id,
         name=body.name,
-        template=body.template,
-        language=body.language,
+        template=info.name,
+        language=info.language,
         audience=body.audience.filter.model_dump(mode="json", exclude_none=True),
         variables=variables,
         schedule_at=to_utc(body.schedule_at, tenant),
