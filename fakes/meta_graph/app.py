@@ -386,7 +386,8 @@ def create_app(state: FakeState | None = None) -> FastAPI:
     async def config(request: Request) -> dict[str, bool]:
         """`{"tokens": {account: token}, "status_webhook": {"url", "app_secret"} | null,
         "throughput": msgs/s | null, "pair_interval": s | null,
-        "template_statuses": ["delivered", "read"], "status_delay": s, "record_bodies": bool}`."""
+        "template_statuses": ["delivered", "read"], "status_delay": s, "status_attempts": n,
+        "record_bodies": bool}`."""
         spec = await request.json()
         if "tokens" in spec:
             st.tokens = dict(spec["tokens"])
@@ -401,15 +402,25 @@ def create_app(state: FakeState | None = None) -> FastAPI:
             st.template_statuses = tuple(str(x) for x in spec["template_statuses"])
         if "status_delay" in spec:
             st.status_delay = float(spec["status_delay"])
+        if "status_attempts" in spec:
+            st.status_attempts = max(1, int(spec["status_attempts"]))
         if "record_bodies" in spec:
             st.record_bodies = bool(spec["record_bodies"])
         return {"ok": True}
 
     @app.get("/_fake/stats")
-    async def stats() -> dict[str, Any]:
-        """Counts for benchmarks: accepted sends, rejections by code, duplicates by recipient,
-        and the achieved rate between the first and last accepted send."""
-        ats = [m["at"] for m in st.sent if m["type"] == "template"]
+    async def stats(since: float | None = None, until: float | None = None) -> dict[str, Any]:
+        """Counts for benchmarks: accepted template sends (optionally between two epoch times),
+        rejections by code, duplicates by recipient, and the achieved rate between the first and
+        last accepted send."""
+        window = [
+            m
+            for m in st.sent
+            if m["type"] == "template"
+            and (since is None or m["at"] >= since)
+            and (until is None or m["at"] <= until)
+        ]
+        ats = [m["at"] for m in window]
         per_to: dict[str, int] = {}
         for m in st.sent:
             if m["type"] == "template":

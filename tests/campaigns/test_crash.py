@@ -61,6 +61,7 @@ async def test_kill_9_mid_campaign_exactly_once_opt_outs_respected_report_adds_u
                     graph.status_webhook = {"url": f"{url}/webhooks/whatsapp", "app_secret": APP_SECRET}
                     graph.template_statuses = ("delivered", "read")
                     graph.throughput = 150.0
+                    graph.status_attempts = 40  # Meta redelivers for days; the restart takes seconds
                     await connect_templates(stack)
                     rows = [("+" + wa(i), f"Cliente {i}", "es", "landing", "bf") for i in range(N)]
                     assert (await import_csv(stack, csv_of(rows)))["imported"] == N

@@ -131,6 +131,10 @@ _STALE = text(
     RETURNING r.id
     """
 )
+# WhatsApp webhooks stored but not processed yet (statuses that may settle rows in flight).
+_STATUSES_WAITING = text(
+    "SELECT EXISTS (SELECT 1 FROM inbound_events WHERE source = 'whatsapp' AND state = 'pending')"
+)
 _CANCEL_LEFT = text(
     """
     UPDATE campaign_recipients r SET state = 'cancelled', next_attempt_at = NULL, updated_at = now()
@@ -275,7 +279,7 @@ class AccountSender:
             else:
                 if len(self.buffer) < self._claim_size() // 2 + 1:
                     await self._claim()
-                while credit >= 1.0 and self.buffer and len(self.inflight) < 512:
+                while credit >= 1.0 and self.buffer and len(self.inflight) < self._max_inflight():
                     item = self.buffer.popleft()
                     if item.campaign_id not in self.runs:
                         self.results.append(Result("release", item))
@@ -296,6 +300,10 @@ class AccountSender:
         for item in self.buffer:
             self.results.append(Result("release", item))
         self.buffer.clear()
+
+    def _max_inflight(self) -> int:
+        # Enough to keep the rate over a slow hop, few enough not to swamp whatsapp_service.
+        return max(8, min(96, int(self.rate / 8)))
 
     def _claim_size(self) -> int:
         return max(1, min(500, int(self.rate * 0.5)))
@@ -465,12 +473,16 @@ class AccountSender:
             resp = await whatsapp_client(self.rt).post(
                 "/v1/messages", json=body, headers={"X-Graph-Token": self.token}
             )
-        except httpx.ConnectError:
+        except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout):
+            # Never reached whatsapp_service: safe to send again later.
             self.results.append(
                 Result("retry", item, code="whatsapp_service_unreachable", delay=backoff(item.attempts))
             )
             return
         except httpx.HTTPError as exc:
+            # The request may have gone out: never resend blindly (its status webhook or the
+            # grace period settles it).
+            log.warning("campaign.send_ambiguous", error=type(exc).__name__)
             self.results.append(Result("ambiguous", item, code=type(exc).__name__[:32]))
             return
         try:
@@ -547,6 +559,8 @@ class AccountSender:
     async def _sweep(self) -> None:
         grace = self.rt.settings.nexus_outbox_grace_seconds
         async with self.rt.sessionmaker() as session, session.begin():
+            if await session.scalar(_STATUSES_WAITING):
+                return  # a status still in the queue may be the one that settles a row
             rows = (
                 await session.execute(
                     _STALE, {"account": self.account_id, "since": self.started, "grace": grace}
@@ -561,7 +575,8 @@ class AccountSender:
                 failed, total = (await session.execute(_ERROR_RATE, {"campaign": campaign_id})).one()
             if failed >= ERROR_MIN and failed / max(total, 1) >= ERROR_RATE:
                 await self._pause(
-                    campaign_id, f"error-rate spike: {failed} of the last {total} sends failed within a minute"
+                    campaign_id,
+                    f"error-rate spike: {failed} of the last {total} sends failed within a minute",
                 )
 
 
