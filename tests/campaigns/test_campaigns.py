@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
+from fakes.meta_graph.templates import status_webhook
 from tests.pipeline.conftest import Stack, eventually
 
-from .conftest import auth, campaign, csv_of, get, import_csv, post
+from .conftest import PROMO, WABA_ID, auth, campaign, csv_of, get, import_csv, post
 
 
 def phones(n: int, start: int = 0) -> list[str]:
@@ -88,3 +91,72 @@ async def test_pacing_keeps_to_the_number_throughput_without_130429(cstack: Stac
     await eventually(done, timeout=30)
     assert stack.graph.rejected.get(130429, 0) == 0
     assert len([m for m in stack.graph.sent if m["type"] == "template"]) == 20
+
+
+async def test_template_paused_by_meta_pauses_the_campaign_and_tells_the_owner(cstack: Stack) -> None:
+    stack = cstack
+    r = await stack.client.put(
+        f"{stack.orch_url}/api/v1/settings/sending", json={"messages_per_second": 2}, headers=auth(stack)
+    )
+    assert r.status_code == 200
+    await import_csv(stack, csv_of([(p, f"C{i}", "es", "form", "") for i, p in enumerate(phones(40))]))
+    cid = await campaign(stack)
+    await post(stack, f"/campaigns/{cid}/start")
+    await eventually(lambda: len([m for m in stack.graph.sent if m["type"] == "template"]) >= 2, timeout=20)
+    assert (await stack.post_whatsapp(status_webhook(WABA_ID, PROMO, "PAUSED"))).status_code == 200
+
+    async def paused() -> dict | None:
+        c = await get(stack, f"/campaigns/{cid}")
+        return c if c["status"] == "paused" else None
+
+    c = await eventually(paused, timeout=20)
+    assert "is paused at Meta" in c["paused_reason"]
+    sent_then = len([m for m in stack.graph.sent if m["type"] == "template"])
+    await asyncio.sleep(2.0)
+    assert len([m for m in stack.graph.sent if m["type"] == "template"]) == sent_then  # no more sends
+    assert c["counts"]["queued"] == 40 - sent_then
+    actions = [r[0] for r in stack.rows("SELECT action FROM audit_log WHERE target_id = %s", cid)]
+    assert "campaign.auto_pause" in actions
+    jobs = stack.rows(
+        "SELECT args FROM procrastinate.procrastinate_jobs WHERE task_name = 'campaigns:notify_paused'"
+    )
+    assert jobs and jobs[0][0]["campaign_id"] == cid
+
+
+async def test_daily_limit_spreads_the_campaign_and_says_so_before_it_starts(cstack: Stack) -> None:
+    stack = cstack
+    r = await stack.client.put(
+        f"{stack.orch_url}/api/v1/settings/sending", json={"daily_unique_limit": 5}, headers=auth(stack)
+    )
+    assert r.status_code == 200
+    await import_csv(stack, csv_of([(p, f"C{i}", "es", "form", "") for i, p in enumerate(phones(12))]))
+    cid = await campaign(stack)
+    plan = await get(stack, f"/campaigns/{cid}/plan")
+    assert plan["spread"] is True and plan["days"] == 3 and plan["available_today"] == 5
+    refused = await post(stack, f"/campaigns/{cid}/start", expect=409)
+    assert refused["error"]["code"] == "spread_over_days"
+    assert (await get(stack, f"/campaigns/{cid}"))["status"] == "draft"
+    await post(stack, f"/campaigns/{cid}/start", {"accept_spread": True})
+    await eventually(lambda: len([m for m in stack.graph.sent if m["type"] == "template"]) == 5, timeout=20)
+    await asyncio.sleep(2.0)
+    assert len([m for m in stack.graph.sent if m["type"] == "template"]) == 5  # the rest waits for tomorrow
+    c = await get(stack, f"/campaigns/{cid}")
+    assert c["status"] == "running" and c["counts"]["queued"] == 7
+
+
+async def test_preview_never_counts_opted_out_customers_and_rejects_unknown_keys(cstack: Stack) -> None:
+    stack = cstack
+    await import_csv(stack, csv_of([(p, f"C{i}", "es", "form", "vip") for i, p in enumerate(phones(4))]))
+    customer = stack.rows("SELECT id FROM customers ORDER BY phone_number LIMIT 1")[0][0]
+    r = await stack.client.put(
+        f"{stack.orch_url}/api/v1/customers/{customer}/consent",
+        json={"channel": "whatsapp", "state": "opted_out"},
+        headers=auth(stack),
+    )
+    assert r.status_code in (200, 204), r.text
+    for flt in ({}, {"tags": ["vip"]}, {"customer_ids": [str(customer)]}):
+        preview = await post(stack, "/audiences/preview", {"filter": flt})
+        assert str(customer) not in [s["id"] for s in preview["sample"]]
+    assert (await post(stack, "/audiences/preview", {"filter": {"tags": ["vip"]}}))["count"] == 3
+    bad = await post(stack, "/audiences/preview", {"filter": {"favourite_colour": "red"}}, expect=422)
+    assert "favourite_colour" in str(bad)

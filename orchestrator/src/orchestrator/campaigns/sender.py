@@ -241,6 +241,9 @@ class AccountSender:
             try:
                 log.info("campaign.sender_started", account_id=str(self.account_id))
                 await self._loop()
+            except Exception as exc:  # the supervisor starts a new sender next round
+                log.error("campaign.sender_failed", account_id=str(self.account_id), error=repr(exc)[:300])
+                raise
             finally:
                 with contextlib.suppress(Exception):
                     await self._drain_inflight()
@@ -285,7 +288,6 @@ class AccountSender:
                         self.results.append(Result("release", item))
                         continue
                     credit -= 1.0
-                    self.quota_left -= 1
                     task = asyncio.create_task(self._send(item))
                     self.inflight.add(task)
                     task.add_done_callback(self.inflight.discard)
@@ -432,6 +434,7 @@ class AccountSender:
                     continue
                 item.params = params
                 self.buffer.append(item)
+                self.quota_left -= 1  # counted when claimed: the daily limit caps what is in flight
             await self._write(session, settled)
         return len(rows)
 
