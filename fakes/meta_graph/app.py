@@ -66,7 +66,7 @@ class FakeState:
     phone_wabas: dict[str, str] = field(default_factory=dict)  # phone_number_id → WABA id
     # recipient wa_id → {"code": int, "mode": "sync"|"async", "times": int | None (None: always)}
     recipient_failures: dict[str, dict[str, Any]] = field(default_factory=dict)
-    status_attempts: int = 8  # deliveries of one status webhook before giving up
+    status_attempts: int = 30  # deliveries of one status webhook before giving up (~2.5 min)
     # Meta's limits (None = not enforced).
     throughput: float | None = None
     pair_interval: float | None = None

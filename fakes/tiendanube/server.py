@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any
 from urllib.parse import urlencode
 
@@ -113,6 +114,7 @@ def create_app(fake: FakeTiendanube) -> FastAPI:
         with fake.lock:
             fake.stats["requests"] += 1
             fake.request_log.append((request.method, f"/{path}?{request.url.query}"))
+            fake.request_times.setdefault(sid, []).append(time.monotonic())
         if not request.headers.get("user-agent"):
             return _err(400, "Bad Request", "User-Agent header is required")
         auth = request.headers.get("authentication") or (

@@ -129,6 +129,7 @@ class FakeTiendanube:
         self.stats: dict[str, int] = {"requests": 0, "throttled": 0}
         self.throttled_agents: list[str] = []  # User-Agent of each 429 answered
         self.request_log: list[tuple[str, str]] = []  # (method, path?query)
+        self.request_times: dict[int, list[float]] = {}  # store id → monotonic time of each request
         self._next_id = 10_000_000
         # Abandoned checkouts (EXTERNAL_APIS.md F2). Unconfirmed behaviours, chosen by the test:
         # whether `created_at_min` filters (undocumented), whether a converted checkout leaves the
@@ -183,6 +184,7 @@ class FakeTiendanube:
             self.stats = {"requests": 0, "throttled": 0}
             self.throttled_agents.clear()
             self.request_log.clear()
+            self.request_times.clear()
 
     # ----- request-time helpers (the app) -----
     def exchange_code(self, code: str, client_id: str, client_secret: str) -> dict[str, Any]:

@@ -143,6 +143,19 @@ async def customers(
     }
 
 
+class CustomerSearch(BaseModel):
+    """In a body, not the URL, so e-mails stay out of access logs."""
+
+    email: str = Field(min_length=3, max_length=320)
+
+
+@router.post("/stores/{store_id}/customers/search")
+async def search_customers(store_id: int, body: CustomerSearch, token: Token, api: Api) -> dict[str, Any]:
+    """Customers whose e-mail, name or identification matches (the platform's broad `q`)."""
+    p = await api.page(store_id, token, "customers", page=1, per_page=50, q=body.email.strip())
+    return _page_body(p)
+
+
 @router.get("/stores/{store_id}/customers/{customer_id}")
 async def customer(store_id: int, customer_id: int, token: Token, api: Api) -> Any:
     return await api.call(store_id, token, "GET", f"customers/{customer_id}")

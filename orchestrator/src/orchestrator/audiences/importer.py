@@ -21,9 +21,9 @@ from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..campaigns import reach
 from ..models import ChannelIdentity, Customer, CustomerTag
 from ..phones import to_e164
+from . import reach
 from .schemas import ImportResponse, RejectedRow
 
 REQUIRED = ("phone", "name", "language", "consent_source")
@@ -78,10 +78,10 @@ def parse(text: str, default_region: str = "AR") -> tuple[list[Row], list[Reject
                 return record[i].strip() if i is not None and i < len(record) else ""
 
             row, reason = _row(line, get, default_region)
-            if row is not None and row.key in seen:
-                row, reason = None, f"duplicate of line {seen[row.key]}"
             if row is None:
                 rejected.append(RejectedRow(line=line, reason=reason))
+            elif row.key in seen:
+                rejected.append(RejectedRow(line=line, reason=f"duplicate of line {seen[row.key]}"))
             else:
                 seen[row.key] = line
                 rows.append(row)
@@ -149,18 +149,19 @@ async def _apply_chunk(
             .order_by(Customer.created_at)
         )
     ).all():
-        by_key.setdefault(phone.lstrip("+"), cid)
+        if phone:
+            by_key.setdefault(phone.lstrip("+"), cid)
     opted_out = await reach.opted_out_among(session, list(by_key.values()))
     accepted: list[tuple[Row, uuid.UUID]] = []
     new_customers: list[dict[str, Any]] = []
     for r in rows:
-        cid = by_key.get(r.key)
-        if cid is not None and cid in opted_out:
+        known = by_key.get(r.key)
+        if known is not None and known in opted_out:
             rejected.append(
                 RejectedRow(line=r.line, reason="customer opted out; an import cannot opt them in again")
             )
             continue
-        if cid is None:
+        if known is None:
             cid = uuid.uuid4()
             new_customers.append(
                 {
@@ -172,6 +173,7 @@ async def _apply_chunk(
                 }
             )
         else:
+            cid = known
             await session.execute(
                 update(Customer)
                 .where(Customer.id == cid)

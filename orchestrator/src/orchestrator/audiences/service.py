@@ -16,8 +16,8 @@ from nexus_common.logging import mask_phone
 from sqlalchemy import Select, and_, exists, func, not_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..campaigns import reach
 from ..models import ChannelIdentity, ChatConversation, Customer, CustomerTag
+from . import reach
 from .schemas import AudienceFilter, PreviewResponse, SampleCustomer
 
 SAMPLE_SIZE = 10

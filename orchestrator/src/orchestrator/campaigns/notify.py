@@ -15,11 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..auth.service import record_mail
 from ..config import Settings
+from ..jobs import defer, names
 from ..mail import client as mail_client
 from ..models import Campaign, Tenant, User
-from ..pipeline.queue import defer
-
-NOTIFY_TASK = "campaigns:notify_paused"
 
 TEXTS = {
     "es": (
@@ -38,7 +36,7 @@ TEXTS = {
 
 
 async def campaign_paused(session: AsyncSession, campaign: Campaign, reason: str) -> None:
-    await defer(session, NOTIFY_TASK, {"campaign_id": str(campaign.id), "reason": reason})
+    await defer(session, names.CAMPAIGNS_NOTIFY_PAUSED, {"campaign_id": str(campaign.id), "reason": reason})
 
 
 async def send_paused_mail(

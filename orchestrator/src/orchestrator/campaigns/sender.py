@@ -33,12 +33,13 @@ import httpx
 import structlog
 from sqlalchemy import func, select, text
 
+from ..audiences import reach
 from ..events.publisher import announce
 from ..models import Campaign, ChannelAccount, Customer, Tenant
 from ..pipeline.accounts import access_token, find_account
 from ..pipeline.clients import whatsapp_client
 from ..runtime import Runtime
-from . import reach, render, service
+from . import render, service
 
 log = structlog.get_logger("orchestrator.campaigns.sender")
 
@@ -190,8 +191,10 @@ def backoff(attempt: int, cap: float = 300.0) -> float:
 def classify(status: int, data: dict[str, Any], item: Claimed) -> Result:
     if status == 200 and isinstance(data.get("provider_message_id"), str):
         return Result("sent", item, pid=data["provider_message_id"][:128])
-    err = data.get("error") if isinstance(data.get("error"), dict) else {}
-    details = err.get("details") if isinstance(err.get("details"), dict) else {}
+    raw_err = data.get("error")
+    err: dict[str, Any] = raw_err if isinstance(raw_err, dict) else {}
+    raw_details = err.get("details")
+    details: dict[str, Any] = raw_details if isinstance(raw_details, dict) else {}
     code = str(details.get("graph_code") or err.get("code") or status)[:32]
     message = str(err.get("message") or "")[:300]
     if status == 504:

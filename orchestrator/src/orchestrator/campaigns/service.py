@@ -21,12 +21,13 @@ from sqlalchemy import and_, exists, func, literal, select, update
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..audiences import reach
 from ..audiences.schemas import AudienceFilter
 from ..audiences.service import customers_matching
 from ..audit import service as audit
 from ..events.publisher import publish
 from ..models import Campaign, CampaignRecipient, ChannelAccount, ChatConversation, ChatMessage, Tenant
-from . import reach, render
+from . import render
 from .schemas import CampaignCreate, CampaignOut, CampaignUpdate, Counts, Plan, Report, SendingSettings
 
 log = structlog.get_logger("orchestrator.campaigns")
@@ -167,13 +168,14 @@ async def edit(
     template = body.template or campaign.template
     language = body.language or campaign.language
     if {"template", "language", "variables"} & fields:
-        campaign.variables = await _checked(
+        variables, info = await _checked(
             session,
             tenant_id,
             template,
             language,
-            body.variables if "variables" in fields else campaign.variables,
+            body.variables if "variables" in fields else list(campaign.variables),
         )
+        campaign.variables, template, language = variables, info.name, info.language
     campaign.template, campaign.language = template, language
     if body.name:
         campaign.name = body.name
@@ -260,7 +262,7 @@ def out(campaign: Campaign, c: Counts | None = None) -> CampaignOut:
         language=campaign.language,
         audience=campaign.audience,
         variables=campaign.variables,
-        status=campaign.status,  # type: ignore[arg-type]
+        status=campaign.status,
         schedule_at=campaign.schedule_at,
         started_at=campaign.started_at,
         finished_at=campaign.finished_at,

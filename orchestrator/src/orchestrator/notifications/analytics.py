@@ -68,6 +68,6 @@ async def summary(
         "recovery": {
             "sent": recovery.get("sent", 0),
             "recovered": recovered,
-            "revenue": {str(cur or ""): str(Decimal(total)) for cur, total in revenue_rows},
+            "revenue": {str(cur or ""): str(Decimal(str(total))) for cur, total in revenue_rows},
         },
     }

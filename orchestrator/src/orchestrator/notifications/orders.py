@@ -16,13 +16,14 @@ import structlog
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from .. import order_events
 from ..config import Settings
 from ..consent import service as consent
+from ..integrations.tiendanube import catalog
+from ..integrations.tiendanube.client import TiendanubeNotFound, service_client
+from ..integrations.tiendanube.mapping import money
 from ..models import Customer, ProactiveMessage, Tenant
 from ..phones import to_e164
-from ..tiendanube import catalog
-from ..tiendanube.client import TiendanubeNotFound, service_client
-from ..tiendanube.mapping import money
 from . import proactive, texts
 from . import settings as notification_settings
 
@@ -38,10 +39,14 @@ RECOVERY_WINDOW = timedelta(days=7)
 ORDERED_EVENTS = ("order/created", "order/paid")
 
 
+def _obj(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def order_phone(order: dict[str, Any], region: str) -> str | None:
     """contact_phone, else customer.phone, else billing_phone (F4), normalised."""
-    cust = order.get("customer") if isinstance(order.get("customer"), dict) else {}
-    shipping = order.get("shipping_address") if isinstance(order.get("shipping_address"), dict) else {}
+    cust = _obj(order.get("customer"))
+    shipping = _obj(order.get("shipping_address"))
     for raw in (
         order.get("contact_phone"),
         cust.get("phone"),
@@ -74,7 +79,7 @@ async def match_customer(
 ) -> Customer:
     """The store's buyer as a Nexus customer: by phone (one person across channels), created when
     new, completed with what the order knows."""
-    cust = order.get("customer") if isinstance(order.get("customer"), dict) else {}
+    cust = _obj(order.get("customer"))
     customer = await session.scalar(
         select(Customer)
         .where(Customer.tenant_id == tenant_id, Customer.phone_number == phone)
@@ -165,7 +170,7 @@ async def on_order_event(
         except TiendanubeNotFound:
             return "order_not_found"
         marketing: bool | None = None
-        cust = order.get("customer") if isinstance(order.get("customer"), dict) else {}
+        cust = _obj(order.get("customer"))
         if wanted and isinstance(cust.get("id"), int):
             try:
                 marketing = bool(
@@ -219,3 +224,8 @@ async def on_order_event(
         )
     log.info("notifications.order", tenant_id=str(tenant_id), kind=kind, result=result)
     return result
+
+
+@order_events.register("notify")
+async def notify_step(ev: order_events.OrderEvent) -> str:
+    return await on_order_event(ev.maker, ev.settings, ev.tenant_id, ev.topic, ev.order_id)

@@ -24,6 +24,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..consent import service as consent
+from ..conversations.events import conversation_data, message_data
+from ..conversations.service import enqueue_send
 from ..events.publisher import publish
 from ..models import (
     ChannelAccount,
@@ -35,10 +37,8 @@ from ..models import (
     Tenant,
 )
 from ..phones import normalize_wa_id
-from ..pipeline import queue
 from ..pipeline.accounts import Account
 from ..pipeline.ingest import live_conversation
-from ..pipeline.serialize import conversation_data, message_data
 from ..pipeline.turn import CARE_WINDOW
 from ..templates import service as templates
 
@@ -191,8 +191,6 @@ async def queue_proactive(session: AsyncSession, o: Outreach) -> Result:
     await session.flush()
     await publish(session, o.tenant_id, "message.created", message_data(msg))
     await publish(session, o.tenant_id, "conversation.updated", conversation_data(conv))
-    await queue.defer(
-        session, queue.SEND_TASK, {"conversation_id": str(conv.id)}, **queue.send_locks(conv.id)
-    )
+    await enqueue_send(session, conv.id)
     log.info("proactive.queued", tenant_id=str(o.tenant_id), kind=o.kind, type=mtype)
     return "queued"

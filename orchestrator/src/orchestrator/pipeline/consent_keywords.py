@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..consent import keywords
 from ..consent import service as consent
+from ..conversations.events import message_data
+from ..conversations.service import enqueue_send
 from ..events.publisher import publish
 from ..models import ChatConversation, ChatMessage, Customer, Tenant
-from . import queue
-from .serialize import message_data
 
 log = structlog.get_logger("orchestrator.pipeline.consent")
 
@@ -65,13 +65,5 @@ async def handle(session: AsyncSession, customer: Customer, conv: ChatConversati
     session.add(reply)
     await session.flush()
     await publish(session, conv.tenant_id, "message.created", message_data(reply))
-    await publish(
-        session,
-        conv.tenant_id,
-        "customer.consent",
-        {"customer_id": str(customer.id), "channel": conv.channel, "state": state, "source": source},
-    )
-    await queue.defer(
-        session, queue.SEND_TASK, {"conversation_id": str(conv.id)}, **queue.send_locks(conv.id)
-    )
+    await enqueue_send(session, conv.id)
     log.info("consent.keyword", tenant_id=str(conv.tenant_id), state=state, source=source)

@@ -8,6 +8,7 @@ message id inserts nothing, a status never moves backwards.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -16,13 +17,13 @@ from sqlalchemy import case, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..campaigns import statuses as campaign_statuses
+from ..conversations.events import conversation_data, message_data
 from ..events.publisher import publish
+from ..jobs import defer, names
 from ..models import ChannelIdentity, ChatConversation, ChatMessage, Customer, InboundEvent
-from . import consent_keywords, queue, send_errors
+from . import consent_keywords, send_errors
 from .accounts import Account, find_account
 from .parsing import InboundMessage, ParsedWebhook, StatusUpdate, parse_meta, parse_whatsapp
-from .serialize import conversation_data, message_data
 
 log = structlog.get_logger("orchestrator.pipeline.ingest")
 
@@ -30,15 +31,9 @@ STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4, 
 # Messages that never start an AI turn on their own.
 SILENT_TYPES = ("reaction", "consent")
 
-TURN_TASK = "pipeline:turn"
-
 
 def parse_event(source: str, payload: Any) -> ParsedWebhook:
     return parse_whatsapp(payload) if source == "whatsapp" else parse_meta(payload)
-
-
-def turn_locks(conversation_id: uuid.UUID) -> dict[str, str]:
-    return {"lock": f"turn:{conversation_id}", "queueing_lock": f"turnq:{conversation_id}"}
 
 
 async def upsert_customer(
@@ -166,14 +161,26 @@ async def store_messages(
     await session.flush()
     await publish(session, account.tenant_id, "conversation.updated", conversation_data(conv))
     if any(m.type not in SILENT_TYPES for m in stored) and not conv.ai_paused and conv.status == "open":
-        await queue.defer(
+        await defer(
             session,
-            TURN_TASK,
+            names.TURN,
             {"conversation_id": str(conv.id)},
             at=now + timedelta(seconds=debounce) if debounce > 0 else None,
-            **turn_locks(conv.id),
+            **names.turn_locks(conv.id),
         )
     return conv, stored
+
+
+# Statuses of messages sent outside a conversation's outbox (campaigns) belong to the domain that
+# sent them: it registers (claims, apply) at import and gets them in bulk, per tenant.
+StatusClaim = Callable[[StatusUpdate], bool]
+StatusApply = Callable[[AsyncSession, uuid.UUID, list[StatusUpdate]], Awaitable[object]]
+_STATUS_HOOKS: list[tuple[StatusClaim, StatusApply]] = []
+
+
+def register_status_hook(claims: StatusClaim, apply: StatusApply) -> None:
+    if all(c is not claims for c, _ in _STATUS_HOOKS):
+        _STATUS_HOOKS.append((claims, apply))
 
 
 def _rank_sql() -> Any:
@@ -256,18 +263,21 @@ async def process(
     ev.attempts += 1
     if statuses:
         accounts: dict[tuple[str, str], Account | None] = {}
-        campaign_batches: dict[uuid.UUID, list[StatusUpdate]] = {}
+        hooked: dict[tuple[int, uuid.UUID], list[StatusUpdate]] = {}
         for st in parsed.statuses:
             key = (st.channel, st.account_id)
             if key not in accounts:
                 accounts[key] = await find_account(session, *key)
             acc = accounts[key]
-            if acc is not None and campaign_statuses.is_campaign(st):
-                campaign_batches.setdefault(acc.tenant_id, []).append(st)  # applied in bulk below
-            elif acc is not None:
+            if acc is None:
+                continue
+            hook = next((i for i, (claims, _) in enumerate(_STATUS_HOOKS) if claims(st)), None)
+            if hook is not None:
+                hooked.setdefault((hook, acc.tenant_id), []).append(st)  # applied in bulk below
+            else:
                 await apply_status(session, acc.tenant_id, st)
-        for tenant_id, batch in campaign_batches.items():
-            await campaign_statuses.apply(session, tenant_id, batch)
+        for (hook, tenant_id), batch in hooked.items():
+            await _STATUS_HOOKS[hook][1](session, tenant_id, batch)
     else:
         assert channel and account_external_id and contact
         items = [

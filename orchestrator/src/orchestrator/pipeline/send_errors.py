@@ -20,8 +20,8 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..consent import service as consent
+from ..conversations.service import enqueue_send
 from ..models import ChannelAccount, ChatConversation, ChatMessage
-from . import queue
 
 log = structlog.get_logger("orchestrator.pipeline.send_errors")
 
@@ -69,12 +69,7 @@ async def on_final_failure(session: AsyncSession, msg: ChatMessage, code: str | 
             msg.status = "queued"
             msg.next_attempt_at = None
             msg.provider_message_id = None
-            await queue.defer(
-                session,
-                queue.SEND_TASK,
-                {"conversation_id": str(msg.conversation_id)},
-                **queue.send_locks(msg.conversation_id),
-            )
+            await enqueue_send(session, msg.conversation_id)
             log.info("outbox.window_closed_template", message_id=str(msg.id))
             return True
     if code == STOPPED_MARKETING:

@@ -109,7 +109,8 @@ async def sync(
             if not name or not lang or (name, lang) in seen:
                 continue
             seen.add((name, lang))
-            components = t.get("components") if isinstance(t.get("components"), list) else []
+            raw_components = t.get("components")
+            components: list[Any] = raw_components if isinstance(raw_components, list) else []
             values = {
                 "channel_account_id": wa.account.id,
                 "waba_id": wa.waba_id,

@@ -6,10 +6,10 @@ import uuid
 from datetime import UTC, datetime
 
 import structlog
-from procrastinate import Blueprint, RetryStrategy
+from procrastinate import RetryStrategy
 
 from .. import runtime
-from ..jobs import BLUEPRINTS
+from ..jobs import names, task
 from ..models import InboundEvent
 from ..pipeline.clients import whatsapp_client
 from ..pipeline.parsing import parse_whatsapp
@@ -17,11 +17,10 @@ from . import service
 
 log = structlog.get_logger("orchestrator.templates.tasks")
 
-bp = Blueprint()
 RETRY = RetryStrategy(max_attempts=8, exponential_wait=2)
 
 
-@bp.task(name="apply_webhook", retry=RETRY)
+@task(names.TEMPLATES_APPLY_WEBHOOK, retry=RETRY)
 async def apply_webhook(event_id: str, tenant_ids: list[str]) -> int:
     """Status/category changes are applied in place; a template we do not know yet (created in
     Meta's manager after the last sync) triggers a full re-sync of that tenant."""
@@ -45,6 +44,3 @@ async def apply_webhook(event_id: str, tenant_ids: list[str]) -> int:
             await service.sync(session, rt.settings.crypto, whatsapp_client(rt), tenant_id)
     log.info("templates.webhook", applied=applied, resynced=len(resync))
     return applied
-
-
-BLUEPRINTS.append(("templates", bp))
