@@ -17,9 +17,9 @@ from tests.conftest import free_port
 
 
 @contextlib.asynccontextmanager
-async def serve(app: FastAPI, lifespan: str = "on") -> AsyncIterator[str]:
-    """Run `app` under uvicorn in this event loop on a free port; yields its base URL."""
-    port = free_port()
+async def serve(app: FastAPI, lifespan: str = "on", port: int | None = None) -> AsyncIterator[str]:
+    """Run `app` under uvicorn in this event loop on `port` (default: a free one); yields its URL."""
+    port = port or free_port()
     server = uvicorn.Server(
         uvicorn.Config(
             app,

@@ -44,30 +44,32 @@ _SKU = text(
 )
 
 
-async def _prefer_indexes(session: AsyncSession) -> None:
-    """Planner hint for this transaction only: with one tenant's few thousand rows the planner
-    picks a sequential scan, but evaluating a tsquery or trigram match on every row (detoasting
-    each tsvector) costs 10x more than the GIN index it skips."""
-    await session.execute(text("SELECT set_config('enable_seqscan', 'off', true)"))
+async def prepare_search(session: AsyncSession, trigram_threshold: float = 0.45) -> None:
+    """Settings for this transaction only, in one round trip: the trigram threshold, and a planner
+    hint: with one tenant's few thousand rows the planner picks a sequential scan, but evaluating
+    a tsquery or trigram match on every row (detoasting each tsvector) costs 10x more than the
+    tenant-scoped GIN index it skips."""
+    await session.execute(
+        text(
+            "SELECT set_config('enable_seqscan', 'off', true), "
+            "set_config('pg_trgm.word_similarity_threshold', :th, true)"
+        ),
+        {"th": str(trigram_threshold)},
+    )
 
 
 async def fulltext(session: AsyncSession, tenant_id: uuid.UUID, tsq: str, k: int) -> list[uuid.UUID]:
+    """Call `prepare_search` first in the same transaction."""
     if not tsq:
         return []
-    await _prefer_indexes(session)
     rows = await session.execute(_FTS, {"tsq": tsq, "tid": tenant_id, "k": k})
     return [r[0] for r in rows]
 
 
-async def trigram(
-    session: AsyncSession, tenant_id: uuid.UUID, q: str, k: int, threshold: float = 0.45
-) -> list[uuid.UUID]:
+async def trigram(session: AsyncSession, tenant_id: uuid.UUID, q: str, k: int) -> list[uuid.UUID]:
+    """Call `prepare_search` first in the same transaction (it sets the similarity threshold)."""
     if not q:
         return []
-    await session.execute(
-        text("SELECT set_config('pg_trgm.word_similarity_threshold', :th, true)"), {"th": str(threshold)}
-    )
-    await _prefer_indexes(session)
     rows = await session.execute(_TRGM, {"q": q, "tid": tenant_id, "k": k})
     return [r[0] for r in rows]
 
@@ -102,6 +104,16 @@ async def product_batches(session: AsyncSession, tenant_id: uuid.UUID, batch: in
             return
         yield rows
         last = rows[-1].id
+
+
+def version_of(p: Product) -> str:
+    """A product row's version, stored with its vector (the index is complete when they agree)."""
+    return p.updated_at.isoformat() if p.updated_at else ""
+
+
+async def product_versions(session: AsyncSession, tenant_id: uuid.UUID) -> dict[uuid.UUID, str]:
+    rows = await session.execute(select(Product.id, Product.updated_at).where(Product.tenant_id == tenant_id))
+    return {pid: (ts.isoformat() if ts else "") for pid, ts in rows}
 
 
 async def price_cuts(session: AsyncSession, tenant_id: uuid.UUID) -> tuple[Decimal, Decimal] | None:
