@@ -30,6 +30,7 @@ import psycopg
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from retrieval_catalog import DemoProduct, generate  # noqa: E402
 from retrieval_questions import QUESTIONS, SKU_TEMPLATES  # noqa: E402
+from retrieval_questions_wide import DEV, HELDOUT  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 ADMIN_DSN = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
@@ -40,12 +41,19 @@ MODES = {
 }
 
 
-def relevant(products: list[DemoProduct], filters: dict[str, str]) -> set[int]:
+def _matches(p: DemoProduct, key: str, want: Any) -> bool:
+    if key == "max_price":
+        return p.price <= want
+    have = getattr(p, key)
+    return have in want if isinstance(want, list) else have == want
+
+
+def relevant(products: list[DemoProduct], filters: dict[str, Any]) -> set[int]:
     out = set()
     for p in products:
         if not p.published or p.stock == 0:
             continue
-        if all((p.name == v) if k == "name" else getattr(p, k) == v for k, v in filters.items()):
+        if all(_matches(p, k, v) for k, v in filters.items()):
             out.add(p.external_id)
     return out
 
@@ -178,11 +186,20 @@ async def main() -> None:
         # ---- quality, per offline model ----------------------------------------------------
         catalog = generate(args.quality_size)
         questions = labelled(catalog)
-        kinds = sorted({q[2] for q in questions})
-        print(
-            f"\nQuality: {len(catalog)} products, {len(questions)} labelled questions "
-            f"({', '.join(f'{k} {sum(q[2] == k for q in questions)}' for k in kinds)})\n"
-        )
+        sets = {
+            "tuned (repo)": questions,
+            "wide dev": [(q, lang, kind, relevant(catalog, f)) for q, lang, kind, _src, f in DEV],
+            "wide held-out": [(q, lang, kind, relevant(catalog, f)) for q, lang, kind, _src, f in HELDOUT],
+        }
+        for name, qs in sets.items():
+            empty = [q for q, *_, rel in qs if not rel]
+            assert not empty, f"{name}: questions with no relevant product: {empty}"
+        print(f"\nQuality: {len(catalog)} products")
+        for name, qs in sets.items():
+            ks = sorted({q[2] for q in qs})
+            counts = ", ".join(f"{k} {sum(q[2] == k for q in qs)}" for k in ks)
+            print(f"- {name}: {len(qs)} questions ({counts})")
+        print()
         quality_rows = []
         throughput: dict[str, float] = {}
         for model in models:
@@ -196,35 +213,34 @@ async def main() -> None:
             for mode, modes in MODES.items():
                 if mode == "fulltext" and model != models[0]:
                     continue  # identical for every model
-                recalls, rrs, per_kind = [], [], {k: [] for k in kinds}
-                for q, _lang, kind, rel in questions:
-                    async with maker() as s:
-                        res = await svc.search(s, tid, q, limit=5, modes=modes, synonyms=DEFAULT_SYNONYMS)
-                    got = [ids[h.product.id] for h in res.hits]
-                    hit = len(rel & set(got)) / min(len(rel), 5)
-                    rank = next((i + 1 for i, g in enumerate(got) if g in rel), None)
-                    recalls.append(hit)
-                    rrs.append(1 / rank if rank else 0.0)
-                    per_kind[kind].append(hit)
-                label = "—" if mode == "fulltext" else svc_model_name(svc)
-                quality_rows.append(
-                    (
-                        mode,
-                        label,
-                        statistics.mean(recalls),
-                        statistics.mean(rrs),
-                        {k: statistics.mean(v) for k, v in per_kind.items() if v},
+                for set_name, qs in sets.items():
+                    recalls, rrs, per_kind = [], [], {}
+                    for q, _lang, kind, rel in qs:
+                        async with maker() as s:
+                            res = await svc.search(s, tid, q, limit=5, modes=modes, synonyms=DEFAULT_SYNONYMS)
+                        got = [ids[h.product.id] for h in res.hits]
+                        hit = len(rel & set(got)) / min(len(rel), 5)
+                        rank = next((i + 1 for i, g in enumerate(got) if g in rel), None)
+                        recalls.append(hit)
+                        rrs.append(1 / rank if rank else 0.0)
+                        per_kind.setdefault(kind, []).append(hit)
+                    label = "—" if mode == "fulltext" else svc_model_name(svc)
+                    quality_rows.append(
+                        (
+                            set_name,
+                            mode,
+                            label,
+                            statistics.mean(recalls),
+                            statistics.mean(rrs),
+                            {k: statistics.mean(v) for k, v in sorted(per_kind.items())},
+                        )
                     )
-                )
 
-        print(f"| mode | embedding | recall@5 | MRR | {' | '.join(f'recall@5 {k}' for k in kinds)} |")
-        print(f"|---|---|---|---|{'---|' * len(kinds)}")
-        for mode, label, r, m, pk in quality_rows:
-            print(
-                f"| {mode} | {label} | {r:.3f} | {m:.3f} | "
-                + " | ".join(f"{pk.get(k, 0):.3f}" for k in kinds)
-                + " |"
-            )
+        print("| questions | mode | embedding | recall@5 | MRR | recall@5 by kind |")
+        print("|---|---|---|---|---|---|")
+        for set_name, mode, label, r, m, pk in quality_rows:
+            kinds_txt = ", ".join(f"{k} {v:.2f}" for k, v in pk.items())
+            print(f"| {set_name} | {mode} | {label} | {r:.3f} | {m:.3f} | {kinds_txt} |")
 
         # ---- latency at scale (default offline model) --------------------------------------
         model = args.scale_model or models[0]

@@ -29,6 +29,7 @@ async def orchestrator(
 ) -> AsyncIterator[tuple[Any, uuid.UUID]]:
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("NEXUS_WORKER_ENABLED", "false")
+    monkeypatch.setattr(embeddings, "_cache", embeddings._QueryCache())  # no query vector from before
     monkeypatch.setenv("OPENAI_BASE_URL", f"{provider_url}/v1")
     monkeypatch.setenv("EMBEDDING_TIMEOUT_SECONDS", "2")
     monkeypatch.setenv("EMBEDDING_INDEX_TIMEOUT_SECONDS", "2")

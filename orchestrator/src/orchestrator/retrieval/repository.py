@@ -10,6 +10,9 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import Product
+from .query import PriceRange
+
+NO_RANGE = PriceRange()
 
 # Both configurations: a Spanish stemmer misses Portuguese plurals and vice versa.
 _FTS = text(
@@ -18,6 +21,8 @@ _FTS = text(
     SELECT p.id, ts_rank(p.search_vector, q.q) AS rank
     FROM products p, q
     WHERE p.tenant_id = :tid AND p.published AND p.search_vector @@ q.q
+      AND (CAST(:pmin AS numeric) IS NULL OR COALESCE(p.promotional_price, p.price) >= :pmin)
+      AND (CAST(:pmax AS numeric) IS NULL OR COALESCE(p.promotional_price, p.price) <= :pmax)
     ORDER BY rank DESC, p.id
     LIMIT :k
     """
@@ -29,6 +34,8 @@ _TRGM = text(
     SELECT p.id, word_similarity(:q, p.name_text) AS sim
     FROM products p
     WHERE p.name_text %> :q AND p.tenant_id = :tid AND p.published
+      AND (CAST(:pmin AS numeric) IS NULL OR COALESCE(p.promotional_price, p.price) >= :pmin)
+      AND (CAST(:pmax AS numeric) IS NULL OR COALESCE(p.promotional_price, p.price) <= :pmax)
     ORDER BY sim DESC, p.id
     LIMIT :k
     """
@@ -58,19 +65,27 @@ async def prepare_search(session: AsyncSession, trigram_threshold: float = 0.45)
     )
 
 
-async def fulltext(session: AsyncSession, tenant_id: uuid.UUID, tsq: str, k: int) -> list[uuid.UUID]:
+async def fulltext(
+    session: AsyncSession, tenant_id: uuid.UUID, tsq: str, k: int, price: PriceRange = NO_RANGE
+) -> list[uuid.UUID]:
     """Call `prepare_search` first in the same transaction."""
     if not tsq:
         return []
-    rows = await session.execute(_FTS, {"tsq": tsq, "tid": tenant_id, "k": k})
+    rows = await session.execute(
+        _FTS, {"tsq": tsq, "tid": tenant_id, "k": k, "pmin": price.low, "pmax": price.high}
+    )
     return [r[0] for r in rows]
 
 
-async def trigram(session: AsyncSession, tenant_id: uuid.UUID, q: str, k: int) -> list[uuid.UUID]:
+async def trigram(
+    session: AsyncSession, tenant_id: uuid.UUID, q: str, k: int, price: PriceRange = NO_RANGE
+) -> list[uuid.UUID]:
     """Call `prepare_search` first in the same transaction (it sets the similarity threshold)."""
     if not q:
         return []
-    rows = await session.execute(_TRGM, {"q": q, "tid": tenant_id, "k": k})
+    rows = await session.execute(
+        _TRGM, {"q": q, "tid": tenant_id, "k": k, "pmin": price.low, "pmax": price.high}
+    )
     return [r[0] for r in rows]
 
 

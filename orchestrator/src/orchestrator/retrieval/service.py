@@ -28,6 +28,7 @@ from . import repository as repo
 from .documents import product_document
 from .embeddings import Embedder, OpenAIEmbedder, local_embedder
 from .index import ProductIndex, StaleIndex, make_client
+from .query import price_range
 from .synonyms import expand, groups_for, term_groups
 from .text import fold, sku_candidates
 from .vocabulary import Vocabulary, VocabularyCache, understand
@@ -60,6 +61,8 @@ class SearchResult:
     embedding: str | None
     vector_status: str  # "ok" | "stale" | "error" | "unavailable" (breaker open) | "disabled"
     timings_ms: dict[str, float]
+    # What the query was taken to mean: spelling corrections, words no product has, price range.
+    understood: dict[str, Any] = field(default_factory=dict)
 
 
 class ProviderDown(Exception):
@@ -111,6 +114,11 @@ def rrf(lists: dict[str, list[uuid.UUID]], k: int = RRF_K) -> dict[uuid.UUID, tu
             srcs[source] = rank
             fused[pid] = (score + 1.0 / (k + rank), srcs)
     return fused
+
+
+def paid_price(p: Product) -> Decimal | None:
+    """What the customer pays: the promotional price when there is one."""
+    return p.promotional_price if p.promotional_price is not None else p.price
 
 
 def in_stock(p: Product) -> bool:
@@ -324,17 +332,20 @@ class Retrieval:
         include_out_of_stock: bool = False,
         modes: Sequence[str] = ("sku", "vector", "fts", "trigram"),
         synonyms: list[list[str]] | None = None,
+        tenant_settings: dict[str, Any] | None = None,
     ) -> SearchResult:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        tenant_settings: dict[str, Any] = (
-            await session.scalar(select(Tenant.settings).where(Tenant.id == tenant_id)) or {}
-        )
+        if tenant_settings is None:
+            tenant_settings = (
+                await session.scalar(select(Tenant.settings).where(Tenant.id == tenant_id)) or {}
+            )
         if synonyms is None:
             synonyms = groups_for(tenant_settings)
         text_modes = {"fts", "trigram"} & set(modes)
         vocab = await self.vocabulary.get(session, tenant_id) if text_modes else None
-        understood = understand(query, vocab, STOPWORDS, synonyms)
+        words, price = price_range(query)  # "menos de 20 mil" is a filter, not words to match
+        understood = understand(words, vocab, STOPWORDS, synonyms)
         extra = expand(understood.text, synonyms)
         lists: dict[str, list[uuid.UUID]] = {}
         embedding_name: str | None = None
@@ -359,7 +370,7 @@ class Retrieval:
             if "fts" in modes:
                 found: list[uuid.UUID] = []
                 for level, tsq in enumerate(fts_queries(understood.text, synonyms, vocab)):
-                    more = await repo.fulltext(session, tenant_id, tsq, CANDIDATES)
+                    more = await repo.fulltext(session, tenant_id, tsq, CANDIDATES, price)
                     found += [i for i in more if i not in found]
                     if level == 0:
                         strict_hits = len(found)
@@ -368,7 +379,9 @@ class Retrieval:
                 lists["fts"] = found
             # Typo tolerance costs a trigram scan: only when the words did not all match.
             if "trigram" in modes and ("fts" not in modes or strict_hits < limit):
-                lists["trigram"] = await repo.trigram(session, tenant_id, typo_query(query), CANDIDATES)
+                lists["trigram"] = await repo.trigram(
+                    session, tenant_id, typo_query(understood.text), CANDIDATES, price
+                )
             timings["postgres"] = (time.perf_counter() - t) * 1000
         except BaseException:
             if vector_task is not None:
@@ -402,13 +415,29 @@ class Retrieval:
             p = rows.get(pid)
             if p is None or not p.published or (not include_out_of_stock and not in_stock(p)):
                 continue
+            if price and not price.admits(paid_price(p)):
+                continue
             hits.append(Hit(product=p, score=round(fused[pid][0], 6), sources=fused[pid][1]))
             if len(hits) >= limit:
                 break
         timings["rows"] = (time.perf_counter() - t) * 1000
         timings["total"] = (time.perf_counter() - t0) * 1000
+        understood_view: dict[str, Any] = {}
+        if understood.corrections:
+            understood_view["corrections"] = understood.corrections
+        if understood.unknown:
+            understood_view["unknown_words"] = understood.unknown
+        if price:
+            understood_view["price"] = {
+                "min": None if price.low is None else str(price.low),
+                "max": None if price.high is None else str(price.high),
+            }
         return SearchResult(
-            hits=hits, embedding=embedding_name, vector_status=vector_status, timings_ms=timings
+            hits=hits,
+            embedding=embedding_name,
+            vector_status=vector_status,
+            timings_ms=timings,
+            understood=understood_view,
         )
 
     async def _vector(
