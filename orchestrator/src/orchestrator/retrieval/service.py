@@ -37,6 +37,7 @@ log = structlog.get_logger("orchestrator.retrieval")
 T = TypeVar("T")
 
 RRF_K = 60
+INLINE_INDEX_MAX = 16  # catalog changes up to this many products are indexed before the hook returns
 CANDIDATES = 40
 OPENAI_KEY_KIND = "openai_api_key"
 
@@ -146,6 +147,9 @@ class Retrieval:
         )
         # Tenants whose index missed vectors while their provider was down, by breaker key.
         self._incomplete: dict[str, set[uuid.UUID]] = {}
+        # Bulk changes (a full sync's pages) waiting for the per-tenant indexer: changed, deleted.
+        self._pending: dict[uuid.UUID, tuple[set[uuid.UUID], set[uuid.UUID]]] = {}
+        self._indexers: dict[uuid.UUID, asyncio.Task[None]] = {}
 
     # ---- embedding choice -------------------------------------------------------------------
     async def embedder_for(
@@ -227,6 +231,41 @@ class Retrieval:
             await self.index.delete(tenant_id, gone)
             if await self._embed_or_defer(tenant_id, embedder, list(rows.values()), cuts):
                 log.info("retrieval.indexed", tenant_id=str(tenant_id), upserted=len(rows), deleted=len(gone))
+
+    async def on_catalog_change(
+        self, tenant_id: uuid.UUID, changed: Sequence[uuid.UUID], deleted: Sequence[uuid.UUID]
+    ) -> None:
+        """The catalog hook. A few products (a webhook's refresh) are indexed before returning, so
+        they are searchable by vector at once; more (a full sync's pages) are queued for this
+        tenant's background indexer, so the sync runs at the store's rate limit, not at the
+        embedding model's speed (an offline CPU model embeds a few documents per second)."""
+        if len(changed) + len(deleted) <= INLINE_INDEX_MAX and tenant_id not in self._indexers:
+            await self.products_changed(tenant_id, changed, deleted)
+            return
+        self.vocabulary.invalidate(tenant_id)
+        todo, gone = self._pending.setdefault(tenant_id, (set(), set()))
+        todo.difference_update(deleted)
+        todo.update(changed)
+        gone.update(deleted)
+        if tenant_id not in self._indexers:
+            task = asyncio.create_task(self._drain(tenant_id))
+            self._indexers[tenant_id] = task
+            task.add_done_callback(lambda _t: self._indexers.pop(tenant_id, None))
+
+    async def _drain(self, tenant_id: uuid.UUID) -> None:
+        while self._pending.get(tenant_id):
+            todo, gone = self._pending.pop(tenant_id)
+            try:
+                await self.products_changed(tenant_id, list(todo), list(gone))
+            except Exception as exc:  # noqa: BLE001 - Chroma down: logged, the next change retries
+                log.error(
+                    "retrieval.background_index_failed", tenant_id=str(tenant_id), error=type(exc).__name__
+                )
+
+    async def indexed(self, tenant_id: uuid.UUID) -> None:
+        """Wait until the tenant's queued changes are indexed (tests, CLI, benchmarks)."""
+        while (task := self._indexers.get(tenant_id)) is not None:
+            await task
 
     async def complete(self, tenant_id: uuid.UUID) -> int:
         """Bring the tenant's index level with Postgres: embed the products with no vector or with
