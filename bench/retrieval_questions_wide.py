@@ -107,11 +107,11 @@ DEV: list[W] = [
 HELDOUT: list[W] = [
     # --- regional vocabulary ---------------------------------------------------------------
     (
-        "playera básica blanca",
+        "playera blanca de mujer",
         "es",
         "regional",
         "MX",
-        {"category": "remeras", "style": "básica", "color": "blanco"},
+        {"category": "remeras", "color": "blanco", "gender": "mujer"},
     ),
     ("chamarra de mezclilla", "es", "regional", "MX", {"category": "camperas", "style": "de jean"}),
     (
@@ -166,11 +166,11 @@ HELDOUT: list[W] = [
     ("termo de 1 litro", "es", "typo", "AR", {"category": "termos", "style": "de 1 litro"}),
     # --- attributes ------------------------------------------------------------------------------
     (
-        "buzo gris de hombre",
+        "buzo verde de hombre",
         "es",
         "attribute",
         "AR",
-        {"category": "buzos", "color": "gris", "gender": "hombre"},
+        {"category": "buzos", "color": "verde", "gender": "hombre"},
     ),
     (
         "jean celeste de mujer",
@@ -182,11 +182,11 @@ HELDOUT: list[W] = [
     ("gorra por menos de 10 mil", "es", "attribute", "AR", {"category": "gorras", "max_price": 10000}),
     ("remeras hasta 8000 pesos", "es", "attribute", "AR", {"category": "remeras", "max_price": 8000}),
     (
-        "tênis preto feminino",
+        "tênis vermelho feminino",
         "pt",
         "attribute",
         "BR",
-        {"category": "zapatillas", "color": "negro", "gender": "mujer"},
+        {"category": "zapatillas", "color": "rojo", "gender": "mujer"},
     ),
     ("meias até 2 mil", "pt", "attribute", "BR", {"category": "medias", "max_price": 2000}),
 ]

@@ -150,8 +150,9 @@ def local_embedder(which: str = "e5") -> _LocalModel:
 class OpenAIEmbedder:
     """OpenAI embeddings; the key lives only in the client object, never in logs or metadata.
 
-    No client retries: the caller's circuit breaker decides whether to call at all, and a
-    customer's search never waits for retries (a query waits at most `query_timeout`)."""
+    A query is never retried (a customer's search waits at most `query_timeout`); indexing
+    retries twice (a dropped keep-alive connection is not an outage). The caller's circuit
+    breaker decides whether to call at all."""
 
     def __init__(
         self,
@@ -170,9 +171,9 @@ class OpenAIEmbedder:
         fp = hashlib.sha256(api_key.encode()).hexdigest()[:16]
         self.breaker_key = f"openai:{base_url or 'default'}:{fp}"
         self._client = AsyncOpenAI(
-            api_key=api_key, base_url=base_url or None, max_retries=0, timeout=index_timeout
+            api_key=api_key, base_url=base_url or None, max_retries=2, timeout=index_timeout
         )
-        self._query_client = self._client.with_options(timeout=query_timeout)
+        self._query_client = self._client.with_options(timeout=query_timeout, max_retries=0)
 
     async def embed_documents(self, texts: list[str]) -> list[list[float]]:
         return await self._embed(self._client, texts)

@@ -99,6 +99,7 @@ class Vocabulary:
             if len(w) >= MIN_CORRECTABLE and not w.isdigit():
                 self._by_key.setdefault(sound_key(w), w)  # the most frequent word of each sound
         self._keys = list(self._by_key)
+        self._known: dict[str, bool] = {}  # memo: customers use the same few hundred words
 
     def __len__(self) -> int:
         return len(self.counts)
@@ -109,12 +110,15 @@ class Vocabulary:
 
     def known(self, word: str) -> bool:
         """Would the full-text query for `word` (prefix-matched from 4 letters) find a product?"""
-        w = fold(word)
-        if w in self.counts:
-            return True
-        if len(w) < MIN_CORRECTABLE:
-            return False
-        return any(self._has_prefix(s) for s in _stems(w))
+        hit = self._known.get(word)
+        if hit is None:
+            w = fold(word)
+            hit = w in self.counts or (
+                len(w) >= MIN_CORRECTABLE and any(self._has_prefix(s) for s in _stems(w))
+            )
+            if len(self._known) < 100_000:
+                self._known[word] = hit
+        return hit
 
     def correct(self, word: str) -> str | None:
         """The catalog word `word` most likely misspells, or None (known, too short, or no match)."""

@@ -36,9 +36,11 @@ log = structlog.get_logger("orchestrator.tiendanube.catalog")
 
 TOKEN_KIND = "tiendanube_access_token"  # noqa: S105 - a credential kind, not a secret
 PER_PAGE = 200
-# Pages fetched ahead of the writer (the rate limit's burst is 40 requests) and the most pages
-# one write transaction takes: a full sync is bound by the rate limit, not by Postgres.
+# Pages fetched ahead of the writer (the rate limit's burst is 40 requests): a full sync is
+# bound by the rate limit, not by Postgres. One write transaction takes what has arrived, at
+# most WRITE_PAGES pages (mapping a page is CPU work on the event loop: keep each stretch short).
 PREFETCH_PAGES = 40
+WRITE_PAGES = 8
 CONTENT_COLUMNS = (
     "handle",
     "name",
@@ -337,7 +339,7 @@ async def _run_locked(
             while not finished:
                 # Everything fetched so far goes into one transaction (one upsert, one cursor).
                 batch = [await pages.get()]
-                while len(batch) < PREFETCH_PAGES and not pages.empty():
+                while len(batch) < WRITE_PAGES and not pages.empty():
                     batch.append(pages.get_nowait())
                 got = [b for b in batch if isinstance(b, tuple)]
                 tail = batch[-1]
