@@ -134,6 +134,7 @@ async def main() -> None:
         default=None,
         help="keep the vector indexes here and reuse them when complete (same catalog, same model)",
     )
+    ap.add_argument("--outage-products", type=int, default=64, help="0 skips the outage run")
     ap.add_argument("--scale-model", default=None, help="offline model for the latency runs (default: first)")
     args = ap.parse_args()
     models = [m for m in args.models.split(",") if m]
@@ -285,11 +286,58 @@ async def main() -> None:
             "\nEmbedding throughput while indexing the quality catalog (docs/s): "
             + ", ".join(f"{m}: {v:.0f}" for m, v in throughput.items())
         )
+        if args.outage_products:
+            await outage(settings, maker, tenant, questions, args.outage_products)
     finally:
         await engine.dispose()
         with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{dbname}" WITH (FORCE)')
         tmp.cleanup()
+
+
+async def outage(settings: Any, maker: Any, tenant: Any, questions: list[Any], size: int) -> None:
+    """Search while the embedding provider refuses connections (the tenant has an OpenAI key,
+    the provider's port is closed) against full-text search on the same store (the baseline:
+    what the breaker falls back to), in this run."""
+    import socket
+
+    from orchestrator.credentials import service as credentials
+    from orchestrator.retrieval.service import Retrieval
+    from orchestrator.retrieval.synonyms import DEFAULT_SYNONYMS
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed once the block ends: connections are refused
+    settings.openai_base_url = f"http://127.0.0.1:{port}/v1"
+    svc = Retrieval(settings, maker)
+    tid = await tenant(f"outage-{size}")
+    await load(maker, tid, generate(size, seed=5))
+    async with maker() as s, s.begin():
+        await credentials.put(s, settings.crypto, tid, "openai_api_key", "sk-bench-" + "o" * 32)
+    await svc.rebuild(tid)  # the provider is down: deferred, nothing embedded
+    rows = []
+    for label, modes in (
+        ("full text only (baseline)", ("sku", "fts", "trigram")),
+        ("hybrid, provider refusing connections", ("sku", "vector", "fts", "trigram")),
+    ):
+        times, statuses = [], {}
+        for q, *_ in questions:
+            async with maker() as s:
+                t = time.perf_counter()
+                res = await svc.search(s, tid, q, limit=5, modes=modes, synonyms=DEFAULT_SYNONYMS)
+                times.append((time.perf_counter() - t) * 1000)
+            statuses[res.vector_status] = statuses.get(res.vector_status, 0) + 1
+        rows.append((label, times, statuses))
+    base = statistics.median(rows[0][1])
+    print(f"\nSearch during an embedding provider outage: {size} products, {len(questions)} searches\n")
+    print("| search | p50 (ms) | p95 (ms) | max (ms) | p50 vs full text | vector_status |")
+    print("|---|---|---|---|---|---|")
+    for label, times, statuses in rows:
+        st = ", ".join(f"{k} {v}" for k, v in sorted(statuses.items()))
+        print(
+            f"| {label} | {pct(times, 0.5):.1f} | {pct(times, 0.95):.1f} | {max(times):.1f} | "
+            f"{statistics.median(times) / base:.2f}x | {st} |"
+        )
 
 
 def svc_model_name(svc: Any) -> str:

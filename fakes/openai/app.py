@@ -90,7 +90,15 @@ def create_app(state: ScriptState | None = None) -> FastAPI:
         inputs = body.get("input")
         inputs = [inputs] if isinstance(inputs, str) else list(inputs or [])
         dim = int(body.get("dimensions") or 1536)
-        data = [{"object": "embedding", "index": i, "embedding": embed(t, dim)} for i, t in enumerate(inputs)]
+        vectors = [embed(t, dim) for t in inputs]
+        if body.get("encoding_format") == "base64":  # what the official clients ask for
+            import base64
+            import struct
+
+            encoded: list[Any] = [base64.b64encode(struct.pack(f"<{len(v)}f", *v)).decode() for v in vectors]
+        else:
+            encoded = vectors
+        data = [{"object": "embedding", "index": i, "embedding": e} for i, e in enumerate(encoded)]
         tokens = sum(len(str(t).split()) for t in inputs)
         return JSONResponse(
             {

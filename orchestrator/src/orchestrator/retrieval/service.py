@@ -107,13 +107,22 @@ def typo_query(query: str) -> str:
     )
 
 
+# Weak evidence counts half in the fusion: products matching only some of the query's words (the
+# looser full-text levels) and trigram look-alikes, so they do not outvote the vector neighbours
+# when the words themselves found nothing ("algo para no mojarme cuando llueve").
+WEIGHTS = {"fts_loose": 0.5, "trigram": 0.5}
+RANK_AFTER = {"fts_loose": "fts"}  # the loose matches rank after the strict ones
+
+
 def rrf(lists: dict[str, list[uuid.UUID]], k: int = RRF_K) -> dict[uuid.UUID, tuple[float, dict[str, int]]]:
     fused: dict[uuid.UUID, tuple[float, dict[str, int]]] = {}
     for source, ids in lists.items():
-        for rank, pid in enumerate(ids, start=1):
+        weight = WEIGHTS.get(source, 1.0)
+        offset = len(lists.get(RANK_AFTER.get(source, ""), []))
+        for rank, pid in enumerate(ids, start=1 + offset):
             score, srcs = fused.get(pid, (0.0, {}))
             srcs[source] = rank
-            fused[pid] = (score + 1.0 / (k + rank), srcs)
+            fused[pid] = (score + weight / (k + rank), srcs)
     return fused
 
 
@@ -415,7 +424,8 @@ class Retrieval:
                         strict_hits = len(found)
                     if len(found) >= limit:
                         break
-                lists["fts"] = found
+                lists["fts"] = found[:strict_hits]
+                lists["fts_loose"] = found[strict_hits:]
             # Typo tolerance costs a trigram scan: only when the words did not all match.
             if "trigram" in modes and ("fts" not in modes or strict_hits < limit):
                 lists["trigram"] = await repo.trigram(
