@@ -45,7 +45,10 @@ STOPWORDS = frozenset(
     """a al algo algun alguna alguno busco buscando cual cuales cuanto cuanta cuesta custa con como com
     de del do da das dos e el en em es esta estan este esto hay la las lo los me mi mis muy necesito
     no o os para pero por precio preco quanto que quero quiero se sin su sus tem tenes tenga tengo
-    tienen tienes tiene um uma un una uno unos unas vcs voce voces y ya hola oi ola tambien""".split()
+    tienen tienes tiene um uma un una uno unos unas vcs voce voces y ya hola oi ola tambien
+    pra pro pras pros na nas no nos num numa ao aos pela pelo cuando quando donde onde ir voy vou
+    ser estar estou estoy meu minha seu sua mas mais muito bien bem eso esto isso isto aqui aca
+    le les lhe otro otra outro outra todo toda todos cada sobre hacia tipo coisa cosa""".split()
 )
 
 

@@ -9,8 +9,9 @@ indexed text, categories) with the number of products each appears in, and befor
 - a word the catalog contains (as typed, or as a prefix / without a plural ending, the way the
   prefix tsquery matches it) is kept;
 - an unknown word is corrected to the catalog word with the same Spanish/Portuguese sound key
-  ("buso" → "buzo", "asero" → "acero", "maya" → "malla"), else to the nearest word by
-  Damerau-Levenshtein distance (1 edit up to 7 letters, 2 beyond), the most frequent on ties;
+  ("buso" → "buzo", "asero" → "acero", "maya" → "malla"), else (5 letters or more: "pies" is a
+  word, not a misspelt "piel") to the nearest word by Damerau-Levenshtein distance (1 edit up to
+  7 letters, 2 beyond), the most frequent on ties;
   a word of the synonym list is a real word and never corrected ("polera" is not "pileta"), and
   is a candidate when the catalog has none ("pisina" → "piscina");
 - a word with neither is left out of the strict levels (the vector search still sees it).
@@ -129,6 +130,8 @@ class Vocabulary:
         same = self._by_key.get(key)
         if same is not None:
             return same
+        if len(w) <= MIN_CORRECTABLE:
+            return None  # a 4-letter word one edit from a catalog word is often another real word
         limit = 1 if len(key) <= 7 else 2
         best = process.extract(
             key, self._keys, scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=8
