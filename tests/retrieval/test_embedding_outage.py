@@ -16,9 +16,9 @@ from orchestrator.retrieval import embeddings
 from orchestrator.retrieval.runtime import get_retrieval
 
 from fakes.openai import create_app as fake_openai
-from tests.conftest import free_port
+from tests.conftest import free_port, serve
 
-from .helpers import add_product, add_tenant, serve
+from .helpers import add_product, add_tenant
 
 MODEL = "openai:text-embedding-3-small"
 

@@ -59,8 +59,8 @@ async def locked_until(session: AsyncSession, keys: list[str]) -> datetime | Non
 async def register_failure(session: AsyncSession, key: str, limit: int, window: int, lockout: int) -> None:
     now = datetime.now(UTC)
     stale = LoginThrottle.window_started_at < now - timedelta(seconds=window)
-    stmt = insert(LoginThrottle).values(key=key, failures=1, window_started_at=now, updated_at=now)
-    stmt = stmt.on_conflict_do_update(
+    first = insert(LoginThrottle).values(key=key, failures=1, window_started_at=now, updated_at=now)
+    stmt = first.on_conflict_do_update(
         index_elements=[LoginThrottle.key],
         set_={
             "failures": case((stale, 1), else_=LoginThrottle.failures + 1),
