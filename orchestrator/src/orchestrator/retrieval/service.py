@@ -8,6 +8,7 @@ read from the `products` rows at answer time — the vector store only ever give
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import time
 import uuid
@@ -343,7 +344,7 @@ class Retrieval:
             chunk = products[i : i + 64]
             docs = [product_document(p, cuts) for p in chunk]
             try:
-                vectors = await self._guarded(embedder, lambda docs=docs: embedder.embed_documents(docs))
+                vectors = await self._guarded(embedder, functools.partial(embedder.embed_documents, docs))
             except Exception as exc:  # noqa: BLE001 - provider down or failing: index later
                 self._mark_incomplete(embedder, tenant_id)
                 log.warning(
