@@ -26,6 +26,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/analytics/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Notification Analytics
+         * @description Messages Nexus sent first in the range (UTC days): sent, delivered, read, failed, skipped,
+         *     per kind; and cart recovery: messages sent, checkouts recovered (an order by the same customer
+         *     within 7 days) and their revenue per currency.
+         */
+        get: operations["notification_analytics_api_v1_analytics_notifications_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/analytics/overview": {
         parameters: {
             query?: never;
@@ -405,10 +427,31 @@ export interface paths {
         /**
          * Get Customer
          * @description One customer of your store: name, masked phone, identities on each channel (masked), and their
-         *     latest orders from Tienda Nube (`orders_error` says why they could not be fetched).
+         *     latest orders from Tienda Nube (`orders_error` says why they could not be fetched), and their
+         *     WhatsApp consent (`consent.whatsapp.state`: opted_in, opted_out or unknown) with its history.
          */
         get: operations["get_customer_api_v1_customers__customer_id__get"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{customer_id}/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Put Consent
+         * @description Record the customer's consent as told to a person (source `staff`), e.g. on the phone.
+         */
+        put: operations["put_consent_api_v1_customers__customer_id__consent_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -485,6 +528,32 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/settings/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Notification Settings
+         * @description Order updates (paid, packed, fulfilled, cancelled) and cart recovery: on/off, the template
+         *     mapped to each, its language (empty: the customer's), and recovery's delay and cooldown.
+         */
+        get: operations["get_notification_settings_api_v1_settings_notifications_get"];
+        /**
+         * Put Notification Settings
+         * @description Change any subset (events not sent, and fields of an event not sent, keep their values).
+         *     A template must be one of the synced templates (422 otherwise).
+         */
+        put: operations["put_notification_settings_api_v1_settings_notifications_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/settings/synonyms": {
         parameters: {
             query?: never;
@@ -524,6 +593,47 @@ export interface paths {
         get: operations["logs_api_v1_telemetry_logs_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Templates
+         * @description Your WhatsApp number's message templates as last read from Meta (name, language,
+         *     category, status, how many variables the body takes).
+         */
+        get: operations["get_templates_api_v1_templates_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/templates/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sync Templates
+         * @description Re-read the templates from the Graph API now (needs `waba_id` on the WhatsApp channel).
+         */
+        post: operations["sync_templates_api_v1_templates_sync_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1077,6 +1187,20 @@ export interface components {
             /** Items */
             items: components["schemas"]["ChannelAccountOut"][];
         };
+        /** ConsentIn */
+        ConsentIn: {
+            /**
+             * Channel
+             * @default whatsapp
+             * @enum {string}
+             */
+            channel: "whatsapp" | "instagram" | "messenger";
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "opted_in" | "opted_out";
+        };
         /** CredentialIn */
         CredentialIn: {
             /**
@@ -1086,6 +1210,21 @@ export interface components {
             scope: string;
             /** Value */
             value: string;
+        };
+        /** EventSetting */
+        EventSetting: {
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /**
+             * Language
+             * @default
+             */
+            language: string;
+            /** Template */
+            template?: string | null;
         };
         /** HTTPValidationError */
         HTTPValidationError: {
@@ -1161,6 +1300,40 @@ export interface components {
              */
             verify_token: string;
         };
+        /** NotificationSettings */
+        NotificationSettings: {
+            cart_recovery?: components["schemas"]["RecoverySetting"];
+            order_cancelled?: components["schemas"]["EventSetting"];
+            order_fulfilled?: components["schemas"]["EventSetting"];
+            order_packed?: components["schemas"]["EventSetting"];
+            order_paid?: components["schemas"]["EventSetting"];
+        };
+        /**
+         * NotificationSettingsPatch
+         * @description Any subset; inside an event too (what is not sent keeps its value).
+         */
+        NotificationSettingsPatch: {
+            /** Cart Recovery */
+            cart_recovery?: {
+                [key: string]: unknown;
+            } | null;
+            /** Order Cancelled */
+            order_cancelled?: {
+                [key: string]: unknown;
+            } | null;
+            /** Order Fulfilled */
+            order_fulfilled?: {
+                [key: string]: unknown;
+            } | null;
+            /** Order Packed */
+            order_packed?: {
+                [key: string]: unknown;
+            } | null;
+            /** Order Paid */
+            order_paid?: {
+                [key: string]: unknown;
+            } | null;
+        };
         /** OrderItem */
         OrderItem: {
             /** Name */
@@ -1227,6 +1400,31 @@ export interface components {
              */
             wa_id: string;
         };
+        /** RecoverySetting */
+        RecoverySetting: {
+            /**
+             * Cooldown Days
+             * @default 7
+             */
+            cooldown_days: number;
+            /**
+             * Delay Minutes
+             * @default 60
+             */
+            delay_minutes: number;
+            /**
+             * Enabled
+             * @default false
+             */
+            enabled: boolean;
+            /**
+             * Language
+             * @default
+             */
+            language: string;
+            /** Template */
+            template?: string | null;
+        };
         /** RefreshIn */
         RefreshIn: {
             /** Refresh Token */
@@ -1255,6 +1453,13 @@ export interface components {
              */
             email: string;
         };
+        /** SyncResult */
+        SyncResult: {
+            /** Removed */
+            removed: number;
+            /** Synced */
+            synced: number;
+        };
         /** Synonyms */
         Synonyms: {
             /** Groups */
@@ -1269,6 +1474,28 @@ export interface components {
             language: string;
             /** Name */
             name: string;
+        };
+        /** TemplateList */
+        TemplateList: {
+            /** Items */
+            items: components["schemas"]["TemplateOut"][];
+        };
+        /** TemplateOut */
+        TemplateOut: {
+            /** Body */
+            body?: string | null;
+            /** Category */
+            category: string;
+            /** Language */
+            language: string;
+            /** Name */
+            name: string;
+            /** Parameters */
+            parameters: number;
+            /** Status */
+            status: string;
+            /** Updated At */
+            updated_at?: string | null;
         };
         /** TenantCreate */
         TenantCreate: {
@@ -1456,6 +1683,8 @@ export interface components {
              * Format: password
              */
             verify_token: string;
+            /** Waba Id */
+            waba_id?: string | null;
         };
     };
     responses: never;
@@ -1482,6 +1711,40 @@ export interface operations {
                 } | null;
             };
         };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    notification_analytics_api_v1_analytics_notifications_get: {
+        parameters: {
+            query?: {
+                from?: string | null;
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
         responses: {
             /** @description Successful Response */
             200: {
@@ -2140,6 +2403,43 @@ export interface operations {
             };
         };
     };
+    put_consent_api_v1_customers__customer_id__consent_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsentIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     post_message_api_v1_playground_messages_post: {
         parameters: {
             query?: never;
@@ -2262,6 +2562,59 @@ export interface operations {
             };
         };
     };
+    get_notification_settings_api_v1_settings_notifications_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationSettings"];
+                };
+            };
+        };
+    };
+    put_notification_settings_api_v1_settings_notifications_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationSettingsPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationSettings"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     get_synonyms_api_v1_settings_synonyms_get: {
         parameters: {
             query?: never;
@@ -2353,6 +2706,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_templates_api_v1_templates_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateList"];
+                };
+            };
+        };
+    };
+    sync_templates_api_v1_templates_sync_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncResult"];
                 };
             };
         };
