@@ -7,8 +7,10 @@ from fastapi import FastAPI
 from .admin.endpoints import router as admin_router
 from .analytics.endpoints import router as analytics_router
 from .assistant.endpoints import router as assistant_router
+from .audiences.endpoints import router as audiences_router
 from .auth.endpoints import internal_router as auth_internal_router
 from .auth.endpoints import router as auth_router
+from .campaigns.endpoints import router as campaigns_router
 from .channels.endpoints import router as channels_router
 from .conversations.endpoints import router as conversations_router
 from .credentials.endpoints import router as credentials_router
@@ -49,5 +51,7 @@ def include_routers(app: FastAPI) -> None:
         playground_router,
         templates_router,
         notifications_router,
+        audiences_router,
+        campaigns_router,
     ]:
         app.include_router(router)

@@ -6,6 +6,7 @@ itself imports no domain code.
 
 from __future__ import annotations
 
+from .campaigns import tasks as campaign_tasks  # noqa: F401
 from .conversations import tasks as conversation_tasks  # noqa: F401
 from .events import tasks as event_tasks  # noqa: F401
 from .integrations.tiendanube import tasks as tiendanube_tasks  # noqa: F401

@@ -26,6 +26,8 @@ TEMPLATES_APPLY_WEBHOOK = "templates:apply_webhook"
 RECOVERY_POLL = "recovery:poll_store"
 RECOVERY_SEND_DUE = "recovery:send_due"
 RECOVERY_TICK = "recovery:tick"
+# campaigns
+CAMPAIGNS_NOTIFY_PAUSED = "campaigns:notify_paused"
 
 
 class Locks(TypedDict):

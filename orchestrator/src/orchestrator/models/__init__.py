@@ -6,6 +6,7 @@ from .analytics import AnalyticsHourly, AnalyticsTerm, ConversationResponseTime
 from .audit_log import AuditLog
 from .auth import AuthSession, AuthToken, LoginThrottle
 from .base import Base
+from .campaign import Campaign, CampaignRecipient, CustomerTag
 from .catalog_sync import CatalogSync
 from .channel_account import ChannelAccount
 from .channel_identity import ChannelIdentity
@@ -24,6 +25,9 @@ from .user import User
 from .whatsapp_template import WhatsAppTemplate
 
 __all__ = [
+    "Campaign",
+    "CampaignRecipient",
+    "CustomerTag",
     "AbandonedCheckout",
     "CheckoutPoll",
     "ConsentEvent",

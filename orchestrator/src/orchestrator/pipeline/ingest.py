@@ -8,6 +8,7 @@ message id inserts nothing, a status never moves backwards.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -170,6 +171,18 @@ async def store_messages(
     return conv, stored
 
 
+# Statuses of messages sent outside a conversation's outbox (campaigns) belong to the domain that
+# sent them: it registers (claims, apply) at import and gets them in bulk, per tenant.
+StatusClaim = Callable[[StatusUpdate], bool]
+StatusApply = Callable[[AsyncSession, uuid.UUID, list[StatusUpdate]], Awaitable[object]]
+_STATUS_HOOKS: list[tuple[StatusClaim, StatusApply]] = []
+
+
+def register_status_hook(claims: StatusClaim, apply: StatusApply) -> None:
+    if all(c is not claims for c, _ in _STATUS_HOOKS):
+        _STATUS_HOOKS.append((claims, apply))
+
+
 def _rank_sql() -> Any:
     return case(STATUS_RANK, value=ChatMessage.status, else_=-1)
 
@@ -250,13 +263,21 @@ async def process(
     ev.attempts += 1
     if statuses:
         accounts: dict[tuple[str, str], Account | None] = {}
+        hooked: dict[tuple[int, uuid.UUID], list[StatusUpdate]] = {}
         for st in parsed.statuses:
             key = (st.channel, st.account_id)
             if key not in accounts:
                 accounts[key] = await find_account(session, *key)
             acc = accounts[key]
-            if acc is not None:
+            if acc is None:
+                continue
+            hook = next((i for i, (claims, _) in enumerate(_STATUS_HOOKS) if claims(st)), None)
+            if hook is not None:
+                hooked.setdefault((hook, acc.tenant_id), []).append(st)  # applied in bulk below
+            else:
                 await apply_status(session, acc.tenant_id, st)
+        for (hook, tenant_id), batch in hooked.items():
+            await _STATUS_HOOKS[hook][1](session, tenant_id, batch)
     else:
         assert channel and account_external_id and contact
         items = [
