@@ -69,6 +69,10 @@ def test_every_task_keeps_its_stored_name_and_schedule() -> None:
         "tiendanube:process_event",
         "tiendanube:nightly_sync",
         "tiendanube:sweep",
+        "templates:apply_webhook",
+        "recovery:poll_store",
+        "recovery:send_due",
+        "recovery:tick",
     }
     periodic = {(p.task.name, p.periodic_id, p.cron) for p in app.periodic_registry.periodic_tasks.values()}
     assert periodic >= {
@@ -76,6 +80,39 @@ def test_every_task_keeps_its_stored_name_and_schedule() -> None:
         ("staff:prune_events", "prune_events", "17 * * * *"),
         ("tiendanube:nightly_sync", "", "17 4 * * *"),
         ("tiendanube:sweep", "", "* * * * *"),
+        ("recovery:tick", "", "* * * * *"),
     }
     assert app.tasks["staff:resume_expired_pauses"].queueing_lock == "resume_expired_pauses"
     assert app.tasks["pipeline:turn"].retry_strategy is not None
+
+
+async def test_a_stalled_job_whose_queueing_lock_is_taken_again_is_closed_not_left_holding_its_lock(
+    migrated_engine: object, env: dict[str, str]
+) -> None:
+    """After a kill -9 the dead worker's job is still `doing`; if the same job was deferred again
+    meanwhile (its queueing lock taken), it cannot go back to `todo`: it must be closed, or it
+    holds its lock, and the job waiting behind it, forever."""
+    import psycopg
+    from orchestrator.pipeline.maintenance import retry_stalled_jobs
+
+    bp = Blueprint()
+
+    @bp.task(name="drain")
+    async def drain(key: str) -> None:
+        return None
+
+    app = create_job_app(env["POSTGRES_DSN"])
+    app.add_tasks_from(bp, namespace="t")
+    async with app.open_async():
+        task = app.tasks["t:drain"]
+        first = await task.configure(lock="send:x", queueing_lock="sendq:x").defer_async(key="x")
+        dsn = env["POSTGRES_DSN"]
+        with psycopg.connect(
+            dsn, autocommit=True, options="-c search_path=procrastinate"
+        ) as c:  # taken, then died
+            c.execute("UPDATE procrastinate.procrastinate_jobs SET status = 'doing' WHERE id = %s", (first,))
+        second = await task.configure(lock="send:x", queueing_lock="sendq:x").defer_async(key="x")
+        assert await retry_stalled_jobs(app, stalled_seconds=0) == 1
+        with psycopg.connect(dsn) as c:
+            rows = dict(c.execute("SELECT id, status FROM procrastinate.procrastinate_jobs").fetchall())
+        assert rows == {first: "failed", second: "todo"}
