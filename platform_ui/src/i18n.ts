@@ -269,6 +269,7 @@ const en = {
   "campaigns.count.failed": "Failed",
   "campaigns.count.opted_out": "Opted out",
   "campaigns.count.skipped": "Skipped",
+  "campaigns.spreadNote": "{n} recipients exceed the daily limit of unique users: the sends are spread over {days} days.",
 } as const;
 
 export type Key = keyof typeof en;
@@ -536,6 +537,7 @@ const es: Dict = {
   "campaigns.count.failed": "Fallidos",
   "campaigns.count.opted_out": "Se dieron de baja",
   "campaigns.count.skipped": "Omitidos",
+  "campaigns.spreadNote": "{n} destinatarios superan el límite diario de usuarios únicos: los envíos se reparten en {days} días.",
 };
 
 const pt: Dict = {
@@ -800,6 +802,7 @@ const pt: Dict = {
   "campaigns.count.failed": "Falharam",
   "campaigns.count.opted_out": "Saíram",
   "campaigns.count.skipped": "Ignorados",
+  "campaigns.spreadNote": "{n} destinatários excedem o limite diário de usuários únicos: os envios são distribuídos em {days} dias.",
 };
 
 export const DICTS: Record<Lang, Dict> = { en, es, pt };

@@ -367,6 +367,7 @@ async def test_campaign_report_shows_the_funnel_live(platform: Platform, store: 
             assert int(shown) == campaign["counts"][key], (key, shown)
         assert await page.locator("[data-testid=campaign-funnel] .recharts-bar-rectangle").count() >= 4
         assert await page.get_by_test_id("campaign-status").first.inner_text() == "Done"
+        await page.get_by_test_id("campaign-funnel").first.scroll_into_view_if_needed()
         await screenshot(page, "campaign-report")
         assert problems.csp() == [], problems.errors
     finally:

@@ -30,7 +30,7 @@ export interface Campaign {
   status: "draft" | "scheduled" | "running" | "paused" | "done" | "cancelled";
   schedule_at: string | null;
   paused_reason: string | null;
-  plan: { note?: string; days?: number } | null;
+  plan: { audience?: number; days?: number; spread?: boolean; messages_per_second?: number } | null;
   counts: CampaignCounts | null;
 }
 
@@ -129,9 +129,10 @@ function CampaignCard({ campaign, onChange }: { campaign: Campaign; onChange: ()
       });
       setSpread(null);
     } catch (err) {
-      const e = err as { code?: string; message?: string };
+      const e = err as { code?: string; details?: { plan?: { audience?: number; days?: number } } };
       if (e.code === "spread_over_days") {
-        setSpread(e.message ?? "");
+        const plan = e.details?.plan ?? {};
+        setSpread(t("campaigns.spreadNote", { n: plan.audience ?? 0, days: plan.days ?? 0 }));
         return;
       }
       throw err;
@@ -149,7 +150,9 @@ function CampaignCard({ campaign, onChange }: { campaign: Campaign; onChange: ()
         {campaign.schedule_at && ` · ${t("campaigns.scheduledFor")} ${formatTime(campaign.schedule_at, LOCALES[lang])}`}
         {campaign.paused_reason && ` · ${campaign.paused_reason}`}
       </p>
-      {campaign.plan?.note && <p className="muted">{campaign.plan.note}</p>}
+      {campaign.plan?.spread && (
+        <p className="muted">{t("campaigns.spreadNote", { n: campaign.plan.audience ?? 0, days: campaign.plan.days ?? 0 })}</p>
+      )}
       <progress max={100} value={pct} aria-label={t("campaigns.progress")} data-testid="campaign-progress" /> {pct} %
       {can("admin") && (
         <div className="row">
