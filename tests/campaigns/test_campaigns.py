@@ -173,5 +173,5 @@ async def test_test_send_reaches_the_staff_phone_and_is_not_counted(cstack: Stac
     assert [p["text"] for p in params] == ["Vero", "Tienda Ana"]
     c = await get(stack, f"/campaigns/{cid}")
     assert c["status"] == "draft" and c["counts"]["total"] == 0
-    bad = await post(stack, f"/campaigns/{cid}/test", {"phone": "12"}, expect=400)
+    bad = await post(stack, f"/campaigns/{cid}/test", {"phone": "123456789"}, expect=400)
     assert bad["error"]["code"] == "invalid_phone"
