@@ -200,6 +200,7 @@ export const EVENT_TYPES = [
   "agent.run",
   "handoff",
   "catalog.sync",
+  "campaign.updated",
 ] as const;
 
 export interface TemplateInfo {

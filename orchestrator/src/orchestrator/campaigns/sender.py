@@ -10,7 +10,7 @@ campaign takes effect for every message not yet sent.
 
 Pacing. One sender per number (a Postgres advisory lock held on its own connection: a dead
 replica's lock dies with its connection) sends at `messages_per_second` from a credit that
-refills continuously and holds at most a quarter second's worth, so no burst exceeds what Meta's
+refills continuously and holds at most half a second's worth, so no burst exceeds what Meta's
 throughput bucket allows. The store's rolling 24-hour unique-user limit caps what is claimed; a
 recipient Meta answers with 131056 (pair rate) waits 4^n s, and 130429 (throughput) makes the
 whole sender back off. Template errors (paused, disabled, wrong parameters) and an error-rate
@@ -72,7 +72,7 @@ _CLAIM = text(
               SELECT 1 FROM campaign_recipients o
               WHERE o.tenant_id = r.tenant_id AND o.customer_id = r.customer_id
                 AND o.sent_at > now() - make_interval(secs => :pair))
-        ORDER BY r.next_attempt_at NULLS FIRST, r.id
+        ORDER BY r.next_attempt_at  -- the partial index's order: due retries, then the rest
         LIMIT :n
         FOR UPDATE SKIP LOCKED
     )
@@ -278,7 +278,7 @@ class AccountSender:
             if now - last_errors >= 5.0:
                 await self._error_rate()
                 last_errors = now
-            credit = min(credit + (now - last) * self.rate, max(1.0, self.rate * 0.25))
+            credit = min(credit + (now - last) * self.rate, max(1.0, self.rate * 0.5))
             last = now
             if now < self.throttled_until:
                 credit = 0.0
@@ -308,7 +308,7 @@ class AccountSender:
 
     def _max_inflight(self) -> int:
         # Enough to keep the rate over a slow hop, few enough not to swamp whatsapp_service.
-        return max(8, min(96, int(self.rate / 8)))
+        return max(16, min(128, int(self.rate / 4)))
 
     def _claim_size(self) -> int:
         return max(1, min(500, int(self.rate * 0.5)))
