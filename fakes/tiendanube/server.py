@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
+from . import checkouts
 from .state import FakeTiendanube, now_iso
 
 VERSION_RE = re.compile(r"^(v1|\d{4}-\d{2})$")
@@ -88,6 +90,17 @@ def create_app(fake: FakeTiendanube) -> FastAPI:
         statuses = await fake.deliver(int(body["store_id"]), str(body["event"]), body.get("id"))
         return {"statuses": statuses}
 
+    @app.post("/__fake/checkouts")
+    async def new_checkout(body: dict[str, Any]) -> dict[str, Any]:
+        """`{store_id, phone, name?, email?, total?, language?}`: a buyer abandons a checkout."""
+        sid = int(body.pop("store_id"))
+        return checkouts.add_checkout(fake, sid, **body)
+
+    @app.post("/__fake/checkouts/{checkout_id}/convert")
+    async def convert_checkout(checkout_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        """`{store_id}`: the buyer completes it; returns the new (paid) order."""
+        return checkouts.convert(fake, int(body["store_id"]), checkout_id)
+
     @app.get("/__fake/stats")
     async def stats() -> dict[str, Any]:
         return dict(fake.stats)
@@ -101,6 +114,7 @@ def create_app(fake: FakeTiendanube) -> FastAPI:
         with fake.lock:
             fake.stats["requests"] += 1
             fake.request_log.append((request.method, f"/{path}?{request.url.query}"))
+            fake.request_times.setdefault(sid, []).append(time.monotonic())
         if not request.headers.get("user-agent"):
             return _err(400, "Bad Request", "User-Agent header is required")
         auth = request.headers.get("authentication") or (
@@ -242,6 +256,11 @@ def _route(
             if len(parts) == 2 and parts[1].isdigit():
                 c = store.customers.get(int(parts[1]))
                 return (200, c, {}) if c else (404, "Not Found", {})
+        if parts[:1] == ["checkouts"]:
+            found = checkouts.route(fake, sid, method, parts, q)
+            if found is not None:
+                status, payload, extra = found
+                return _page(fake, request, payload, path) if status == 200 and len(parts) == 1 else found
         if parts[:1] == ["webhooks"]:
             if len(parts) == 1 and method == "GET":
                 return 200, sorted(store.webhooks.values(), key=lambda w: w["id"]), {}

@@ -6,7 +6,7 @@ evaluating the tsquery on each. With `tenant_id` inside the GIN index (btree_gin
 contrib extension) one index scan answers "this tenant's rows matching this query".
 
 Revision ID: 14_search_speed
-Revises: 0006
+Revises: 13_campaigns
 Create Date: 2026-11-27 10:40:00
 """
 
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "14_search_speed"
-down_revision: str | None = "0006"
+down_revision: str | None = "13_campaigns"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

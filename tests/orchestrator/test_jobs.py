@@ -54,11 +54,11 @@ async def test_jobs_with_one_lock_run_in_order_and_others_in_parallel(
 
 def test_every_task_keeps_its_stored_name_and_schedule() -> None:
     """Task names live in procrastinate's jobs table: a job queued before an upgrade must still
-    find its task after it, so these names never change."""
+    find its task after it, so these names never change (new tasks may be added beside them)."""
     import orchestrator.tasks  # noqa: F401 - the entry points' import: registers every domain's tasks
 
     app = create_job_app("postgresql://nobody@127.0.0.1:1/none")
-    assert {name for name in app.tasks if "procrastinate" not in name} == {
+    assert {name for name in app.tasks if "procrastinate" not in name} >= {
         "pipeline:ingest",
         "pipeline:turn",
         "pipeline:send",
@@ -71,7 +71,7 @@ def test_every_task_keeps_its_stored_name_and_schedule() -> None:
         "tiendanube:sweep",
     }
     periodic = {(p.task.name, p.periodic_id, p.cron) for p in app.periodic_registry.periodic_tasks.values()}
-    assert periodic == {
+    assert periodic >= {
         ("staff:resume_expired_pauses", "resume_expired_pauses", "* * * * *"),
         ("staff:prune_events", "prune_events", "17 * * * *"),
         ("tiendanube:nightly_sync", "", "17 4 * * *"),

@@ -70,6 +70,9 @@ class Settings(BaseServiceSettings):
     # webhook naming it is assumed unsent and queued again.
     nexus_outbox_grace_seconds: float = 60.0
     nexus_outbox_max_attempts: int = 8
+    # Abandoned-checkout recovery: how often each store's /checkouts is read (Tienda Nube has no
+    # webhook for them), paced by the store's rate limit.
+    nexus_checkout_poll_seconds: float = 600.0
     nexus_agent_timeout_seconds: float = 300.0
 
     @field_validator("encryption_key")

@@ -62,6 +62,8 @@ export interface Message {
   sent_by_user_id?: string | null;
   agent_run_id?: string | null;
   created_at: string;
+  /** Set on messages Nexus sent first: order_paid, order_fulfilled, cart_recovery, … */
+  proactive?: string | null;
 }
 
 export interface ThinkingStep {
@@ -199,3 +201,52 @@ export const EVENT_TYPES = [
   "handoff",
   "catalog.sync",
 ] as const;
+
+export interface TemplateInfo {
+  name: string;
+  language: string;
+  category: string;
+  status: string;
+  parameters: number;
+  body?: string | null;
+}
+
+export interface EventSetting {
+  enabled: boolean;
+  template: string | null;
+  language: string;
+}
+
+export interface RecoverySetting extends EventSetting {
+  delay_minutes: number;
+  cooldown_days: number;
+}
+
+export interface NotificationSettings {
+  order_paid: EventSetting;
+  order_packed: EventSetting;
+  order_fulfilled: EventSetting;
+  order_cancelled: EventSetting;
+  cart_recovery: RecoverySetting;
+}
+
+export interface NotificationAnalytics {
+  notifications: { sent: number; delivered: number; read: number; failed: number; skipped: number };
+  recovery: { sent: number; recovered: number; revenue: Record<string, string> };
+}
+
+export type ConsentState = "opted_in" | "opted_out" | "unknown";
+
+export interface ConsentInfo {
+  state: ConsentState;
+  source: string | null;
+  at: string | null;
+}
+
+export interface ConsentEvent {
+  channel: string;
+  state: ConsentState;
+  source: string;
+  at: string;
+  actor?: string | null;
+}

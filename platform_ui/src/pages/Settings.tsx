@@ -11,6 +11,7 @@ import type {
   UserOut,
 } from "../api/types";
 import { Async, ErrorBox } from "../components/common";
+import { NotificationsSection } from "../components/Notifications";
 import { useI18n, type Key } from "../i18n";
 import { useAction, useApi, useEvents, useResource } from "../useApi";
 
@@ -410,6 +411,7 @@ export function Settings() {
       <Async data={agent.data} error={agent.error} loading={agent.loading} reload={agent.reload}>
         {(a) => <AgentSection initial={a} />}
       </Async>
+      <NotificationsSection />
       <Async data={synonyms.data} error={synonyms.error} loading={synonyms.loading} reload={synonyms.reload}>
         {(s) => <SynonymsSection initial={s.groups} />}
       </Async>

@@ -21,6 +21,13 @@ TN_PRODUCTSALL = "tiendanube:productsall"
 TN_PROCESS_EVENT = "tiendanube:process_event"
 TN_NIGHTLY_SYNC = "tiendanube:nightly_sync"
 TN_SWEEP = "tiendanube:sweep"
+# reaching out: templates, abandoned-checkout recovery
+TEMPLATES_APPLY_WEBHOOK = "templates:apply_webhook"
+RECOVERY_POLL = "recovery:poll_store"
+RECOVERY_SEND_DUE = "recovery:send_due"
+RECOVERY_TICK = "recovery:tick"
+# campaigns
+CAMPAIGNS_NOTIFY_PAUSED = "campaigns:notify_paused"
 
 
 class Locks(TypedDict):
@@ -46,3 +53,13 @@ def send_locks(conversation_id: object) -> Locks:
 def tiendanube_event_lock(tenant_id: object, resource: str) -> str:
     """Events about one resource run one at a time (a product update never races its delete)."""
     return f"tnevents:{tenant_id}:{resource}"
+
+
+def recovery_poll_locks(tenant_id: object) -> Locks:
+    """One poll of a store's checkouts at a time, at most one pending."""
+    return {"lock": f"recovery-poll:{tenant_id}", "queueing_lock": f"recovery-pollq:{tenant_id}"}
+
+
+def recovery_send_locks(tenant_id: object) -> Locks:
+    """One sender of a store's due recoveries at a time, at most one pending."""
+    return {"lock": f"recovery-send:{tenant_id}", "queueing_lock": f"recovery-sendq:{tenant_id}"}
