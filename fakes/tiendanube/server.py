@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from . import sales
+from . import checkouts, sales
 from .state import FakeTiendanube, now_iso
 
 VERSION_RE = re.compile(r"^(v1|\d{4}-\d{2})$")
@@ -99,6 +100,17 @@ def create_app(fake: FakeTiendanube) -> FastAPI:
             return _err(404, "Not Found", f"Invalid draft order {draft_id}")
         return JSONResponse(await sales.pay_draft_order(fake, sid, draft_id, body.get("coupon_code")))
 
+    @app.post("/__fake/checkouts")
+    async def new_checkout(body: dict[str, Any]) -> dict[str, Any]:
+        """`{store_id, phone, name?, email?, total?, language?}`: a buyer abandons a checkout."""
+        sid = int(body.pop("store_id"))
+        return checkouts.add_checkout(fake, sid, **body)
+
+    @app.post("/__fake/checkouts/{checkout_id}/convert")
+    async def convert_checkout(checkout_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        """`{store_id}`: the buyer completes it; returns the new (paid) order."""
+        return checkouts.convert(fake, int(body["store_id"]), checkout_id)
+
     @app.get("/__fake/stats")
     async def stats() -> dict[str, Any]:
         return dict(fake.stats)
@@ -112,6 +124,7 @@ def create_app(fake: FakeTiendanube) -> FastAPI:
         with fake.lock:
             fake.stats["requests"] += 1
             fake.request_log.append((request.method, f"/{path}?{request.url.query}"))
+            fake.request_times.setdefault(sid, []).append(time.monotonic())
         if not request.headers.get("user-agent"):
             return _err(400, "Bad Request", "User-Agent header is required")
         auth = request.headers.get("authentication") or (
@@ -255,6 +268,11 @@ def _route(
             if len(parts) == 2 and parts[1].isdigit():
                 c = store.customers.get(int(parts[1]))
                 return (200, c, {}) if c else (404, "Not Found", {})
+        if parts[:1] == ["checkouts"]:
+            found = checkouts.route(fake, sid, method, parts, q)
+            if found is not None:
+                status, payload, extra = found
+                return _page(fake, request, payload, path) if status == 200 and len(parts) == 1 else found
         if parts[:1] == ["webhooks"]:
             if len(parts) == 1 and method == "GET":
                 return 200, sorted(store.webhooks.values(), key=lambda w: w["id"]), {}

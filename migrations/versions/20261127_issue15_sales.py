@@ -1,7 +1,7 @@
 """Selling in the chat: carts, checkouts (Nexus draft orders), coupons, order attributions.
 
 Revision ID: issue15_sales
-Revises: 0006
+Revises: 14_search_speed
 Create Date: 2026-11-27 10:29:13.292077
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "issue15_sales"
-down_revision: str | None = "0006"
+down_revision: str | None = "14_search_speed"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -19,6 +19,7 @@ from . import (
     runtime,
     tasks,  # noqa: F401 - registers every domain's tasks before the job App is built
 )
+from .campaigns import sender as campaign_sender
 from .config import Settings
 from .db import create_engine, create_sessionmaker
 from .jobs import create_job_app
@@ -79,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await jobs.open_async()
         if settings.nexus_worker_enabled:
             housekeeping = asyncio.create_task(maintenance.run_forever(rt, jobs))
+            campaigns = asyncio.create_task(campaign_sender.supervise(rt))
             try:
                 delay = 0.5
                 while True:
@@ -110,9 +112,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 10.0)
             finally:
-                housekeeping.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await housekeeping
+                for task in (housekeeping, campaigns):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
     async def prepare_then_work() -> None:
         await prepare_until_ready(engine, maker, settings.crypto, schema, settings.nexus_migrations_dir)

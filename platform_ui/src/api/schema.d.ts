@@ -26,6 +26,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/analytics/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Notification Analytics
+         * @description Messages Nexus sent first in the range (UTC days): sent, delivered, read, failed, skipped,
+         *     per kind; and cart recovery: messages sent, checkouts recovered (an order by the same customer
+         *     within 7 days) and their revenue per currency.
+         */
+        get: operations["notification_analytics_api_v1_analytics_notifications_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/analytics/overview": {
         parameters: {
             query?: never;
@@ -64,6 +86,29 @@ export interface paths {
         get: operations["revenue_api_v1_analytics_revenue_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audiences/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview
+         * @description How many customers the filter selects and a sample of them (opted-out customers never
+         *     count). Filter keys, all optional and ANDed: `channel`, `language`, `opted_in`, `tags`,
+         *     `active_within_days`, `customer_ids`, and the order keys `bought_product_ids`,
+         *     `last_order_before`, `last_order_after`.
+         */
+        post: operations["preview_api_v1_audiences_preview_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -206,6 +251,193 @@ export interface paths {
          * @description Exchange a refresh token for a new access token; the refresh token is rotated.
          */
         post: operations["refresh_api_v1_auth_refresh_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Campaigns
+         * @description The store's campaigns, newest first (`next_cursor` pages on).
+         */
+        get: operations["list_campaigns_api_v1_campaigns_get"];
+        put?: never;
+        /**
+         * Create Campaign
+         * @description A draft campaign: an approved template, its variables (`customer.first_name`,
+         *     `customer.name`, `store.name`; default: first name then store name), the audience filter and
+         *     an optional `schedule_at` (a time without offset is in the store's time zone).
+         */
+        post: operations["create_campaign_api_v1_campaigns_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{campaign_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Campaign
+         * @description One campaign with its counts (queued, sent, delivered, read, replied, failed, opted_out, skipped).
+         */
+        get: operations["get_campaign_api_v1_campaigns__campaign_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Edit Campaign
+         * @description Change a draft or scheduled campaign.
+         */
+        patch: operations["edit_campaign_api_v1_campaigns__campaign_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/campaigns/{campaign_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Campaign
+         * @description Stop for good: recipients not yet sent are cancelled.
+         */
+        post: operations["cancel_campaign_api_v1_campaigns__campaign_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{campaign_id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pause Campaign */
+        post: operations["pause_campaign_api_v1_campaigns__campaign_id__pause_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{campaign_id}/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Plan
+         * @description What a start would do: audience size, throughput, the daily limit left, and over how many
+         *     days the sends are spread when the daily unique-user limit cannot cover them at once.
+         */
+        get: operations["get_plan_api_v1_campaigns__campaign_id__plan_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{campaign_id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Report
+         * @description The funnel (sent → delivered → read → replied), failures by Meta error code, skips by reason.
+         */
+        get: operations["get_report_api_v1_campaigns__campaign_id__report_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{campaign_id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume Campaign */
+        post: operations["resume_campaign_api_v1_campaigns__campaign_id__resume_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{campaign_id}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Campaign
+         * @description Start now (or at `schedule_at`). 409 `spread_over_days` with the plan when the daily limit
+         *     spreads the sends over several days: start again with `{"accept_spread": true}`.
+         */
+        post: operations["start_campaign_api_v1_campaigns__campaign_id__start_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{campaign_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test Send
+         * @description Send the campaign's message once to a staff phone (variables filled with `name` and the
+         *     store's name). Not counted in the campaign.
+         */
+        post: operations["test_send_api_v1_campaigns__campaign_id__test_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -463,6 +695,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/customers/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Customers
+         * @description Import customers from a CSV body (`Content-Type: text/csv`): columns
+         *     `phone,name,language,consent_source` and an optional `tags` (`;`-separated). Each valid row is
+         *     imported whole (customer, WhatsApp identity, opt-in with its source, tags); a bad row is
+         *     reported by its line in `rejected` and changes nothing.
+         */
+        post: operations["import_customers_api_v1_customers_import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/customers/{customer_id}": {
         parameters: {
             query?: never;
@@ -473,10 +728,51 @@ export interface paths {
         /**
          * Get Customer
          * @description One customer of your store: name, masked phone, identities on each channel (masked), and their
-         *     latest orders from Tienda Nube (`orders_error` says why they could not be fetched).
+         *     latest orders from Tienda Nube (`orders_error` says why they could not be fetched), and their
+         *     WhatsApp consent (`consent.whatsapp.state`: opted_in, opted_out or unknown) with its history.
          */
         get: operations["get_customer_api_v1_customers__customer_id__get"];
         put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{customer_id}/consent": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Put Consent
+         * @description Record the customer's consent as told to a person (source `staff`), e.g. on the phone.
+         */
+        put: operations["put_consent_api_v1_customers__customer_id__consent_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{customer_id}/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Put Tags
+         * @description Replace a customer's tags (lower-cased, up to 64 characters each).
+         */
+        put: operations["put_tags_api_v1_customers__customer_id__tags_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -577,6 +873,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/settings/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Notification Settings
+         * @description Order updates (paid, packed, fulfilled, cancelled) and cart recovery: on/off, the template
+         *     mapped to each, its language (empty: the customer's), and recovery's delay and cooldown.
+         */
+        get: operations["get_notification_settings_api_v1_settings_notifications_get"];
+        /**
+         * Put Notification Settings
+         * @description Change any subset (events not sent, and fields of an event not sent, keep their values).
+         *     A template must be one of the synced templates (422 otherwise).
+         */
+        put: operations["put_notification_settings_api_v1_settings_notifications_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/settings/sending": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Sending
+         * @description Throughput (messages/s, 80 by default, up to 1,000) and the rolling 24-hour unique-user limit.
+         */
+        get: operations["get_sending_api_v1_settings_sending_get"];
+        /**
+         * Put Sending
+         * @description Set `messages_per_second` (1–1,000) and/or `daily_unique_limit` (Meta's tier: 250, 2000,
+         *     10000, 100000; `unlimited: true` for none). Fields not sent keep their values.
+         */
+        put: operations["put_sending_api_v1_settings_sending_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/settings/synonyms": {
         parameters: {
             query?: never;
@@ -616,6 +963,47 @@ export interface paths {
         get: operations["logs_api_v1_telemetry_logs_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Templates
+         * @description Your WhatsApp number's message templates as last read from Meta (name, language,
+         *     category, status, how many variables the body takes).
+         */
+        get: operations["get_templates_api_v1_templates_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/templates/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sync Templates
+         * @description Re-read the templates from the Graph API now (needs `waba_id` on the WhatsApp channel).
+         */
+        post: operations["sync_templates_api_v1_templates_sync_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1222,6 +1610,35 @@ export interface components {
              */
             timezone: string;
         };
+        /** Audience */
+        Audience: {
+            filter?: components["schemas"]["AudienceFilter"];
+        };
+        /**
+         * AudienceFilter
+         * @description Who is in an audience; every key is optional and they are ANDed. Opted-out customers are
+         *     never included, whatever the filter says.
+         */
+        AudienceFilter: {
+            /** Active Within Days */
+            active_within_days?: number | null;
+            /** Bought Product Ids */
+            bought_product_ids?: number[] | null;
+            /** Channel */
+            channel?: ("whatsapp" | "instagram" | "messenger") | null;
+            /** Customer Ids */
+            customer_ids?: string[] | null;
+            /** Language */
+            language?: string | null;
+            /** Last Order After */
+            last_order_after?: string | null;
+            /** Last Order Before */
+            last_order_before?: string | null;
+            /** Opted In */
+            opted_in?: boolean | null;
+            /** Tags */
+            tags?: string[] | null;
+        };
         /** BusinessHours */
         BusinessHours: {
             /** Close */
@@ -1233,6 +1650,81 @@ export interface components {
             day: "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
             /** Open */
             open: string;
+        };
+        /** CampaignCreate */
+        CampaignCreate: {
+            audience?: components["schemas"]["Audience"];
+            /** Coupon */
+            coupon?: {
+                [key: string]: unknown;
+            } | null;
+            /** Language */
+            language: string;
+            /** Name */
+            name: string;
+            /** Schedule At */
+            schedule_at?: string | null;
+            /** Template */
+            template: string;
+            /** Variables */
+            variables?: string[] | null;
+        };
+        /** CampaignOut */
+        CampaignOut: {
+            /** Audience */
+            audience: {
+                [key: string]: unknown;
+            };
+            counts?: components["schemas"]["Counts"] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Language */
+            language: string;
+            /** Name */
+            name: string;
+            /** Paused Reason */
+            paused_reason: string | null;
+            /** Plan */
+            plan: {
+                [key: string]: unknown;
+            } | null;
+            /** Schedule At */
+            schedule_at: string | null;
+            /** Started At */
+            started_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "draft" | "scheduled" | "running" | "paused" | "done" | "cancelled";
+            /** Template */
+            template: string;
+            /** Variables */
+            variables: string[];
+        };
+        /** CampaignUpdate */
+        CampaignUpdate: {
+            audience?: components["schemas"]["Audience"] | null;
+            /** Language */
+            language?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Schedule At */
+            schedule_at?: string | null;
+            /** Template */
+            template?: string | null;
+            /** Variables */
+            variables?: string[] | null;
         };
         /** CartIn */
         CartIn: {
@@ -1334,6 +1826,20 @@ export interface components {
             /** Total */
             total: string | null;
         };
+        /** ConsentIn */
+        ConsentIn: {
+            /**
+             * Channel
+             * @default whatsapp
+             * @enum {string}
+             */
+            channel: "whatsapp" | "instagram" | "messenger";
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "opted_in" | "opted_out";
+        };
         /** Contact */
         Contact: {
             /** Email */
@@ -1342,6 +1848,59 @@ export interface components {
             lastname?: string | null;
             /** Name */
             name?: string | null;
+        };
+        /** Counts */
+        Counts: {
+            /**
+             * Cancelled
+             * @default 0
+             */
+            cancelled: number;
+            /**
+             * Delivered
+             * @default 0
+             */
+            delivered: number;
+            /**
+             * Failed
+             * @default 0
+             */
+            failed: number;
+            /**
+             * Opted Out
+             * @default 0
+             */
+            opted_out: number;
+            /**
+             * Queued
+             * @default 0
+             */
+            queued: number;
+            /**
+             * Read
+             * @default 0
+             */
+            read: number;
+            /**
+             * Replied
+             * @default 0
+             */
+            replied: number;
+            /**
+             * Sent
+             * @default 0
+             */
+            sent: number;
+            /**
+             * Skipped
+             * @default 0
+             */
+            skipped: number;
+            /**
+             * Total
+             * @default 0
+             */
+            total: number;
         };
         /** CouponPolicy */
         "CouponPolicy-Input": {
@@ -1440,10 +1999,32 @@ export interface components {
             /** Value */
             value: string;
         };
+        /** EventSetting */
+        EventSetting: {
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /**
+             * Language
+             * @default
+             */
+            language: string;
+            /** Template */
+            template?: string | null;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /** ImportResponse */
+        ImportResponse: {
+            /** Imported */
+            imported: number;
+            /** Rejected */
+            rejected: components["schemas"]["RejectedRow"][];
         };
         /** InviteIn */
         InviteIn: {
@@ -1514,6 +2095,40 @@ export interface components {
              */
             verify_token: string;
         };
+        /** NotificationSettings */
+        NotificationSettings: {
+            cart_recovery?: components["schemas"]["RecoverySetting"];
+            order_cancelled?: components["schemas"]["EventSetting"];
+            order_fulfilled?: components["schemas"]["EventSetting"];
+            order_packed?: components["schemas"]["EventSetting"];
+            order_paid?: components["schemas"]["EventSetting"];
+        };
+        /**
+         * NotificationSettingsPatch
+         * @description Any subset; inside an event too (what is not sent keeps its value).
+         */
+        NotificationSettingsPatch: {
+            /** Cart Recovery */
+            cart_recovery?: {
+                [key: string]: unknown;
+            } | null;
+            /** Order Cancelled */
+            order_cancelled?: {
+                [key: string]: unknown;
+            } | null;
+            /** Order Fulfilled */
+            order_fulfilled?: {
+                [key: string]: unknown;
+            } | null;
+            /** Order Packed */
+            order_packed?: {
+                [key: string]: unknown;
+            } | null;
+            /** Order Paid */
+            order_paid?: {
+                [key: string]: unknown;
+            } | null;
+        };
         /** OrderItem */
         OrderItem: {
             /** Name */
@@ -1556,6 +2171,25 @@ export interface components {
              */
             reason: string;
         };
+        /** Plan */
+        Plan: {
+            /** Audience */
+            audience: number;
+            /** Available Today */
+            available_today: number | null;
+            /** Daily Unique Limit */
+            daily_unique_limit: number | null;
+            /** Days */
+            days: number;
+            /** Estimated Seconds */
+            estimated_seconds: number;
+            /** Messages Per Second */
+            messages_per_second: number;
+            /** Note */
+            note: string;
+            /** Spread */
+            spread: boolean;
+        };
         /** PlaygroundAccepted */
         PlaygroundAccepted: {
             /** Message Id */
@@ -1582,15 +2216,74 @@ export interface components {
              */
             wa_id: string;
         };
+        /** PreviewRequest */
+        PreviewRequest: {
+            filter?: components["schemas"]["AudienceFilter"];
+        };
+        /** PreviewResponse */
+        PreviewResponse: {
+            /** Count */
+            count: number;
+            /** Sample */
+            sample: components["schemas"]["SampleCustomer"][];
+        };
+        /** RecoverySetting */
+        RecoverySetting: {
+            /**
+             * Cooldown Days
+             * @default 7
+             */
+            cooldown_days: number;
+            /**
+             * Delay Minutes
+             * @default 60
+             */
+            delay_minutes: number;
+            /**
+             * Enabled
+             * @default false
+             */
+            enabled: boolean;
+            /**
+             * Language
+             * @default
+             */
+            language: string;
+            /** Template */
+            template?: string | null;
+        };
         /** RefreshIn */
         RefreshIn: {
             /** Refresh Token */
             refresh_token: string;
         };
+        /** RejectedRow */
+        RejectedRow: {
+            /** Line */
+            line: number;
+            /** Reason */
+            reason: string;
+        };
         /** ReplyIn */
         ReplyIn: {
             /** Text */
             text: string;
+        };
+        /** Report */
+        Report: {
+            counts: components["schemas"]["Counts"];
+            /** Failed By Code */
+            failed_by_code: {
+                [key: string]: number;
+            };
+            /** Revenue */
+            revenue: number | null;
+            /** Revenue Note */
+            revenue_note: string;
+            /** Skipped By Reason */
+            skipped_by_reason: {
+                [key: string]: number;
+            };
         };
         /** ResetConfirmIn */
         ResetConfirmIn: {
@@ -1610,10 +2303,66 @@ export interface components {
              */
             email: string;
         };
+        /** SampleCustomer */
+        SampleCustomer: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Language */
+            language: string | null;
+            /** Name */
+            name: string | null;
+            /** Phone */
+            phone: string | null;
+        };
+        /** SendingSettings */
+        SendingSettings: {
+            /**
+             * Daily Unique Limit
+             * @default 1000
+             */
+            daily_unique_limit: number | null;
+            /**
+             * Messages Per Second
+             * @default 80
+             */
+            messages_per_second: number;
+        };
+        /** SendingSettingsUpdate */
+        SendingSettingsUpdate: {
+            /** Daily Unique Limit */
+            daily_unique_limit?: number | null;
+            /** Messages Per Second */
+            messages_per_second?: number | null;
+            /** Unlimited */
+            unlimited?: boolean | null;
+        };
+        /** StartRequest */
+        StartRequest: {
+            /**
+             * Accept Spread
+             * @default false
+             */
+            accept_spread: boolean;
+        };
+        /** SyncResult */
+        SyncResult: {
+            /** Removed */
+            removed: number;
+            /** Synced */
+            synced: number;
+        };
         /** Synonyms */
         Synonyms: {
             /** Groups */
             groups?: string[][];
+        };
+        /** TagsBody */
+        TagsBody: {
+            /** Tags */
+            tags: string[];
         };
         /** Template */
         Template: {
@@ -1624,6 +2373,28 @@ export interface components {
             language: string;
             /** Name */
             name: string;
+        };
+        /** TemplateList */
+        TemplateList: {
+            /** Items */
+            items: components["schemas"]["TemplateOut"][];
+        };
+        /** TemplateOut */
+        TemplateOut: {
+            /** Body */
+            body?: string | null;
+            /** Category */
+            category: string;
+            /** Language */
+            language: string;
+            /** Name */
+            name: string;
+            /** Parameters */
+            parameters: number;
+            /** Status */
+            status: string;
+            /** Updated At */
+            updated_at?: string | null;
         };
         /** TenantCreate */
         TenantCreate: {
@@ -1663,6 +2434,16 @@ export interface components {
             name?: string | null;
             /** Status */
             status?: ("active" | "disabled") | null;
+        };
+        /** TestSendRequest */
+        TestSendRequest: {
+            /**
+             * Name
+             * @default Test
+             */
+            name: string;
+            /** Phone */
+            phone: string;
         };
         /** ThinkingStep */
         ThinkingStep: {
@@ -1811,6 +2592,8 @@ export interface components {
              * Format: password
              */
             verify_token: string;
+            /** Waba Id */
+            waba_id?: string | null;
         };
     };
     responses: never;
@@ -1837,6 +2620,40 @@ export interface operations {
                 } | null;
             };
         };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    notification_analytics_api_v1_analytics_notifications_get: {
+        parameters: {
+            query?: {
+                from?: string | null;
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
         responses: {
             /** @description Successful Response */
             200: {
@@ -1915,6 +2732,39 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    preview_api_v1_audiences_preview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreviewResponse"];
                 };
             };
             /** @description Validation Error */
@@ -2118,6 +2968,370 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["TokenOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    list_campaigns_api_v1_campaigns_get: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_campaign_api_v1_campaigns_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CampaignCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: string;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_campaign_api_v1_campaigns__campaign_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    edit_campaign_api_v1_campaigns__campaign_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CampaignUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    cancel_campaign_api_v1_campaigns__campaign_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    pause_campaign_api_v1_campaigns__campaign_id__pause_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_plan_api_v1_campaigns__campaign_id__plan_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plan"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_report_api_v1_campaigns__campaign_id__report_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    resume_campaign_api_v1_campaigns__campaign_id__resume_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    start_campaign_api_v1_campaigns__campaign_id__start_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["StartRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    test_send_api_v1_campaigns__campaign_id__test_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TestSendRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: string;
+                    };
                 };
             };
             /** @description Validation Error */
@@ -2601,6 +3815,26 @@ export interface operations {
             };
         };
     };
+    import_customers_api_v1_customers_import_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResponse"];
+                };
+            };
+        };
+    };
     get_customer_api_v1_customers__customer_id__get: {
         parameters: {
             query?: never;
@@ -2620,6 +3854,80 @@ export interface operations {
                 content: {
                     "application/json": {
                         [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    put_consent_api_v1_customers__customer_id__consent_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsentIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    put_tags_api_v1_customers__customer_id__tags_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TagsBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: string[];
                     };
                 };
             };
@@ -2809,6 +4117,112 @@ export interface operations {
             };
         };
     };
+    get_notification_settings_api_v1_settings_notifications_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationSettings"];
+                };
+            };
+        };
+    };
+    put_notification_settings_api_v1_settings_notifications_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationSettingsPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationSettings"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_sending_api_v1_settings_sending_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendingSettings"];
+                };
+            };
+        };
+    };
+    put_sending_api_v1_settings_sending_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendingSettingsUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendingSettings"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     get_synonyms_api_v1_settings_synonyms_get: {
         parameters: {
             query?: never;
@@ -2900,6 +4314,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_templates_api_v1_templates_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateList"];
+                };
+            };
+        };
+    };
+    sync_templates_api_v1_templates_sync_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncResult"];
                 };
             };
         };

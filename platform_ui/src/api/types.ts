@@ -68,6 +68,8 @@ export interface Message {
     buttons?: { id: string; title: string }[];
     cta_url?: { display_text: string; url: string };
   } | null;
+  /** Set on messages Nexus sent first: order_paid, order_fulfilled, cart_recovery, … */
+  proactive?: string | null;
 }
 
 export interface ThinkingStep {
@@ -204,8 +206,58 @@ export const EVENT_TYPES = [
   "agent.run",
   "handoff",
   "catalog.sync",
+  "campaign.updated",
   "cart.updated",
 ] as const;
+
+export interface TemplateInfo {
+  name: string;
+  language: string;
+  category: string;
+  status: string;
+  parameters: number;
+  body?: string | null;
+}
+
+export interface EventSetting {
+  enabled: boolean;
+  template: string | null;
+  language: string;
+}
+
+export interface RecoverySetting extends EventSetting {
+  delay_minutes: number;
+  cooldown_days: number;
+}
+
+export interface NotificationSettings {
+  order_paid: EventSetting;
+  order_packed: EventSetting;
+  order_fulfilled: EventSetting;
+  order_cancelled: EventSetting;
+  cart_recovery: RecoverySetting;
+}
+
+export interface NotificationAnalytics {
+  notifications: { sent: number; delivered: number; read: number; failed: number; skipped: number };
+  recovery: { sent: number; recovered: number; revenue: Record<string, string> };
+}
+
+export type ConsentState = "opted_in" | "opted_out" | "unknown";
+
+export interface ConsentInfo {
+  state: ConsentState;
+  source: string | null;
+  at: string | null;
+}
+
+export interface ConsentEvent {
+  channel: string;
+  state: ConsentState;
+  source: string;
+  at: string;
+  actor?: string | null;
+}
 
 // --- selling in the chat ---------------------------------------------------------------------------
 

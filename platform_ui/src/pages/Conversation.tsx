@@ -1,11 +1,11 @@
 import { useState, type FormEvent } from "react";
 
-import type { AgentRun, ConversationDetail, Message } from "../api/types";
+import type { AgentRun, ConsentEvent, ConsentInfo, ConversationDetail, Message } from "../api/types";
 import { Async, ErrorBox, formatTime } from "../components/common";
 import { CartPanel } from "../components/CartPanel";
 import { ThinkingLog } from "../components/Thinking";
 import { Ticks } from "../components/Ticks";
-import { LOCALES, useI18n } from "../i18n";
+import { LOCALES, useI18n, type Key } from "../i18n";
 import { Link } from "../router";
 import { useAction, useApi, useDebounced, useEvents, useResource } from "../useApi";
 
@@ -104,6 +104,11 @@ export function MessageList({ conv, onChoose }: { conv: ConversationDetail; onCh
           <li key={m.id} className={`msg-row ${m.direction} sender-${m.sender}`} data-testid="message" data-sender={m.sender}>
             <div className="bubble">
               <span className="sender">{t(`conv.sender.${m.sender}` as "conv.sender.ai")}</span>
+              {m.proactive && (
+                <span className="chip proactive" data-testid="proactive">
+                  {t("conv.proactive", { kind: t(`notif.${m.proactive}` as Key) })}
+                </span>
+              )}
               <MessageBody m={m} onChoose={onChoose} />
               <span className="msg-foot">
                 <time dateTime={m.created_at}>{formatTime(m.created_at, LOCALES[lang])}</time>
@@ -126,6 +131,56 @@ interface CustomerInfo {
   identities?: { channel: string; external_id: string }[];
   orders?: { number?: string | number; status?: string; total?: string; currency?: string; created_at?: string }[];
   orders_error?: string | null;
+  consent?: { whatsapp: ConsentInfo };
+  consent_history?: ConsentEvent[];
+}
+
+function ConsentBlock({ customerId, info, onChange }: { customerId: string; info: CustomerInfo; onChange: () => void }) {
+  const { t, lang } = useI18n();
+  const { client, can } = useApi();
+  const set = useAction(async (state: "opted_in" | "opted_out") => {
+    await client.put("/api/v1/customers/{customer_id}/consent", { params: { customer_id: customerId }, body: { state } });
+    onChange();
+  });
+  const consent = info.consent?.whatsapp;
+  if (!consent) return null;
+  return (
+    <>
+      <h3>{t("conv.consent")}</h3>
+      <p data-testid="consent-state" data-state={consent.state}>
+        <span className={`chip consent-${consent.state}`}>{t(`conv.consent.${consent.state}` as Key)}</span>
+        {consent.source && <span className="muted"> {t("conv.consentSource", { source: consent.source })}</span>}
+      </p>
+      {can("agent") && (
+        <div className="row">
+          {consent.state !== "opted_in" && (
+            <button type="button" onClick={() => void set.run("opted_in")} disabled={set.pending}>
+              {t("conv.optIn")}
+            </button>
+          )}
+          {consent.state !== "opted_out" && (
+            <button type="button" onClick={() => void set.run("opted_out")} disabled={set.pending}>
+              {t("conv.optOut")}
+            </button>
+          )}
+          <ErrorBox error={set.error} />
+        </div>
+      )}
+      {info.consent_history && info.consent_history.length > 0 && (
+        <details>
+          <summary>{t("conv.consentHistory")}</summary>
+          <ul className="plain" data-testid="consent-history">
+            {info.consent_history.map((e) => (
+              <li key={`${e.at}:${e.state}`}>
+                <time dateTime={e.at}>{formatTime(e.at, LOCALES[lang])}</time> · {t(`conv.consent.${e.state}` as Key)} ·{" "}
+                {e.source}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+    </>
+  );
 }
 
 function CustomerPanel({ conv }: { conv: ConversationDetail }) {
@@ -157,6 +212,7 @@ function CustomerPanel({ conv }: { conv: ConversationDetail }) {
           </ul>
         </>
       )}
+      {c && customerId && <ConsentBlock customerId={customerId} info={c} onChange={info.reload} />}
       <h3>{t("conv.orders")}</h3>
       {info.error || c?.orders_error ? (
         <p className="muted">{t("conv.ordersUnavailable")}</p>

@@ -195,9 +195,50 @@ async def customers(
     }
 
 
+class CustomerSearch(BaseModel):
+    """In a body, not the URL, so e-mails stay out of access logs."""
+
+    email: str = Field(min_length=3, max_length=320)
+
+
+@router.post("/stores/{store_id}/customers/search")
+async def search_customers(store_id: int, body: CustomerSearch, token: Token, api: Api) -> dict[str, Any]:
+    """Customers whose e-mail, name or identification matches (the platform's broad `q`)."""
+    p = await api.page(store_id, token, "customers", page=1, per_page=50, q=body.email.strip())
+    return _page_body(p)
+
+
 @router.get("/stores/{store_id}/customers/{customer_id}")
 async def customer(store_id: int, customer_id: int, token: Token, api: Api) -> Any:
     return await api.call(store_id, token, "GET", f"customers/{customer_id}")
+
+
+@router.get("/stores/{store_id}/checkouts")
+async def checkouts(
+    store_id: int,
+    token: Token,
+    api: Api,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = MAX_PER_PAGE,
+    created_at_min: Annotated[str | None, Query(max_length=40, pattern=r"^[0-9T:+.Z-]+$")] = None,
+) -> dict[str, Any]:
+    """A page of abandoned checkouts (oldest first). Tienda Nube answers an empty result with a
+    404 ("Error finding result with the parameters entered"): that is an empty page here."""
+    try:
+        p = await api.page(
+            store_id, token, "checkouts", page=page, per_page=per_page, created_at_min=created_at_min
+        )
+    except UpstreamError as exc:
+        if exc.code != "not_found":
+            raise
+        p = Page([], page, per_page, 0, None)
+    return _page_body(p)
+
+
+@router.get("/stores/{store_id}/checkouts/{checkout_id}")
+async def checkout(store_id: int, checkout_id: int, token: Token, api: Api) -> Any:
+    """One checkout; 404 when it no longer exists (e.g. it became an order)."""
+    return await api.call(store_id, token, "GET", f"checkouts/{checkout_id}")
 
 
 @router.get("/stores/{store_id}/webhooks")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Query, Request
 from nexus_common.errors import BadRequest, NexusError
 from pydantic import BaseModel, Field, model_validator
 
@@ -228,3 +228,41 @@ async def mark_read(
     if not result.ok:
         _raise_for(result)
     return {"success": True}
+
+
+TEMPLATE_FIELDS = "name,language,status,category,components,id"
+MAX_TEMPLATE_PAGES = 50
+
+
+@router.get("/templates")
+async def list_templates(
+    request: Request,
+    waba_id: str = Query(pattern=_ID),
+    x_graph_token: str | None = Header(default=None),
+) -> dict[str, Any]:
+    """Every message template of a WhatsApp Business Account (all pages), as Graph lists them:
+    `{items: [{id, name, language, status, category, components}]}`. Pages are followed by their
+    `after` cursor only (never by a URL from the response)."""
+    graph: GraphClient = request.app.state.graph
+    token = _token(x_graph_token)
+    items: list[dict[str, Any]] = []
+    after: str | None = None
+    for _ in range(MAX_TEMPLATE_PAGES):
+        params: dict[str, Any] = {"fields": TEMPLATE_FIELDS, "limit": 100}
+        if after:
+            params["after"] = after
+        result = await graph.get(f"{waba_id}/message_templates", token, params)
+        if not result.ok:
+            _raise_for(result)
+        data = result.body.get("data")
+        if not isinstance(data, list):
+            raise NexusError(
+                "Graph answered an unexpected templates body", code="graph_bad_response", status_code=502
+            )
+        items.extend(t for t in data if isinstance(t, dict))
+        paging = result.body.get("paging") if isinstance(result.body.get("paging"), dict) else {}
+        cursors = paging.get("cursors") if isinstance(paging.get("cursors"), dict) else {}
+        after = cursors.get("after") if paging.get("next") else None
+        if not isinstance(after, str) or not after:
+            break
+    return {"items": items}

@@ -17,10 +17,10 @@ from typing import Any
 
 import httpx
 import structlog
+from nexus_common.breaker import CircuitBreakers
 from nexus_common.contracts.agent import AgentTurnRequest, AgentTurnResponse, ReplyPart, Usage
 
 from . import offline
-from .breaker import CircuitBreakers
 from .guardrails import detect_language, fact_violations, leaks_prompt, needs_person
 from .prompt import CANARY, system_prompt
 from .providers import AnthropicProvider, OpenAIProvider, Provider, ProviderError, fingerprint

@@ -4,7 +4,7 @@ factory and the task registry. It imports no domain code; domains import it."""
 from __future__ import annotations
 
 from . import names
-from .app import JOBS_SCHEMA, create_job_app, registered, task
+from .app import JOBS_SCHEMA, create_job_app, task
 from .defer import defer, defer_many
 
-__all__ = ["JOBS_SCHEMA", "create_job_app", "defer", "defer_many", "names", "registered", "task"]
+__all__ = ["JOBS_SCHEMA", "create_job_app", "defer", "defer_many", "names", "task"]

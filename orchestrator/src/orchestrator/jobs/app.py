@@ -50,10 +50,6 @@ def task(name: str, *, cron: str | None = None, periodic_id: str = "", **options
     return register
 
 
-def registered() -> list[TaskSpec]:
-    return list(_REGISTRY.values())
-
-
 def psycopg_dsn(dsn: str) -> str:
     for prefix in ("postgresql+asyncpg://", "postgresql+psycopg://", "postgres://"):
         if dsn.startswith(prefix):

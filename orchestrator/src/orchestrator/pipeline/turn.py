@@ -141,6 +141,7 @@ async def run_turn(rt: Runtime, conversation_id: uuid.UUID) -> str:
                 .where(
                     ChatMessage.conversation_id == conversation_id,
                     ChatMessage.created_at < pending[0].created_at,
+                    ChatMessage.type != "consent",  # opt-out/opt-in keywords never reach the AI
                 )
                 .order_by(ChatMessage.created_at.desc())
                 .limit(HISTORY)

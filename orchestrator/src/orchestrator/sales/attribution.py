@@ -20,14 +20,13 @@ from typing import Any
 import structlog
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..config import Settings
+from .. import order_events
 from ..integrations.tiendanube.catalog import store_access
 from ..integrations.tiendanube.client import TiendanubeNotFound, service_client
 from ..integrations.tiendanube.mapping import money, parse_ts
 from ..models import AgentRun, ChatConversation, Checkout, Coupon, Customer, OrderAttribution
-from ..orders import hooks as order_hooks
 from ..phones import match_keys
 
 log = structlog.get_logger("orchestrator.sales.attribution")
@@ -37,29 +36,22 @@ TOPICS = ("order/created", "order/paid", "order/updated", "order/cancelled")
 AI_OUTCOMES = ("answered", "fallback", "handoff")
 
 
-@order_hooks.register
-async def on_order_event(
-    maker: async_sessionmaker[AsyncSession],
-    settings: Settings,
-    tenant_id: uuid.UUID,
-    topic: str,
-    payload: dict[str, Any],
-) -> str:
-    """Registered with `orders.hooks`: the Tienda Nube webhook dispatch calls it per order event."""
-    order_id = payload.get("id")
-    if topic not in TOPICS or not isinstance(order_id, int):
+@order_events.register("revenue_attribution")
+async def on_order_event(ev: order_events.OrderEvent) -> str:
+    """Registered with `order_events`: the Tienda Nube webhook dispatch runs it per order event."""
+    if ev.topic not in TOPICS:
         return "ignored"
-    async with maker() as session:
-        access = await store_access(session, settings.crypto, tenant_id)
+    async with ev.maker() as session:
+        access = await store_access(session, ev.settings.crypto, ev.tenant_id)
     if access is None:
         return "no_store"
     try:
-        async with service_client(settings, request_timeout=30.0) as tn:
-            order = await tn.order(access.store_id, access.token, order_id)
+        async with service_client(ev.settings, request_timeout=30.0) as tn:
+            order = await tn.order(access.store_id, access.token, ev.order_id)
     except TiendanubeNotFound:
         return "order_gone"
-    async with maker() as session, session.begin():
-        return await attribute(session, tenant_id, order)
+    async with ev.maker() as session, session.begin():
+        return await attribute(session, ev.tenant_id, order)
 
 
 async def attribute(session: AsyncSession, tenant_id: uuid.UUID, order: dict[str, Any]) -> str:

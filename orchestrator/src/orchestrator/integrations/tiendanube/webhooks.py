@@ -20,12 +20,12 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ... import order_events
 from ...audit import service as audit
 from ...config import Settings
 from ...db import rowcount
 from ...jobs import defer, names
 from ...models import Credential, InboundEvent, Tenant
-from ...orders import hooks as order_hooks
 from . import catalog, orders, privacy
 
 log = structlog.get_logger("orchestrator.tiendanube.webhooks")
@@ -177,8 +177,10 @@ async def _dispatch(
         return await catalog.refresh_product(maker, settings, tenant_id, rid)
     if topic.startswith("order/"):
         await orders.invalidate_tenant_cache(tenant_id)
-        outcomes = await order_hooks.order_event(maker, settings, tenant_id, topic, payload)
-        return ";".join(["orders_cache_invalidated", *outcomes])
+        oid = payload.get("id")
+        if not isinstance(oid, int):
+            return "orders_cache_invalidated"
+        return await order_events.dispatch(order_events.OrderEvent(maker, settings, tenant_id, topic, oid))
     if topic == "app/uninstalled":
         async with maker() as session, session.begin():
             await uninstall(session, tenant_id)
