@@ -135,6 +135,7 @@ async def main() -> None:
         default=None,
         help="keep the vector indexes here and reuse them when complete (same catalog, same model)",
     )
+    ap.add_argument("--skip-quality", action="store_true", help="latency and outage rows only")
     ap.add_argument("--outage-products", type=int, default=64, help="0 skips the outage run")
     ap.add_argument("--scale-model", default=None, help="offline model for the latency runs (default: first)")
     args = ap.parse_args()
@@ -204,7 +205,7 @@ async def main() -> None:
         print()
         quality_rows = []
         throughput: dict[str, float] = {}
-        for model in models:
+        for model in models if not args.skip_quality else []:
             settings.embedding_local_model = model
             svc = Retrieval(settings, maker)
             tid = await tenant(f"quality-{model}")

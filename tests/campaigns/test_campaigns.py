@@ -160,3 +160,18 @@ async def test_preview_never_counts_opted_out_customers_and_rejects_unknown_keys
     assert (await post(stack, "/audiences/preview", {"filter": {"tags": ["vip"]}}))["count"] == 3
     bad = await post(stack, "/audiences/preview", {"filter": {"favourite_colour": "red"}}, expect=422)
     assert "favourite_colour" in str(bad)
+
+
+async def test_test_send_reaches_the_staff_phone_and_is_not_counted(cstack: Stack) -> None:
+    stack = cstack
+    await import_csv(stack, csv_of([(p, f"C{i}", "es", "form", "") for i, p in enumerate(phones(2))]))
+    cid = await campaign(stack)
+    sent = await post(stack, f"/campaigns/{cid}/test", {"phone": "+54 9 11 4444-5555", "name": "Vero"})
+    assert sent["provider_message_id"].startswith("wamid.")
+    [msg] = [m for m in stack.graph.sent if m["to"] == "5491144445555"]
+    params = msg["body"]["template"]["components"][0]["parameters"]
+    assert [p["text"] for p in params] == ["Vero", "Tienda Ana"]
+    c = await get(stack, f"/campaigns/{cid}")
+    assert c["status"] == "draft" and c["counts"]["total"] == 0
+    bad = await post(stack, f"/campaigns/{cid}/test", {"phone": "123456789"}, expect=400)
+    assert bad["error"]["code"] == "invalid_phone"

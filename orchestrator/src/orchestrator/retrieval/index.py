@@ -17,9 +17,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import chromadb
-from chromadb.config import Settings as ChromaSettings
-
 EMBEDDING_KEY = "nexus_embedding"
 VERSION_KEY = "v"  # per vector: the product row's updated_at it was embedded from
 
@@ -32,6 +29,11 @@ def make_client(chroma_url: str | None, data_dir: Path) -> Any:
     key = chroma_url or str((data_dir / "chroma").resolve())
     with _clients_lock:
         if key not in _clients:
+            # Imported here: chromadb takes seconds to import and a process that never searches
+            # (or not yet) should not wait for it to start serving webhooks.
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
+
             settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
             if chroma_url:
                 u = urlparse(chroma_url)

@@ -39,6 +39,8 @@ T = TypeVar("T")
 
 RRF_K = 60
 INLINE_INDEX_MAX = 16  # catalog changes up to this many products are indexed before the hook returns
+INDEX_SETTLE_SECONDS = 2.0  # bulk changes are embedded once no more arrived for this long
+INDEX_MAX_WAIT_SECONDS = 60.0  # ... or once the oldest has waited this long
 CANDIDATES = 40
 OPENAI_KEY_KIND = "openai_api_key"
 
@@ -163,6 +165,8 @@ class Retrieval:
         # Bulk changes (a full sync's pages) waiting for the per-tenant indexer: changed, deleted.
         self._pending: dict[uuid.UUID, tuple[set[uuid.UUID], set[uuid.UUID]]] = {}
         self._indexers: dict[uuid.UUID, asyncio.Task[None]] = {}
+        self._last_change: dict[uuid.UUID, float] = {}
+        self._first_pending: dict[uuid.UUID, float] = {}
 
     # ---- embedding choice -------------------------------------------------------------------
     async def embedder_for(
@@ -260,6 +264,9 @@ class Retrieval:
         todo.difference_update(deleted)
         todo.update(changed)
         gone.update(deleted)
+        now = time.monotonic()
+        self._last_change[tenant_id] = now
+        self._first_pending.setdefault(tenant_id, now)
         if tenant_id not in self._indexers:
             task = asyncio.create_task(self._drain(tenant_id))
             self._indexers[tenant_id] = task
@@ -267,6 +274,17 @@ class Retrieval:
 
     async def _drain(self, tenant_id: uuid.UUID) -> None:
         while self._pending.get(tenant_id):
+            # Wait for the changes to settle (a full sync sends a page every half second): the
+            # sync then runs alone, at the store's rate limit, and its products are embedded in
+            # one pass after it; never more than INDEX_MAX_WAIT after the first pending change.
+            while True:
+                now = time.monotonic()
+                quiet = now - self._last_change.get(tenant_id, 0.0)
+                waited = now - self._first_pending.get(tenant_id, now)
+                if quiet >= INDEX_SETTLE_SECONDS or waited >= INDEX_MAX_WAIT_SECONDS:
+                    break
+                await asyncio.sleep(min(INDEX_SETTLE_SECONDS - quiet, INDEX_MAX_WAIT_SECONDS - waited))
+            self._first_pending.pop(tenant_id, None)
             todo, gone = self._pending.pop(tenant_id)
             try:
                 await self.products_changed(tenant_id, list(todo), list(gone))
@@ -537,6 +555,7 @@ def product_view(
 
 def _variant_view(v: dict[str, Any]) -> dict[str, Any]:
     return {
+        "id": v.get("id"),  # what the agent's add_to_cart takes as variant_id
         "values": _strings(v.get("values")),
         "sku": v.get("sku"),
         "price": None if v.get("price") is None else str(v.get("price")),
