@@ -148,3 +148,26 @@ async def test_cooldown_blocks_a_second_recovery_for_the_same_customer(world: Wo
     await eventually(lambda: states(world).get(second["id"]) == ("skipped", "cooldown"), timeout=30)
     assert states(world)[first["id"]] == ("sent", None)
     assert len(world.stack.sent_to("5491155550001")) == 1
+
+
+async def test_customers_redact_erases_the_buyers_abandoned_checkouts(world: World) -> None:
+    await enable(world, delay_minutes=600)  # nothing becomes due: only the stored checkouts matter
+    now = datetime.now(UTC)
+    add_checkout(
+        world.fake, world.store_id, phone=ANA, email="ana@example.com", created_at=now - timedelta(hours=1)
+    )
+    other = add_checkout(world.fake, world.store_id, phone=BETO, email="beto@example.com", created_at=now)
+    await poll(world)
+    await eventually(lambda: len(states(world)) == 2, timeout=30)
+    body, headers = world.fake.signed(
+        {
+            "store_id": world.store_id,
+            "customer": {"id": 1, "email": "ana@example.com", "phone": ANA},
+            "orders_to_redact": [],
+        }
+    )
+    r = await world.stack.client.post(
+        f"{world.stack.orch_url}/webhooks/tiendanube?event=customers/redact", content=body, headers=headers
+    )
+    assert r.status_code == 200
+    await eventually(lambda: list(states(world)) == [other["id"]], timeout=30)

@@ -23,6 +23,7 @@ from ...audit import service as audit
 from ...config import Settings
 from ...db import rowcount
 from ...models import (
+    AbandonedCheckout,
     CatalogSync,
     ChannelIdentity,
     ChatConversation,
@@ -129,6 +130,7 @@ async def redact_customer(
         await session.execute(delete(Customer).where(Customer.tenant_id == tenant_id, Customer.id.in_(ids)))
         for cid in ids:
             await orders.forget_customer(tenant_id, cid)
+    counts["abandoned_checkouts"] = await _redact_checkouts(session, tenant_id, person)
     orders_listed = payload.get("orders_to_redact")
     await audit.record(
         session,
@@ -141,6 +143,23 @@ async def redact_customer(
     )
     log.info("privacy.customer_redacted", tenant_id=str(tenant_id), **counts)
     return counts
+
+
+async def _redact_checkouts(session: AsyncSession, tenant_id: uuid.UUID, person: dict[str, Any]) -> int:
+    """Abandoned checkouts kept for cart recovery name the buyer by e-mail and phone."""
+    email = str(person.get("email") or "").strip().lower()
+    phones = sorted(match_keys(person.get("phone")))
+    conditions = []
+    if "@" in email:
+        conditions.append(AbandonedCheckout.contact_email == email)
+    if phones:
+        conditions.append(AbandonedCheckout.contact_phone.in_(phones))
+    if not conditions:
+        return 0
+    res = await session.execute(
+        delete(AbandonedCheckout).where(AbandonedCheckout.tenant_id == tenant_id, or_(*conditions))
+    )
+    return rowcount(res)
 
 
 async def export_customer(
