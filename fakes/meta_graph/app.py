@@ -145,6 +145,33 @@ async def post_signed(url: str, app_secret: str, payload: Any) -> int:
     return r.status_code
 
 
+def interactive_problem(obj: Any) -> str | None:
+    """Meta's limits on interactive messages: buttons (≤3, title ≤20), list (≤10 rows, title ≤24,
+    description ≤72, button ≤20), cta_url (display_text ≤20, an https URL)."""
+    if not isinstance(obj, dict) or not isinstance(obj.get("body", {}).get("text"), str):
+        return "interactive.body.text is required"
+    kind, action = obj.get("type"), obj.get("action") or {}
+    if kind == "button":
+        buttons = action.get("buttons") or []
+        if not 1 <= len(buttons) <= 3 or any(len(b["reply"]["title"]) > 20 for b in buttons):
+            return "buttons: 1 to 3, titles up to 20 characters"
+    elif kind == "list":
+        rows = [r for sec in action.get("sections") or [] for r in sec.get("rows") or []]
+        if not action.get("button") or len(action["button"]) > 20 or not 1 <= len(rows) <= 10:
+            return "list: a button up to 20 characters and 1 to 10 rows"
+        if any(len(r.get("title", "")) > 24 or len(r.get("description") or "") > 72 for r in rows):
+            return "list rows: title up to 24, description up to 72 characters"
+    elif kind == "cta_url":
+        params = action.get("parameters") or {}
+        if action.get("name") != "cta_url" or not str(params.get("url", "")).startswith("https://"):
+            return "cta_url: action.name cta_url with an https url"
+        if not params.get("display_text") or len(params["display_text"]) > 20:
+            return "cta_url: display_text up to 20 characters"
+    else:
+        return f"unsupported interactive type {kind!r}"
+    return None
+
+
 def create_app(state: FakeState | None = None) -> FastAPI:
     st = state or FakeState()
     app = FastAPI(title="Fake Meta Graph API")
@@ -247,6 +274,8 @@ def create_app(state: FakeState | None = None) -> FastAPI:
             to, mtype = body.get("to"), body.get("type")
             if not isinstance(to, str) or mtype not in body:
                 return answer(graph_error(131008, 400, "Required parameter is missing"))
+            if mtype == "interactive" and (problem := interactive_problem(body["interactive"])):
+                return answer(graph_error(131009, 400, problem))
             if mtype == "template" and account in st.phone_wabas:
                 verdict = tpl.check_send(st.templates.get(st.phone_wabas[account], []), body["template"])
                 if verdict is not None:

@@ -1,8 +1,9 @@
 """The fake Tienda Nube HTTP API (wire format of EXTERNAL_APIS.md §C).
 
 Routes: `POST /apps/authorize/token` (JSON or form), `/{v1|YYYY-MM}/{store_id}/...` for store,
-products, orders, customers and webhooks; plus `/__fake/*` helpers for `make dev` and benchmarks
-(issue an auth code, deliver a signed webhook, read counters).
+products, orders, customers, webhooks, draft orders and coupons (sales.py); plus `/__fake/*`
+helpers for `make dev` and benchmarks (issue an auth code, deliver a signed webhook, pay a draft
+order, read counters).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from urllib.parse import urlencode
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from . import checkouts
+from . import checkouts, sales
 from .state import FakeTiendanube, now_iso
 
 VERSION_RE = re.compile(r"^(v1|\d{4}-\d{2})$")
@@ -89,6 +90,15 @@ def create_app(fake: FakeTiendanube) -> FastAPI:
     async def deliver(body: dict[str, Any]) -> dict[str, Any]:
         statuses = await fake.deliver(int(body["store_id"]), str(body["event"]), body.get("id"))
         return {"statuses": statuses}
+
+    @app.post("/__fake/draft_orders/{draft_id}/pay")
+    async def pay(draft_id: int, body: dict[str, Any]) -> Response:
+        """The buyer paid this draft order: it becomes an order and the order webhooks go out."""
+        sid = int(body["store_id"])
+        store = fake.stores.get(sid)
+        if store is None or draft_id not in store.draft_orders:
+            return _err(404, "Not Found", f"Invalid draft order {draft_id}")
+        return JSONResponse(await sales.pay_draft_order(fake, sid, draft_id, body.get("coupon_code")))
 
     @app.post("/__fake/checkouts")
     async def new_checkout(body: dict[str, Any]) -> dict[str, Any]:
@@ -194,6 +204,8 @@ def _route(
     parts = path.split("/") if path else []
     q = request.query_params
     with fake.lock:
+        if (sold := sales.route(fake, store, method, parts, q, body)) is not None:
+            return sold
         if parts == ["store"] and method == "GET":
             return 200, store.info(), {}
         if parts[:1] == ["products"]:

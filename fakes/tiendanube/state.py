@@ -67,6 +67,8 @@ class Store:
     orders: dict[int, dict[str, Any]] = field(default_factory=dict)
     customers: dict[int, dict[str, Any]] = field(default_factory=dict)
     webhooks: dict[int, dict[str, Any]] = field(default_factory=dict)
+    draft_orders: dict[int, dict[str, Any]] = field(default_factory=dict)
+    coupons: dict[int, dict[str, Any]] = field(default_factory=dict)
     checkouts: dict[int, dict[str, Any]] = field(default_factory=dict)  # abandoned checkouts
 
     @property

@@ -50,6 +50,13 @@ class Settings(BaseServiceSettings):
     # and the OpenAI embedding model used when one is.
     embedding_local_model: str = "e5"
     openai_embedding_model: str = "text-embedding-3-small"
+    # Issue 14: the embedding provider's circuit breaker (like the LLM chain's). A query embedding
+    # waits at most `embedding_timeout_seconds` (no retries); after `embedding_breaker_failures`
+    # consecutive failures the provider is not called for `embedding_breaker_cooldown_seconds`.
+    embedding_timeout_seconds: float = 3.0
+    embedding_index_timeout_seconds: float = 30.0  # one batch of documents while indexing
+    embedding_breaker_failures: int = 3
+    embedding_breaker_cooldown_seconds: float = 30.0
     # --- message pipeline (issue 3) ---
     # Customer messages within this window (sliding, capped) get one answer.
     nexus_debounce_seconds: float = 3.0

@@ -21,6 +21,7 @@ from .pipeline.endpoints import router as webhooks_router
 from .playground.endpoints import router as playground_router
 from .provisioning.endpoints import router as provisioning_router
 from .retrieval.endpoints import routers as retrieval_routers
+from .sales import endpoints as sales
 from .synonyms.endpoints import router as synonyms_router
 from .telemetry.endpoints import router as telemetry_router
 from .templates.endpoints import router as templates_router
@@ -49,6 +50,8 @@ def include_routers(app: FastAPI) -> None:
         webhooks_router,
         provisioning_router,
         playground_router,
+        sales.router,
+        sales.internal_router,
         templates_router,
         notifications_router,
         audiences_router,

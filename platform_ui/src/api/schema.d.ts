@@ -71,6 +71,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/analytics/revenue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Revenue
+         * @description Revenue attributed to conversations (paid orders): total, orders, conversion rate, average
+         *     order value, by source (ai, staff, recovery, campaign) and by day (UTC).
+         */
+        get: operations["revenue_api_v1_analytics_revenue_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/audiences/preview": {
         parameters: {
             query?: never;
@@ -503,6 +524,53 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/conversations/{conversation_id}/cart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Cart
+         * @description The conversation's cart (names, prices and subtotal from the catalog), its checkout links
+         *     and the orders it produced.
+         */
+        get: operations["get_cart_api_v1_conversations__conversation_id__cart_get"];
+        /**
+         * Put Cart
+         * @description Replace the cart's items (variant ids and quantities; prices always come from the store).
+         */
+        put: operations["put_cart_api_v1_conversations__conversation_id__cart_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{conversation_id}/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post Checkout
+         * @description Create a Tienda Nube draft order (the given items or the cart, checked live) and send its
+         *     checkout link to the customer. 409 lists the items that cannot be sold; 422 names a missing
+         *     contact field.
+         */
+        post: operations["post_checkout_api_v1_conversations__conversation_id__checkout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/conversations/{conversation_id}/messages": {
         parameters: {
             query?: never;
@@ -774,6 +842,30 @@ export interface paths {
          *     the AI after that long without a human reply (unset: never).
          */
         put: operations["put_agent_settings_api_v1_settings_agent_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/settings/coupons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Coupon Policy
+         * @description The owner's coupon policy (off by default).
+         */
+        get: operations["get_coupon_policy_api_v1_settings_coupons_get"];
+        /**
+         * Put Coupon Policy
+         * @description Set the coupon policy: maximum percentage, minimum purchase, validity, daily cap, occasions.
+         */
+        put: operations["put_coupon_policy_api_v1_settings_coupons_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1212,6 +1304,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/internal/conversations/{conversation_id}/cart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Internal Cart */
+        get: operations["internal_cart_internal_conversations__conversation_id__cart_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/internal/conversations/{conversation_id}/cart/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Internal Add
+         * @description Add a product: with several variants and no variant or option words that pick exactly one,
+         *     answers `choose_variant` with the options to ask about.
+         */
+        post: operations["internal_add_internal_conversations__conversation_id__cart_items_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Internal Change */
+        patch: operations["internal_change_internal_conversations__conversation_id__cart_items_patch"];
+        trace?: never;
+    };
+    "/internal/conversations/{conversation_id}/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Internal Checkout
+         * @description The agent's checkout: the cart, checked live. Refusals are answers, not errors, so the
+         *     assistant can explain them to the customer.
+         */
+        post: operations["internal_checkout_internal_conversations__conversation_id__checkout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/internal/conversations/{conversation_id}/coupons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Internal Coupon
+         * @description The agent asks for a coupon; the policy decides (never the model).
+         */
+        post: operations["internal_coupon_internal_conversations__conversation_id__coupons_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/internal/customers/{customer_id}/orders": {
         parameters: {
             query?: never;
@@ -1399,6 +1571,23 @@ export interface components {
             /** Token */
             token: string;
         };
+        /**
+         * AddItemIn
+         * @description The agent's add-to-cart: a product (and a variant when it knows it) plus option words.
+         */
+        AddItemIn: {
+            /** Options */
+            options?: string[];
+            /** Product Id */
+            product_id: string;
+            /**
+             * Quantity
+             * @default 1
+             */
+            quantity: number;
+            /** Variant Id */
+            variant_id?: number | null;
+        };
         /** AgentSettings */
         AgentSettings: {
             /** Business Hours */
@@ -1537,6 +1726,53 @@ export interface components {
             /** Variables */
             variables?: string[] | null;
         };
+        /** CartIn */
+        CartIn: {
+            /** Items */
+            items: components["schemas"]["CartItemIn"][];
+        };
+        /** CartItemIn */
+        CartItemIn: {
+            /** Quantity */
+            quantity: number;
+            /** Variant Id */
+            variant_id: number;
+        };
+        /** CartLine */
+        CartLine: {
+            /** Available */
+            available: boolean;
+            /** Name */
+            name: string | null;
+            /** Price */
+            price: string | null;
+            /** Product Id */
+            product_id: string | null;
+            /** Quantity */
+            quantity: number;
+            /** Subtotal */
+            subtotal: string | null;
+            /** Variant */
+            variant: string | null;
+            /** Variant Id */
+            variant_id: number;
+        };
+        /** CartOut */
+        CartOut: {
+            /** Currency */
+            currency: string | null;
+            /** Items */
+            items: components["schemas"]["CartLine"][];
+            /** Subtotal */
+            subtotal: string;
+        };
+        /** ChangeItemIn */
+        ChangeItemIn: {
+            /** Quantity */
+            quantity: number;
+            /** Variant Id */
+            variant_id: number;
+        };
         /** ChannelAccountOut */
         ChannelAccountOut: {
             /** Access Token */
@@ -1569,6 +1805,27 @@ export interface components {
             /** Items */
             items: components["schemas"]["ChannelAccountOut"][];
         };
+        /** CheckoutIn */
+        CheckoutIn: {
+            contact?: components["schemas"]["Contact"] | null;
+            /** Coupon Code */
+            coupon_code?: string | null;
+            /** Items */
+            items?: components["schemas"]["CartItemIn"][] | null;
+        };
+        /** CheckoutOut */
+        CheckoutOut: {
+            /** Checkout Url */
+            checkout_url: string;
+            /** Coupon Code */
+            coupon_code?: string | null;
+            /** Currency */
+            currency: string | null;
+            /** Draft Order Id */
+            draft_order_id: number;
+            /** Total */
+            total: string | null;
+        };
         /** ConsentIn */
         ConsentIn: {
             /**
@@ -1582,6 +1839,15 @@ export interface components {
              * @enum {string}
              */
             state: "opted_in" | "opted_out";
+        };
+        /** Contact */
+        Contact: {
+            /** Email */
+            email?: string | null;
+            /** Lastname */
+            lastname?: string | null;
+            /** Name */
+            name?: string | null;
         };
         /** Counts */
         Counts: {
@@ -1635,6 +1901,93 @@ export interface components {
              * @default 0
              */
             total: number;
+        };
+        /** CouponPolicy */
+        "CouponPolicy-Input": {
+            /**
+             * Daily Cap
+             * @default 20
+             */
+            daily_cap: number;
+            /**
+             * Enabled
+             * @default false
+             */
+            enabled: boolean;
+            /**
+             * Max Percent
+             * @default 10
+             */
+            max_percent: number | string;
+            /**
+             * Min Purchase
+             * @default 0
+             */
+            min_purchase: number | string;
+            /**
+             * On Recovery
+             * @default false
+             */
+            on_recovery: boolean;
+            /**
+             * On Request
+             * @default true
+             */
+            on_request: boolean;
+            /**
+             * Valid Hours
+             * @default 48
+             */
+            valid_hours: number;
+        };
+        /** CouponPolicy */
+        "CouponPolicy-Output": {
+            /**
+             * Daily Cap
+             * @default 20
+             */
+            daily_cap: number;
+            /**
+             * Enabled
+             * @default false
+             */
+            enabled: boolean;
+            /**
+             * Max Percent
+             * @default 10
+             */
+            max_percent: string;
+            /**
+             * Min Purchase
+             * @default 0
+             */
+            min_purchase: string;
+            /**
+             * On Recovery
+             * @default false
+             */
+            on_recovery: boolean;
+            /**
+             * On Request
+             * @default true
+             */
+            on_request: boolean;
+            /**
+             * Valid Hours
+             * @default 48
+             */
+            valid_hours: number;
+        };
+        /** CouponRequestIn */
+        CouponRequestIn: {
+            /** Percent */
+            percent?: number | string | null;
+            /**
+             * Reason
+             * @default on_request
+             * @enum {string}
+             */
+            reason: "on_request" | "on_recovery";
         };
         /** CredentialIn */
         CredentialIn: {
@@ -1853,6 +2206,8 @@ export interface components {
              * @default Playground
              */
             name: string;
+            /** Reply Id */
+            reply_id?: string | null;
             /** Text */
             text: string;
             /**
@@ -2343,6 +2698,40 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    revenue_api_v1_analytics_revenue_get: {
+        parameters: {
+            query?: {
+                from?: string | null;
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
             /** @description Validation Error */
@@ -3087,6 +3476,111 @@ export interface operations {
             };
         };
     };
+    get_cart_api_v1_conversations__conversation_id__cart_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    put_cart_api_v1_conversations__conversation_id__cart_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CartIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    post_checkout_api_v1_conversations__conversation_id__checkout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckoutIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckoutOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     reply_api_v1_conversations__conversation_id__messages_post: {
         parameters: {
             query?: never;
@@ -3557,6 +4051,59 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["AgentSettings"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_coupon_policy_api_v1_settings_coupons_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CouponPolicy-Output"];
+                };
+            };
+        };
+    };
+    put_coupon_policy_api_v1_settings_coupons_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CouponPolicy-Input"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CouponPolicy-Output"];
                 };
             };
             /** @description Validation Error */
@@ -4324,6 +4871,195 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VerifyOut"];
+                };
+            };
+        };
+    };
+    internal_cart_internal_conversations__conversation_id__cart_get: {
+        parameters: {
+            query: {
+                tenant_id: string;
+            };
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CartOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    internal_add_internal_conversations__conversation_id__cart_items_post: {
+        parameters: {
+            query: {
+                tenant_id: string;
+            };
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddItemIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    internal_change_internal_conversations__conversation_id__cart_items_patch: {
+        parameters: {
+            query: {
+                tenant_id: string;
+            };
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeItemIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    internal_checkout_internal_conversations__conversation_id__checkout_post: {
+        parameters: {
+            query: {
+                tenant_id: string;
+            };
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["Contact"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    internal_coupon_internal_conversations__conversation_id__coupons_post: {
+        parameters: {
+            query: {
+                tenant_id: string;
+            };
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CouponRequestIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -14,6 +14,7 @@ import {
 
 import type { AnalyticsOverview, NotificationAnalytics } from "../api/types";
 import { Async } from "../components/common";
+import { RevenueSection } from "../components/Revenue";
 import { LOCALES, useI18n, type Key } from "../i18n";
 import { useResource } from "../useApi";
 
@@ -181,6 +182,7 @@ export function Analytics() {
         </label>
         <button type="submit">{t("analytics.apply")}</button>
       </form>
+      <RevenueSection range={range} />
       <Async data={res.data} error={res.error} loading={res.loading} reload={res.reload}>
         {(data) => <AnalyticsView data={data} />}
       </Async>

@@ -2,6 +2,7 @@ import { useState, type FormEvent } from "react";
 
 import type { AgentRun, ConsentEvent, ConsentInfo, ConversationDetail, Message } from "../api/types";
 import { Async, ErrorBox, formatTime } from "../components/common";
+import { CartPanel } from "../components/CartPanel";
 import { ThinkingLog } from "../components/Thinking";
 import { Ticks } from "../components/Ticks";
 import { LOCALES, useI18n, type Key } from "../i18n";
@@ -39,7 +40,40 @@ export function useConversation(id: string | null) {
   return res;
 }
 
-function MessageBody({ m }: { m: Message }) {
+/** Lets the Playground answer a list message as the customer would (choosing a row). */
+export type ChooseRow = (row: { id: string; title: string }) => void;
+
+function Interactive({ m, onChoose }: { m: Message; onChoose?: ChooseRow }) {
+  const x = m.interactive;
+  if (!x) return null;
+  return (
+    <>
+      {x.list && (
+        <ul className="plain list-rows" data-testid="list-rows">
+          {x.list.rows.map((r) => (
+            <li key={r.id}>
+              {onChoose ? (
+                <button type="button" className="secondary" data-testid="list-row" onClick={() => onChoose(r)}>
+                  {r.title}
+                </button>
+              ) : (
+                <span>{r.title}</span>
+              )}
+              {r.description && <small className="muted"> {r.description}</small>}
+            </li>
+          ))}
+        </ul>
+      )}
+      {x.cta_url && (
+        <a className="button cta" data-testid="cta-url" href={x.cta_url.url} target="_blank" rel="noreferrer">
+          {x.cta_url.display_text}
+        </a>
+      )}
+    </>
+  );
+}
+
+function MessageBody({ m, onChoose }: { m: Message; onChoose?: ChooseRow }) {
   const { t } = useI18n();
   if (m.type !== "text" && m.type !== "template" && m.type !== "interactive") {
     return (
@@ -49,10 +83,15 @@ function MessageBody({ m }: { m: Message }) {
       </div>
     );
   }
-  return <p className="text">{m.text}</p>;
+  return (
+    <>
+      <p className="text">{m.text}</p>
+      <Interactive m={m} onChoose={onChoose} />
+    </>
+  );
 }
 
-export function MessageList({ conv }: { conv: ConversationDetail }) {
+export function MessageList({ conv, onChoose }: { conv: ConversationDetail; onChoose?: ChooseRow }) {
   const { t, lang } = useI18n();
   const runs = new Map<string, AgentRun>(conv.agent_runs.map((r) => [r.id, r]));
   if (conv.messages.length === 0) return <p className="empty">{t("conv.noMessages")}</p>;
@@ -70,7 +109,7 @@ export function MessageList({ conv }: { conv: ConversationDetail }) {
                   {t("conv.proactive", { kind: t(`notif.${m.proactive}` as Key) })}
                 </span>
               )}
-              <MessageBody m={m} />
+              <MessageBody m={m} onChoose={onChoose} />
               <span className="msg-foot">
                 <time dateTime={m.created_at}>{formatTime(m.created_at, LOCALES[lang])}</time>
                 {m.direction === "outbound" && <Ticks status={m.status} />}
@@ -313,7 +352,7 @@ function Actions({ conv, onChange }: { conv: ConversationDetail; onChange: () =>
   );
 }
 
-export function ConversationView({ id, compact = false }: { id: string; compact?: boolean }) {
+export function ConversationView({ id, compact = false, onChoose }: { id: string; compact?: boolean; onChoose?: ChooseRow }) {
   const { t } = useI18n();
   const { can } = useApi();
   const conv = useConversation(id);
@@ -335,10 +374,15 @@ export function ConversationView({ id, compact = false }: { id: string; compact?
               </header>
             )}
             {!compact && <Actions conv={c} onChange={conv.reload} />}
-            <MessageList conv={c} />
+            <MessageList conv={c} onChoose={onChoose} />
             {!compact && can("agent") && <ReplyBox conv={c} onSent={conv.reload} />}
           </div>
-          {!compact && <CustomerPanel conv={c} />}
+          {!compact && (
+            <div className="conv-side">
+              <CustomerPanel conv={c} />
+              <CartPanel conv={c} />
+            </div>
+          )}
         </div>
       )}
     </Async>

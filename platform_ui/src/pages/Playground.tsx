@@ -24,9 +24,9 @@ export function Playground() {
   useEvents((e) => {
     if (!convId && e.type === "message.created") refind();
   });
-  const send = useAction(async (body: string) => {
+  const send = useAction(async (body: string, replyId?: string) => {
     await client.post("/api/v1/playground/messages", {
-      body: { text: body, wa_id: waId, name: "Playground" },
+      body: { text: body, wa_id: waId, name: "Playground", ...(replyId ? { reply_id: replyId } : {}) },
     });
   });
   const submit = async (e: FormEvent) => {
@@ -46,7 +46,7 @@ export function Playground() {
         <input inputMode="numeric" pattern="[0-9]{8,15}" value={waId} onChange={(e) => setWaId(e.target.value.replace(/\D/g, ""))} />
       </label>
       <div className="chat" data-testid="playground-chat">
-        {convId ? <ConversationView id={convId} compact /> : send.pending ? <p className="muted">{t("playground.waiting")}</p> : null}
+        {convId ? <ConversationView id={convId} compact onChoose={(row) => void send.run(row.title, row.id)} /> : send.pending ? <p className="muted">{t("playground.waiting")}</p> : null}
       </div>
       <form className="reply" onSubmit={(e) => void submit(e)} aria-busy={send.pending}>
         <label htmlFor="playground-text" className="sr-only">

@@ -11,6 +11,7 @@ import type {
   UserOut,
 } from "../api/types";
 import { Async, ErrorBox } from "../components/common";
+import { CouponSettings } from "../components/CouponSettings";
 import { NotificationsSection } from "../components/Notifications";
 import { useI18n, type Key } from "../i18n";
 import { useAction, useApi, useEvents, useResource } from "../useApi";
@@ -415,6 +416,7 @@ export function Settings() {
       <Async data={synonyms.data} error={synonyms.error} loading={synonyms.loading} reload={synonyms.reload}>
         {(s) => <SynonymsSection initial={s.groups} />}
       </Async>
+      <CouponSettings />
       {can("owner") && <Credentials />}
       {can("owner") && <Users />}
     </div>

@@ -8,7 +8,7 @@ orchestrator's mapping code reads the documented wire format.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from nexus_common.errors import BadRequest
@@ -121,6 +121,58 @@ async def orders(store_id: int, body: OrderSearch, token: Token, api: Api) -> di
 @router.get("/stores/{store_id}/orders/{order_id}")
 async def order(store_id: int, order_id: int, token: Token, api: Api) -> Any:
     return await api.call(store_id, token, "GET", f"orders/{order_id}")
+
+
+class DraftProduct(BaseModel):
+    variant_id: int = Field(ge=1)
+    quantity: int = Field(ge=1, le=1000)
+
+
+class DraftOrderIn(BaseModel):
+    """What Tienda Nube requires on a draft order (EXTERNAL_APIS F1); the orchestrator fills it."""
+
+    contact_name: str = Field(min_length=1, max_length=200)
+    contact_lastname: str = Field(min_length=1, max_length=200)
+    contact_email: str = Field(min_length=3, max_length=320)
+    contact_phone: str | None = Field(default=None, max_length=40)
+    payment_status: Literal["unpaid"] = "unpaid"
+    products: list[DraftProduct] = Field(min_length=1, max_length=100)
+    discount: str | None = Field(default=None, pattern=r"^\d{1,12}(\.\d{1,2})?$")
+    discount_type: Literal["percentage", "absolute"] | None = None
+    note: str | None = Field(default=None, max_length=500)
+
+
+class CouponIn(BaseModel):
+    code: str = Field(pattern=r"^[A-Za-z0-9]{4,40}$")  # unique, alphanumeric only (F3)
+    type: Literal["percentage", "absolute"]
+    value: str = Field(pattern=r"^\d{1,12}(\.\d{1,2})?$")
+    max_uses: int | None = Field(default=1, ge=1)
+    min_price: float | None = Field(default=None, ge=0)
+    start_date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    end_date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    first_consumer_purchase: bool = False
+    combines_with_other_discounts: bool = False
+
+
+@router.post("/stores/{store_id}/draft_orders", status_code=201)
+async def create_draft_order(store_id: int, body: DraftOrderIn, token: Token, api: Api) -> Any:
+    """Create a draft order; Tienda Nube prices it from its live catalog and answers `checkout_url`."""
+    return await api.call(
+        store_id, token, "POST", "draft_orders", json=body.model_dump(exclude_none=True), retry_5xx=False
+    )
+
+
+@router.get("/stores/{store_id}/draft_orders/{draft_id}")
+async def draft_order(store_id: int, draft_id: int, token: Token, api: Api) -> Any:
+    return await api.call(store_id, token, "GET", f"draft_orders/{draft_id}")
+
+
+@router.post("/stores/{store_id}/coupons", status_code=201)
+async def create_coupon(store_id: int, body: CouponIn, token: Token, api: Api) -> Any:
+    """Create a coupon. A duplicate code is Tienda Nube's 422 (passed on as 422)."""
+    return await api.call(
+        store_id, token, "POST", "coupons", json=body.model_dump(exclude_none=True), retry_5xx=False
+    )
 
 
 @router.get("/stores/{store_id}/customers")

@@ -1,4 +1,5 @@
-"""Internal API: send (text, template, buttons, list, image/document by link), mark as read.
+"""Internal API: send (text, template, buttons, list, call-to-action URL button, image/document by
+link), mark as read.
 
 The tenant's access token arrives per request in `X-Graph-Token` (the orchestrator decrypts it
 in memory); it is never stored or logged here.
@@ -40,6 +41,11 @@ class InteractiveList(BaseModel):
     sections: list[ListSection] = Field(min_length=1, max_length=10)
 
 
+class CtaUrl(BaseModel):
+    display_text: str = Field(min_length=1, max_length=20)
+    url: str = Field(max_length=2048, pattern=r"^https://")
+
+
 class Template(BaseModel):
     name: str = Field(min_length=1, max_length=512)
     language: dict[str, str] = Field(default_factory=lambda: {"code": "es"})
@@ -52,11 +58,12 @@ class SendRequest(BaseModel):
     channel: Literal["whatsapp", "instagram", "messenger"] = "whatsapp"
     account_id: str = Field(pattern=_ID)  # phone_number_id, page id or Instagram account id
     to: str = Field(min_length=1, max_length=128)
-    type: Literal["text", "template", "buttons", "list", "image", "document"] = "text"
+    type: Literal["text", "template", "buttons", "list", "cta_url", "image", "document"] = "text"
     text: str | None = Field(default=None, max_length=4096)
     template: Template | None = None
     buttons: list[Button] = Field(default_factory=list, max_length=3)
     list_: InteractiveList | None = Field(default=None, alias="list")
+    cta_url: CtaUrl | None = None
     media_url: str | None = Field(default=None, max_length=2048, pattern=r"^https?://")
     caption: str | None = Field(default=None, max_length=1024)
     filename: str | None = Field(default=None, max_length=240)
@@ -70,6 +77,7 @@ class SendRequest(BaseModel):
             "template": self.template,
             "buttons": self.text and self.buttons,
             "list": self.text and self.list_,
+            "cta_url": self.text and self.cta_url,
             "image": self.media_url,
             "document": self.media_url,
         }[self.type]
@@ -118,6 +126,16 @@ def whatsapp_body(req: SendRequest) -> dict[str, Any]:
                     "button": req.list_.button,
                     "sections": [s.model_dump(exclude_none=True) for s in req.list_.sections],
                 },
+            },
+        )
+    elif req.type == "cta_url":
+        assert req.cta_url is not None
+        body.update(
+            type="interactive",
+            interactive={
+                "type": "cta_url",
+                "body": {"text": req.text},
+                "action": {"name": "cta_url", "parameters": req.cta_url.model_dump()},
             },
         )
     else:

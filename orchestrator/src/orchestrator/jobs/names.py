@@ -56,10 +56,11 @@ def tiendanube_event_lock(tenant_id: object, resource: str) -> str:
 
 
 def recovery_poll_locks(tenant_id: object) -> Locks:
-    """One poll of a store's checkouts at a time, at most one pending."""
-    return {"lock": f"recovery-poll:{tenant_id}", "queueing_lock": f"recovery-pollq:{tenant_id}"}
+    """A store's recovery jobs (poll, send) run one at a time, so recovery has one Tienda Nube
+    request of that store in flight; at most one poll pending."""
+    return {"lock": f"recovery:{tenant_id}", "queueing_lock": f"recovery-pollq:{tenant_id}"}
 
 
 def recovery_send_locks(tenant_id: object) -> Locks:
-    """One sender of a store's due recoveries at a time, at most one pending."""
-    return {"lock": f"recovery-send:{tenant_id}", "queueing_lock": f"recovery-sendq:{tenant_id}"}
+    """Shares the store's recovery lock with its poll; at most one send pending."""
+    return {"lock": f"recovery:{tenant_id}", "queueing_lock": f"recovery-sendq:{tenant_id}"}

@@ -7,17 +7,21 @@ from .audit_log import AuditLog
 from .auth import AuthSession, AuthToken, LoginThrottle
 from .base import Base
 from .campaign import Campaign, CampaignRecipient, CustomerTag
+from .cart import Cart
 from .catalog_sync import CatalogSync
 from .channel_account import ChannelAccount
 from .channel_identity import ChannelIdentity
+from .checkout import Checkout
 from .consent import ConsentEvent, CustomerConsent
 from .conversation import ChatConversation
+from .coupon import Coupon
 from .credential import Credential
 from .customer import Customer
 from .event import Event
 from .handoff import Handoff
 from .inbound_event import InboundEvent
 from .message import ChatMessage
+from .order_attribution import OrderAttribution
 from .proactive_message import ProactiveMessage
 from .product import Product
 from .tenant import Tenant
@@ -44,6 +48,10 @@ __all__ = [
     "AgentRun",
     "AuditLog",
     "Base",
+    "Cart",
+    "Checkout",
+    "Coupon",
+    "OrderAttribution",
     "CatalogSync",
     "ChannelAccount",
     "ChannelIdentity",

@@ -176,6 +176,27 @@ def build_body(
         body.update(type="image", media_url=msg.media["url"], caption=msg.text)
     elif msg.type == "interactive" and msg.payload and msg.payload.get("buttons"):
         body.update(type="buttons", text=msg.text, buttons=msg.payload["buttons"])
+    elif msg.type == "interactive" and msg.payload and msg.payload.get("list"):
+        rows = msg.payload["list"].get("rows") or []
+        if conv.channel == "whatsapp":
+            section = {"title": msg.payload["list"]["button"][:24], "rows": rows}
+            body.update(
+                type="list",
+                text=msg.text,
+                list={"button": msg.payload["list"]["button"], "sections": [section]},
+            )
+        else:  # no list messages off WhatsApp: number the rows
+            lines = [
+                f"{n}. {r['title']}" + (f" — {r['description']}" if r.get("description") else "")
+                for n, r in enumerate(rows, 1)
+            ]
+            body.update(type="text", text="\n".join([msg.text or "", *lines])[:4096])
+    elif msg.type == "interactive" and msg.payload and msg.payload.get("cta_url"):
+        cta = msg.payload["cta_url"]
+        if conv.channel == "whatsapp":
+            body.update(type="cta_url", text=msg.text, cta_url=cta)
+        else:  # no URL buttons off WhatsApp: the link as text
+            body.update(type="text", text=f"{msg.text or ''}\n{cta['url']}"[:4096])
     else:
         body.update(type="text", text=msg.text or "")
     return body

@@ -30,7 +30,7 @@ async def send_due(tenant_id: str) -> dict[str, int]:
     return await sender.send_due(runtime.current(), uuid.UUID(tenant_id))
 
 
-@task(names.RECOVERY_TICK, cron="* * * * *")
+@task(names.RECOVERY_TICK, cron="* * * * *", queueing_lock="recovery_tick")
 async def tick(timestamp: int) -> int:
     """Every minute: poll each store whose last poll is older than its interval, and send what
     became due since."""

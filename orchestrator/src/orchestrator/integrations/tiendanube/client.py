@@ -96,6 +96,12 @@ class ServiceClient:
     async def order(self, store_id: int, token: str, order_id: int) -> dict[str, Any]:
         return await self._call("GET", f"/v1/stores/{store_id}/orders/{order_id}", token=token)
 
+    async def create_draft_order(self, store_id: int, token: str, body: dict[str, Any]) -> dict[str, Any]:
+        return await self._call("POST", f"/v1/stores/{store_id}/draft_orders", token=token, json=body)
+
+    async def create_coupon(self, store_id: int, token: str, body: dict[str, Any]) -> dict[str, Any]:
+        return await self._call("POST", f"/v1/stores/{store_id}/coupons", token=token, json=body)
+
     async def customer(self, store_id: int, token: str, customer_id: int) -> dict[str, Any]:
         return await self._call("GET", f"/v1/stores/{store_id}/customers/{customer_id}", token=token)
 
