@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 
 import structlog
 from procrastinate import App
@@ -46,10 +47,15 @@ async def retry_stalled_jobs(jobs: App, stalled_seconds: float) -> int:
 async def run_forever(rt: Runtime, jobs: App) -> None:
     s = rt.settings
     interval = max(0.2, min(s.nexus_worker_heartbeat_seconds, 5.0))
+    started = time.monotonic()
     while True:
         try:
             await retry_stalled_jobs(jobs, s.nexus_worker_stalled_seconds)
-            await outbox.sweep(rt)
+            # A replica that just (re)started has not been reachable for the status webhooks of
+            # sends made before a crash: it re-queues stuck sends only once it has been up for the
+            # grace period itself, so those webhooks arrive first and nothing goes out twice.
+            if time.monotonic() - started >= s.nexus_outbox_grace_seconds:
+                await outbox.sweep(rt)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - Postgres away: try again next round
