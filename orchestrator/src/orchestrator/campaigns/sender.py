@@ -331,7 +331,8 @@ class AccountSender:
 
     def _max_inflight(self) -> int:
         # Enough to keep the rate over a slow hop, few enough not to swamp whatsapp_service.
-        return max(64, min(256, int(self.rate / 2)))
+        # More in flight bunches sends up behind a slow hop and they reach Meta as bursts (130429).
+        return max(16, min(128, int(self.rate / 4)))
 
     def _claim_size(self) -> int:
         return max(1, min(500, int(self.rate * 0.5)))
