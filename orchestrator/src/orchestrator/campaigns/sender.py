@@ -331,6 +331,7 @@ class AccountSender:
 
     def _max_inflight(self) -> int:
         # Enough to keep the rate over a slow hop, few enough not to swamp whatsapp_service.
+        # More in flight bunches sends up behind a slow hop and they reach Meta as bursts (130429).
         return max(16, min(128, int(self.rate / 4)))
 
     def _claim_size(self) -> int:
