@@ -258,17 +258,59 @@ class AccountSender:
                     await lock_conn.commit()
 
     async def _loop(self) -> None:
-        last_refresh = last_sweep = last_quota = last_errors = 0.0
-        last_flush = time.monotonic()
+        """The pacing loop never waits for Postgres: claims, recording and the periodic checks run
+        beside it (one of each at a time), so a slow round trip costs no sending slot."""
+        upkeep = asyncio.create_task(self._upkeep())
+        claim: asyncio.Task[None] | None = None
+        flush: asyncio.Task[None] | None = None
         credit, last = 0.0, time.monotonic()
+        try:
+            while True:
+                if upkeep.done():
+                    upkeep.result()  # raises what stopped it
+                    if not self.buffer and not self.inflight and (claim is None or claim.done()):
+                        return  # nothing left to send for this number
+                now = time.monotonic()
+                credit = min(credit + (now - last) * self.rate, max(1.0, self.rate * 0.5))
+                last = now
+                if now < self.throttled_until:
+                    credit = 0.0
+                else:
+                    low = len(self.buffer) < self._claim_size() // 2 + 1
+                    if low and self.runs and (claim is None or claim.done()):
+                        if claim is not None:
+                            claim.result()
+                        claim = asyncio.create_task(self._claim())
+                    while credit >= 1.0 and self.buffer and len(self.inflight) < self._max_inflight():
+                        item = self.buffer.popleft()
+                        if item.campaign_id not in self.runs:
+                            self.results.append(Result("release", item))
+                            continue
+                        credit -= 1.0
+                        task = asyncio.create_task(self._send(item))
+                        self.inflight.add(task)
+                        task.add_done_callback(self.inflight.discard)
+                if self.results and (flush is None or flush.done()):
+                    if flush is not None:
+                        flush.result()
+                    flush = asyncio.create_task(self._flush())
+                await asyncio.sleep(0.002 if self.rate > 200 else 0.01)
+        finally:
+            for t in (upkeep, claim, flush):
+                if t is not None and not t.done():
+                    t.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await t
+
+    async def _upkeep(self) -> None:
+        """Refresh what runs (0.5 s), settle rows dead senders left (1 s), re-read the daily
+        limit's usage (10 s), watch the error rate (5 s); returns when no campaign runs."""
+        last_sweep = last_quota = last_errors = 0.0
         while True:
+            await self._refresh()
+            if not self.runs:
+                return
             now = time.monotonic()
-            if now - last_refresh >= 0.5:
-                await self._refresh()
-                last_refresh = now
-                if not self.runs and not self.buffer and not self.inflight:
-                    await self._flush()
-                    return
             if now - last_sweep >= 1.0:
                 await self._sweep()
                 last_sweep = now
@@ -278,26 +320,7 @@ class AccountSender:
             if now - last_errors >= 5.0:
                 await self._error_rate()
                 last_errors = now
-            credit = min(credit + (now - last) * self.rate, max(1.0, self.rate * 0.5))
-            last = now
-            if now < self.throttled_until:
-                credit = 0.0
-            else:
-                if len(self.buffer) < self._claim_size() // 2 + 1:
-                    await self._claim()
-                while credit >= 1.0 and self.buffer and len(self.inflight) < self._max_inflight():
-                    item = self.buffer.popleft()
-                    if item.campaign_id not in self.runs:
-                        self.results.append(Result("release", item))
-                        continue
-                    credit -= 1.0
-                    task = asyncio.create_task(self._send(item))
-                    self.inflight.add(task)
-                    task.add_done_callback(self.inflight.discard)
-            if self.results and (len(self.results) >= 500 or now - last_flush >= 0.1):
-                await self._flush()
-                last_flush = now
-            await asyncio.sleep(0.002 if self.rate > 200 else 0.01)
+            await asyncio.sleep(0.5)
 
     async def _drain_inflight(self) -> None:
         if self.inflight:
@@ -316,6 +339,7 @@ class AccountSender:
     # -- reading state -----------------------------------------------------------------------
 
     async def _refresh(self) -> None:
+        """Re-read what runs; `self.runs` changes only once everything a claim needs is known."""
         async with self.rt.sessionmaker() as session:
             rows = (
                 await session.scalars(
@@ -324,12 +348,6 @@ class AccountSender:
                     )
                 )
             ).all()
-            self.runs = {
-                c.id: Run(c.id, c.tenant_id, c.template, c.language, list(c.variables)) for c in rows
-            }
-            keep = deque(i for i in self.buffer if i.campaign_id in self.runs)
-            self.results.extend(Result("release", i) for i in self.buffer if i.campaign_id not in self.runs)
-            self.buffer = keep
             await session.execute(_CANCEL_LEFT, {"account": self.account_id})
             await session.commit()
             if self.token is None or self.tenant_id is None:
@@ -342,7 +360,6 @@ class AccountSender:
                 self.token = (
                     await access_token(session, self.rt.settings.crypto, account) if account else None
                 )
-            await self._check_templates(session)
             tenant = await session.get(Tenant, self.tenant_id)
             if tenant is not None:
                 cfg = service.sending_settings(tenant)
@@ -350,15 +367,21 @@ class AccountSender:
                 if cfg.daily_unique_limit != self.daily_limit:
                     self.daily_limit = cfg.daily_unique_limit
                     await self._quota()
-                for run in self.runs.values():
-                    self.store_name[run.id] = tenant.name
+                for c in rows:
+                    self.store_name[c.id] = tenant.name
+            runs = {c.id: Run(c.id, c.tenant_id, c.template, c.language, list(c.variables)) for c in rows}
+            runs = await self._check_templates(session, runs)
+        self.runs = runs
+        keep = deque(i for i in self.buffer if i.campaign_id in runs)
+        self.results.extend(Result("release", i) for i in self.buffer if i.campaign_id not in runs)
+        self.buffer = keep
 
-    async def _check_templates(self, session: Any) -> None:
+    async def _check_templates(self, session: Any, runs: dict[uuid.UUID, Run]) -> dict[uuid.UUID, Run]:
         """A template Meta paused or disabled (its webhook updated the store) pauses its campaigns."""
-        if not self.runs or self.tenant_id is None:
-            return
+        if not runs or self.tenant_id is None:
+            return runs
         statuses = await reach.template_statuses(session, self.tenant_id)
-        for run in list(self.runs.values()):
+        for run in list(runs.values()):
             status = statuses.get((run.template, reach.locale_key(run.language)))
             if status == reach.APPROVED:
                 continue
@@ -368,6 +391,8 @@ class AccountSender:
                 else f"template {run.template} ({run.language}) no longer exists"
             )
             await self._pause(run.id, reason)
+            del runs[run.id]
+        return runs
 
     async def _pause(self, campaign_id: uuid.UUID, reason: str) -> None:
         async with self.rt.sessionmaker() as session:
@@ -510,6 +535,14 @@ class AccountSender:
         if not self.results:
             return
         batch, self.results = self.results, []
+        try:
+            await self._record(batch)
+        except Exception as exc:  # Postgres blip: keep the outcomes, try again next round
+            self.results[:0] = batch
+            log.warning("campaign.record_failed", error=type(exc).__name__)
+            await asyncio.sleep(0.5)
+
+    async def _record(self, batch: list[Result]) -> None:
         async with self.rt.sessionmaker() as session:
             async with session.begin():
                 pauses = await self._write(session, batch)
