@@ -13,4 +13,5 @@ from .integrations.tiendanube import tasks as tiendanube_tasks  # noqa: F401
 from .notifications import orders as notification_steps  # noqa: F401 - registers the order-event step
 from .pipeline import tasks as pipeline_tasks  # noqa: F401
 from .recovery import tasks as recovery_tasks  # noqa: F401
+from .sales import attribution as attribution_step  # noqa: F401 - registers the order-event step
 from .templates import tasks as templates_tasks  # noqa: F401
