@@ -36,6 +36,35 @@ def drop_database(name: str) -> None:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def job_errors(dsn: str) -> list[str]:
+    """Every job attempt that ended in an error in this database (failed for good, or raised and
+    went back for a retry), as "task: event" lines. Empty when the job queue was never created."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        if conn.execute("SELECT to_regclass('procrastinate.procrastinate_events')").fetchone() == (None,):
+            return []
+        rows = conn.execute(
+            "SELECT j.task_name, e.type::text, count(*) FROM procrastinate.procrastinate_events e "
+            "JOIN procrastinate.procrastinate_jobs j ON j.id = e.job_id "
+            "WHERE e.type IN ('failed', 'deferred_for_retry') GROUP BY 1, 2 ORDER BY 1, 2"
+        ).fetchall()
+    return [f"{task}: {kind} x{n}" for task, kind, n in rows]
+
+
+@pytest.fixture(autouse=True)
+def no_job_errors(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The guard of the pipeline and end-to-end suites: a job that ends in error fails the test
+    that caused it (unless the test is marked `allow_job_errors`: it provokes them on purpose)."""
+    suite = request.node.path.parent.name
+    if suite != "pipeline" or "fresh_dsn" not in request.fixturenames:
+        yield
+        return
+    dsn = request.getfixturevalue("fresh_dsn")
+    yield
+    if request.node.get_closest_marker("allow_job_errors") is None:
+        errors = job_errors(dsn)
+        assert not errors, f"jobs ended in error: {errors}"
+
+
 @pytest.fixture
 def fresh_dsn() -> Iterator[str]:
     """An empty database of its own, dropped afterwards."""

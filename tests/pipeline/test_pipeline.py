@@ -312,9 +312,13 @@ async def test_staff_pause_human_reply_and_resume_through_the_pipeline(stack: St
     assert r.status_code == 202, r.text
     await eventually(lambda: len(stack.sent_to(WA)) == 2)
     assert stack.sent_to(WA)[1]["body"]["text"]["body"] == "Hola, soy Ana de la tienda"
-    assert stack.rows(
-        "SELECT sender, status FROM chat_messages WHERE text = 'Hola, soy Ana de la tienda'"
-    ) == [("human", "sent")]
+    # Graph has it before the outbox records the answer: wait for the row, not only the fake.
+    await eventually(
+        lambda: (
+            stack.rows("SELECT sender, status FROM chat_messages WHERE text = 'Hola, soy Ana de la tienda'")
+            == [("human", "sent")]
+        )
+    )
 
     r = await stack.client.post(f"{base}/{cid}/resume", headers=staff)
     assert r.status_code == 200, r.text

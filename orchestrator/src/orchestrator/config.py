@@ -64,6 +64,14 @@ class Settings(BaseServiceSettings):
     nexus_outbox_grace_seconds: float = 60.0
     nexus_outbox_max_attempts: int = 8
     nexus_agent_timeout_seconds: float = 300.0
+    # --- data retention (issue 11): days to keep, 0 = forever; pruned hourly in small batches ---
+    retention_events_days: int = 3
+    retention_inbound_events_days: int = 30
+    retention_audit_log_days: int = 365
+    retention_agent_runs_days: int = 90
+    retention_analytics_terms_days: int = 400
+    retention_batch_size: int = 1000
+    retention_max_batches: int = 200
 
     @field_validator("encryption_key")
     @classmethod

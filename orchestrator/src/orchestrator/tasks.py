@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from .pipeline import tasks as pipeline_tasks  # noqa: F401
+from .retention import tasks as _retention_tasks  # noqa: F401
 from .staff import tasks as staff_tasks  # noqa: F401
 from .tiendanube import tasks as _tiendanube_tasks  # noqa: F401

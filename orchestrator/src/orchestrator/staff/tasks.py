@@ -1,4 +1,4 @@
-"""Staff jobs: conversation e-mails (handoff, transcript) and the pause timeout."""
+"""Staff jobs: conversation e-mails (handoff, transcript) and the pause timeout (pruning: retention/)."""
 
 from __future__ import annotations
 
@@ -61,19 +61,6 @@ async def resume_expired_pauses(timestamp: int) -> None:
         log.info("staff.pauses_expired", count=len(ids))
 
 
-# Dashboard events are for live delivery and short reconnects (Last-Event-ID), not history.
-EVENTS_RETENTION = "3 days"
-
-
-async def prune_events(timestamp: int) -> None:
-    rt = runtime.current()
-    async with rt.sessionmaker() as session, session.begin():
-        await session.execute(
-            text("DELETE FROM events WHERE created_at < now() - CAST(:keep AS interval)"),
-            {"keep": EVENTS_RETENTION},
-        )
-
-
 def blueprint() -> Blueprint:
     """A fresh blueprint per job App (see jobs.BLUEPRINTS)."""
     bp = Blueprint()
@@ -82,8 +69,6 @@ def blueprint() -> Blueprint:
         resume_expired_pauses
     )
     bp.periodic(cron="* * * * *", periodic_id="resume_expired_pauses")(resume)
-    prune = bp.task(name="prune_events", queue="default", queueing_lock="prune_events")(prune_events)
-    bp.periodic(cron="17 * * * *", periodic_id="prune_events")(prune)
     return bp
 
 
