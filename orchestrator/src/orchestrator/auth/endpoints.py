@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ..db import Session
 from ..deps import AppSettings, InternalOnly
 from ..models import User
-from . import service
+from . import service, tokens
 from .rbac import Public, Viewer, _bearer, authenticate
 from .schemas import (
     AcceptInviteIn,
@@ -125,7 +125,13 @@ async def verify(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> VerifyOut:
     """For the BFF: is this staff token valid now (signature, expiry, revocation), and whose is it."""
-    principal = await authenticate(request, session, credentials.credentials if credentials else None)
+    token = credentials.credentials if credentials else None
+    principal = await authenticate(request, session, token)
+    claims = tokens.decode_access_token(request.app.state.settings, token) if token else None
     return VerifyOut(
-        kind=principal.kind, role=principal.role, tenant_id=principal.tenant_id, user_id=principal.user_id
+        kind=principal.kind,
+        role=principal.role,
+        tenant_id=principal.tenant_id,
+        user_id=principal.user_id,
+        expires_at=claims.expires_at if claims else None,
     )
