@@ -85,7 +85,7 @@ async def test_roles_bodies_and_outcomes_are_audited(app: FastAPI, client: httpx
 async def test_send_transcript_action(app: FastAPI, client: httpx.AsyncClient, smtp: tuple) -> None:
     inbox, _ = smtp
     seed = await seed_tenant(app, unique("Gw3"))
-    to = f"ops-{seed.id}@example.com"
+    to = seed.emails["admin"]
     r = await client.post(
         "/api/v1/admin/actions/send_transcript",
         json={"conversation_id": str(seed.conversation_id), "to": to},

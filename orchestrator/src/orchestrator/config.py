@@ -64,6 +64,9 @@ class Settings(BaseServiceSettings):
     nexus_outbox_grace_seconds: float = 60.0
     nexus_outbox_max_attempts: int = 8
     nexus_agent_timeout_seconds: float = 300.0
+    # Transcript e-mails per sliding hour (issue 11): per staff user, and per tenant.
+    transcript_max_per_user_hour: int = 10
+    transcript_max_per_tenant_hour: int = 50
     # --- data retention (issue 11): days to keep, 0 = forever; pruned hourly in small batches ---
     retention_events_days: int = 3
     retention_inbound_events_days: int = 30

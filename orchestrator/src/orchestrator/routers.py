@@ -18,6 +18,7 @@ def include_routers(app: FastAPI) -> None:
     from .staff.synonyms import router as synonyms_router  # the dashboard's synonym editor
     from .telemetry.endpoints import router as telemetry_router
     from .tiendanube import endpoints as tiendanube
+    from .transcripts.endpoints import router as transcripts_router
 
     for router in [
         auth_router,
@@ -33,6 +34,7 @@ def include_routers(app: FastAPI) -> None:
         assistant_router,
         customers_router,
         synonyms_router,
+        transcripts_router,
     ]:
         app.include_router(router)
     from .pipeline.playground import router as playground_router

@@ -21,6 +21,7 @@ from ..credentials import service as credentials
 from ..db import Session
 from ..models import Tenant
 from ..tiendanube.catalog import start_catalog_sync
+from ..transcripts import service as transcripts
 from . import handoff, service
 from .commit import commit_and_announce
 
@@ -96,7 +97,7 @@ async def _send_transcript(
     request: Request, session: AsyncSession, p: Principal, body: TranscriptBody
 ) -> dict[str, Any]:
     conv = await service.get_conversation(session, p.tenant, body.conversation_id)
-    await handoff.queue_transcript(session, conv, str(body.to))
+    await transcripts.queue(session, request.app.state.settings, conv, str(body.to), p.actor)
     return {"conversation_id": str(conv.id), "queued": True}
 
 
