@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -417,6 +417,7 @@ async def patch_any_tenant(
         tenant.name = body.name
     if body.status:
         tenant.status = body.status
+        tenant.platform_disabled_at = datetime.now(UTC) if body.status == "disabled" else None
     await audit.record(
         session,
         actor=principal.actor,
