@@ -91,42 +91,71 @@ async def test_wrong_password_unknown_user_tampered_and_expired_tokens(
     assert (await client.get("/api/v1/auth/me", headers=bearer(forged))).status_code == 401
 
 
-async def test_account_lockout_after_failures_then_unlock(app: FastAPI, client: httpx.AsyncClient) -> None:
-    from orchestrator.models import AuditLog, LoginThrottle
+def other_address(app: FastAPI, ip: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(ip, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://orch")
+
+
+async def expire_delays(app: FastAPI) -> None:
+    """Stand in for waiting out a delay (no sleeping in tests): every delay ends now."""
+    from orchestrator.models import LoginThrottle
+    from sqlalchemy import update
+
+    async with maker(app)() as s, s.begin():
+        await s.execute(update(LoginThrottle).values(locked_until=None))
+
+
+async def test_failures_grow_a_delay_for_that_address_and_never_lock_the_owner(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    from orchestrator.models import AuditLog
 
     seed = await seed_tenant(app, unique("Epsilon"), passwords=True)
     email = seed.emails["owner"]
-    for _ in range(5):
+    free = app.state.settings.login_free_failures_per_account
+    for _ in range(free):
         assert (await _login(client, email, "wrong password!")).status_code == 401
-    locked = await _login(client, email, PASSWORD)
-    assert locked.status_code == 429
-    assert int(locked.headers["Retry-After"]) > 0
-    # Another account from the same IP is not locked by this account's failures.
-    assert (await _login(client, seed.emails["viewer"], PASSWORD)).status_code == 200
+    retries = []
+    for _ in range(3):
+        assert (await _login(client, email, "wrong password!")).status_code == 401
+        throttled = await _login(client, email, PASSWORD)  # even the right password must wait
+        assert throttled.status_code == 429
+        assert throttled.json()["error"]["code"] == "too_many_attempts"
+        retries.append(int(throttled.headers["Retry-After"]))
+        # Meanwhile the owner, from anywhere else, signs in: a stranger cannot hold the account.
+        async with other_address(app, f"198.51.100.{len(retries)}") as owner:
+            assert (await _login(owner, email, PASSWORD)).status_code == 200
+        await expire_delays(app)
+    assert retries == [1, 2, 4]  # doubling delays, not a lock
+    assert (await _login(client, email, PASSWORD)).status_code == 200
     async with maker(app)() as s:
         actions = (await s.scalars(select(AuditLog.action).where(AuditLog.tenant_id == seed.id))).all()
-        assert actions.count("auth.login_failed") == 5
-    # Counters live in Postgres (no Redis needed); expire the lock and sign-in works again.
-    from orchestrator.auth.service import account_key
-
-    async with maker(app)() as s, s.begin():
-        row = await s.get(LoginThrottle, account_key(email))
-        assert row is not None and row.locked_until is not None
-        row.locked_until = None
-    assert (await _login(client, email, PASSWORD)).status_code == 200
+    assert actions.count("auth.login_failed") == free + 3
+    assert "auth.login_locked" not in actions
 
 
-async def test_per_ip_limit_spans_accounts(app: FastAPI, client: httpx.AsyncClient) -> None:
+def test_delays_double_up_to_the_cap() -> None:
+    from orchestrator.auth.service import delay_after
+
+    assert [delay_after(n, 3, 1.0, 900.0) for n in range(1, 8)] == [0, 0, 0, 1, 2, 4, 8]
+    assert delay_after(60, 3, 1.0, 900.0) == 900.0
+
+
+async def test_per_ip_delay_spans_accounts(app: FastAPI, client: httpx.AsyncClient) -> None:
     seed = await seed_tenant(app, unique("Zeta"), passwords=True)
-    app.state.settings.login_max_failures_per_ip = 4
+    app.state.settings.login_free_failures_per_ip = 4
     try:
-        for i in range(4):
+        for i in range(5):
             r = await _login(client, f"probe{i}-{seed.id}@zeta.example", "whatever-password")
             assert r.status_code == 401
-        # The IP (this test client's address) is now locked, even for a right password.
+        # This address now waits, even with a right password of another account...
         assert (await _login(client, seed.emails["agent"], PASSWORD)).status_code == 429
+        # ...another address does not.
+        async with other_address(app, "203.0.113.77") as elsewhere:
+            assert (await _login(elsewhere, seed.emails["agent"], PASSWORD)).status_code == 200
     finally:
-        app.state.settings.login_max_failures_per_ip = 30
+        app.state.settings.login_free_failures_per_ip = 30
+        await expire_delays(app)
 
 
 async def test_super_admin_token_and_tenant_header(app: FastAPI, client: httpx.AsyncClient) -> None:

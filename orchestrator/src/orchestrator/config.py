@@ -41,10 +41,14 @@ class Settings(BaseServiceSettings):
     auth_secret: SecretStr | None = None
     auth_access_ttl_seconds: int = 900
     auth_refresh_ttl_seconds: int = 30 * 24 * 3600
-    login_max_failures_per_account: int = 5
-    login_max_failures_per_ip: int = 30
-    login_window_seconds: int = 900
-    login_lockout_seconds: int = 900
+    # Failed sign-ins (issue 11): no lockout. After the free failures (per account from one address,
+    # and per address across accounts) each attempt waits a delay doubling from the base up to the
+    # max; counts are forgotten after LOGIN_WINDOW_SECONDS without a failure.
+    login_free_failures_per_account: int = 3
+    login_free_failures_per_ip: int = 30
+    login_delay_base_seconds: float = 1.0
+    login_delay_max_seconds: float = 900.0
+    login_window_seconds: int = 3600
     analytics_cache_seconds: int = 300
     # Retrieval (issue 5): the offline embedding model when no OpenAI key is set ("e5" or "use"),
     # and the OpenAI embedding model used when one is.

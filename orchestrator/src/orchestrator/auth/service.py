@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,7 +29,7 @@ INVITE_HOURS = 72
 
 
 class TooManyAttempts(NexusError):
-    status_code, code, message = 429, "too_many_attempts", "Too many failed sign-ins; try again later"
+    status_code, code, message = 429, "too_many_attempts", "Too many failed sign-ins; wait and try again"
 
 
 @dataclass(frozen=True)
@@ -39,15 +40,28 @@ class TokenPair:
     session_id: uuid.UUID
 
 
-def account_key(email: str) -> str:
-    return "acct:" + hashlib.sha256(email.encode()).hexdigest()[:40]
+def account_prefix(email: str) -> str:
+    return "acct:" + hashlib.sha256(email.encode()).hexdigest()[:32] + ":"
+
+
+def account_key(email: str, ip: str | None) -> str:
+    """Failures of one account from one address: a stranger elsewhere never slows the owner."""
+    return account_prefix(email) + hashlib.sha256((ip or "unknown").encode()).hexdigest()[:32]
 
 
 def ip_key(ip: str | None) -> str:
     return "ip:" + (ip or "unknown")[:60]
 
 
-async def locked_until(session: AsyncSession, keys: list[str]) -> datetime | None:
+def delay_after(failures: int, free: int, base: float, cap: float) -> float:
+    """Seconds to wait after the `failures`-th failure in a row: none for the first `free`, then
+    doubling from `base` up to `cap` (a growing delay, never a lock someone else can hold)."""
+    if failures <= free:
+        return 0.0
+    return float(min(cap, base * 2 ** min(failures - free - 1, 30)))
+
+
+async def wait_until(session: AsyncSession, keys: list[str]) -> datetime | None:
     until = await session.scalar(
         select(func.max(LoginThrottle.locked_until)).where(
             LoginThrottle.key.in_(keys), LoginThrottle.locked_until > func.now()
@@ -56,9 +70,10 @@ async def locked_until(session: AsyncSession, keys: list[str]) -> datetime | Non
     return until
 
 
-async def register_failure(session: AsyncSession, key: str, limit: int, window: int, lockout: int) -> None:
+async def register_failure(session: AsyncSession, key: str, free: int, settings: Settings) -> None:
+    """Count a failure (forgotten after LOGIN_WINDOW_SECONDS without one) and set the delay."""
     now = datetime.now(UTC)
-    stale = LoginThrottle.window_started_at < now - timedelta(seconds=window)
+    stale = LoginThrottle.updated_at < now - timedelta(seconds=settings.login_window_seconds)
     stmt = insert(LoginThrottle).values(key=key, failures=1, window_started_at=now, updated_at=now)
     stmt = stmt.on_conflict_do_update(
         index_elements=[LoginThrottle.key],
@@ -69,12 +84,12 @@ async def register_failure(session: AsyncSession, key: str, limit: int, window: 
         },
     ).returning(LoginThrottle.failures)
     failures = (await session.execute(stmt)).scalar_one()
-    if failures >= limit:
-        await session.execute(
-            update(LoginThrottle)
-            .where(LoginThrottle.key == key)
-            .values(locked_until=now + timedelta(seconds=lockout), failures=0, window_started_at=now)
-        )
+    delay = delay_after(failures, free, settings.login_delay_base_seconds, settings.login_delay_max_seconds)
+    await session.execute(
+        update(LoginThrottle)
+        .where(LoginThrottle.key == key)
+        .values(locked_until=now + timedelta(seconds=delay) if delay else None)
+    )
 
 
 async def create_session(
@@ -110,23 +125,18 @@ async def login(
     ip: str | None,
     user_agent: str | None,
 ) -> TokenPair:
-    """Check the password; failures count per account and per IP and lock both for a while.
+    """Check the password. Failures count per account-and-address and per address; after a few,
+    each further attempt must wait a growing delay (429 with Retry-After until then).
 
     Commits its own transaction: a failed attempt must be counted even though the request fails.
     """
     email = email.strip().lower()
-    keys = [account_key(email), ip_key(ip)]
-    until = await locked_until(session, keys)
+    keys = [account_key(email, ip), ip_key(ip)]
+    until = await wait_until(session, keys)
     if until is not None:
-        await audit.record(
-            session,
-            actor="anonymous",
-            action="auth.login_locked",
-            level="warning",
-            payload={"email": email, "ip": ip},
-        )
-        await session.commit()
-        retry = max(1, int((until - datetime.now(UTC)).total_seconds()))
+        # Not audited row by row (a throttled flood must not write one row per request).
+        log.warning("auth.login_throttled")
+        retry = max(1, math.ceil((until - datetime.now(UTC)).total_seconds()))
         raise TooManyAttempts(headers={"Retry-After": str(retry)}, details={"retry_after": retry})
     user = await session.scalar(select(User).where(User.email == email))
     ok = await asyncio.to_thread(tokens.verify_password, user.password_hash if user else None, password)
@@ -136,20 +146,8 @@ async def login(
             await session.scalar(select(Tenant.status).where(Tenant.id == user.tenant_id))
         ) == "active"
     if not ok or user is None or not user.is_active or not tenant_ok:
-        await register_failure(
-            session,
-            keys[0],
-            settings.login_max_failures_per_account,
-            settings.login_window_seconds,
-            settings.login_lockout_seconds,
-        )
-        await register_failure(
-            session,
-            keys[1],
-            settings.login_max_failures_per_ip,
-            settings.login_window_seconds,
-            settings.login_lockout_seconds,
-        )
+        await register_failure(session, keys[0], settings.login_free_failures_per_account, settings)
+        await register_failure(session, keys[1], settings.login_free_failures_per_ip, settings)
         await audit.record(
             session,
             actor="anonymous",
@@ -281,7 +279,9 @@ async def confirm_password_reset(session: AsyncSession, raw: str, password: str)
     user = await consume_link_token(session, raw, "reset")
     user.password_hash = await asyncio.to_thread(tokens.hash_password, password)
     await revoke_all_sessions(session, user.id)
-    await session.execute(delete(LoginThrottle).where(LoginThrottle.key == account_key(user.email)))
+    await session.execute(
+        delete(LoginThrottle).where(LoginThrottle.key.startswith(account_prefix(user.email), autoescape=True))
+    )
     await audit.record(
         session, actor=f"user:{user.id}", action="auth.password_reset", tenant_id=user.tenant_id
     )
