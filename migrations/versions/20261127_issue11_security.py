@@ -23,9 +23,26 @@ def upgrade() -> None:
     op.create_index(op.f("ix_analytics_terms_hour"), "analytics_terms", ["hour"])
     # A platform disable survives an app reinstall (only the platform re-enables).
     op.add_column("tenants", sa.Column("platform_disabled_at", sa.DateTime(timezone=True), nullable=True))
+    # Rotated-away refresh tokens: presenting one again revokes its session.
+    op.create_table(
+        "auth_refresh_used",
+        sa.Column("refresh_hash", sa.String(length=64), nullable=False),
+        sa.Column("session_id", sa.UUID(), nullable=False),
+        sa.Column("used_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["session_id"],
+            ["auth_sessions.id"],
+            name=op.f("fk_auth_refresh_used_session_id_auth_sessions"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("refresh_hash", name=op.f("pk_auth_refresh_used")),
+    )
+    op.create_index(op.f("ix_auth_refresh_used_session_id"), "auth_refresh_used", ["session_id"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_auth_refresh_used_session_id"), table_name="auth_refresh_used")
+    op.drop_table("auth_refresh_used")
     op.drop_column("tenants", "platform_disabled_at")
     op.drop_index(op.f("ix_analytics_terms_hour"), table_name="analytics_terms")
     op.drop_index(op.f("ix_agent_runs_created_at"), table_name="agent_runs")

@@ -49,6 +49,10 @@ class Settings(BaseServiceSettings):
     login_delay_base_seconds: float = 1.0
     login_delay_max_seconds: float = 900.0
     login_window_seconds: int = 3600
+    # Password-reset mails per e-mail address per hour (more are silently dropped), and requests
+    # per client address per hour (more answer 429).
+    password_reset_max_per_account_hour: int = 3
+    password_reset_max_per_ip_hour: int = 20
     analytics_cache_seconds: int = 300
     # Retrieval (issue 5): the offline embedding model when no OpenAI key is set ("e5" or "use"),
     # and the OpenAI embedding model used when one is.

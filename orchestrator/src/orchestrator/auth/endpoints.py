@@ -89,9 +89,13 @@ async def me(principal: Viewer, session: Session) -> MeOut:
 
 
 @router.post("/password-reset", status_code=status.HTTP_202_ACCEPTED, dependencies=[Public])
-async def password_reset(body: ResetRequestIn, session: Session, settings: AppSettings) -> dict[str, str]:
-    """E-mail a password-reset link (valid 1 hour). Answers the same whether the account exists."""
-    await service.request_password_reset(session, settings, str(body.email))
+async def password_reset(
+    body: ResetRequestIn, request: Request, session: Session, settings: AppSettings
+) -> dict[str, str]:
+    """E-mail a password-reset link (valid 1 hour). Answers the same, in the same time, whether the
+    account exists (the mail is queued); limited per e-mail and per address (429)."""
+    ip = request.client.host if request.client else None
+    await service.request_password_reset(session, settings, str(body.email), ip)
     return {"status": "accepted"}
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import structlog
-from nexus_common.errors import Conflict, NexusError, Unauthorized
+from nexus_common.errors import Conflict, NexusError, TooManyRequests, Unauthorized
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,7 +19,8 @@ from ..audit import service as audit
 from ..config import Settings
 from ..mail import client as mail_client
 from ..mail import templates
-from ..models import AuthSession, AuthToken, LoginThrottle, Tenant, User
+from ..models import AuthSession, AuthToken, LoginThrottle, Tenant, UsedRefreshToken, User
+from ..pipeline.queue import defer
 from . import tokens
 
 log = structlog.get_logger("orchestrator.auth")
@@ -181,10 +182,13 @@ async def refresh(session: AsyncSession, settings: Settings, refresh_token: str)
         )
         .with_for_update()
     )
+    if row is None:
+        await _detect_reuse(session, tokens.digest(refresh_token))
     user = await session.get(User, row.user_id) if row else None
     if row is None or user is None or not user.is_active:
         raise Unauthorized("invalid, expired or revoked refresh token")
     new_refresh = tokens.new_opaque_token()
+    session.add(UsedRefreshToken(refresh_hash=row.refresh_hash, session_id=row.id))
     row.refresh_hash = tokens.digest(new_refresh)
     row.last_used_at = datetime.now(UTC)
     await session.flush()
@@ -192,6 +196,27 @@ async def refresh(session: AsyncSession, settings: Settings, refresh_token: str)
         settings, user_id=user.id, tenant_id=user.tenant_id, session_id=row.id, role=user.role
     )
     return TokenPair(access_token=access, expires_at=exp, refresh_token=new_refresh, session_id=row.id)
+
+
+async def _detect_reuse(session: AsyncSession, digest: str) -> None:
+    """A rotated-away refresh token presented again: someone else holds (or held) the session.
+    Revoke it whole, for both parties, and commit that before the 401."""
+    used = await session.get(UsedRefreshToken, digest)
+    if used is None:
+        return
+    owner = await session.get(AuthSession, used.session_id)
+    await revoke_session(session, used.session_id)
+    await audit.record(
+        session,
+        actor=f"user:{owner.user_id}" if owner else "anonymous",
+        action="auth.refresh_reuse",
+        level="warning",
+        tenant_id=owner.tenant_id if owner else None,
+        target_type="session",
+        target_id=str(used.session_id),
+    )
+    await session.commit()
+    raise Unauthorized("invalid, expired or revoked refresh token")
 
 
 async def revoke_session(session: AsyncSession, session_id: uuid.UUID) -> None:
@@ -260,9 +285,50 @@ async def _tenant_language(session: AsyncSession, tenant_id: uuid.UUID) -> tuple
     return tenant.name, (tenant.settings or {}).get("language")
 
 
-async def request_password_reset(session: AsyncSession, settings: Settings, email: str) -> None:
-    """Mail a reset link when the account exists; the caller answers the same either way."""
-    user = await session.scalar(select(User).where(User.email == email.strip().lower()))
+RESET_MAIL_TASK = "auth:send_password_reset"
+
+
+async def count_hit(session: AsyncSession, key: str, window_seconds: int) -> int:
+    """Count one request under `key` in a fixed window (shared by replicas, in Postgres)."""
+    now = datetime.now(UTC)
+    stale = LoginThrottle.window_started_at < now - timedelta(seconds=window_seconds)
+    stmt = insert(LoginThrottle).values(key=key, failures=1, window_started_at=now, updated_at=now)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[LoginThrottle.key],
+        set_={
+            "failures": case((stale, 1), else_=LoginThrottle.failures + 1),
+            "window_started_at": case((stale, now), else_=LoginThrottle.window_started_at),
+            "updated_at": now,
+        },
+    ).returning(LoginThrottle.failures)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def request_password_reset(
+    session: AsyncSession, settings: Settings, email: str, ip: str | None
+) -> None:
+    """Queue the reset mail; the caller answers the same either way.
+
+    The request does the same work for a known and an unknown address (count, queue a job): it
+    never looks the account up, so neither its answer nor its time tells whether one exists. The
+    job looks the account up and sends the mail. Per address: over the hourly limit, 429 (that
+    reveals nothing about accounts). Per e-mail: over the limit, silently no more mail.
+    """
+    email = email.strip().lower()
+    per_ip = await count_hit(session, "reset-ip:" + (ip or "unknown")[:60], 3600)
+    if per_ip > settings.password_reset_max_per_ip_hour:
+        raise TooManyRequests(
+            "too many password-reset requests from this address; try again later",
+            headers={"Retry-After": "3600"},
+        )
+    key = "reset:" + hashlib.sha256(email.encode()).hexdigest()[:40]
+    if await count_hit(session, key, 3600) <= settings.password_reset_max_per_account_hour:
+        await defer(session, RESET_MAIL_TASK, {"email": email})
+
+
+async def send_password_reset(session: AsyncSession, settings: Settings, email: str) -> None:
+    """The job: mail a reset link when the account exists and is active (else nothing)."""
+    user = await session.scalar(select(User).where(User.email == email))
     if user is None or not user.is_active:
         return
     raw = await _new_link_token(session, user, "reset", RESET_HOURS)

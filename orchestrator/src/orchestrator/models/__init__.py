@@ -3,7 +3,7 @@
 from .agent_run import AgentRun
 from .analytics import AnalyticsHourly, AnalyticsTerm, ConversationResponseTime
 from .audit_log import AuditLog
-from .auth import AuthSession, AuthToken, LoginThrottle
+from .auth import AuthSession, AuthToken, LoginThrottle, UsedRefreshToken
 from .base import Base
 from .catalog_sync import CatalogSync
 from .channel_account import ChannelAccount
@@ -42,4 +42,5 @@ __all__ = [
     "Product",
     "Tenant",
     "User",
+    "UsedRefreshToken",
 ]
