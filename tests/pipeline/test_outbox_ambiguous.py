@@ -28,10 +28,8 @@ async def test_graph_accepted_but_the_answer_was_lost_status_webhook_settles_it(
     # Grace well past Graph's late answer, so the status webhook is what settles the row.
     async with stack_factory(NEXUS_OUTBOX_GRACE_SECONDS="6") as stack:
         async with httpx.AsyncClient() as c:
-            await c.post(
-                f"{stack.graph_url}/_fake/config",
-                json={"status_webhook": {"url": f"{stack.orch_url}/webhooks/whatsapp", "app_secret": APP_SECRET}},
-            )
+            hook = {"url": f"{stack.orch_url}/webhooks/whatsapp", "app_secret": APP_SECRET}
+            await c.post(f"{stack.graph_url}/_fake/config", json={"status_webhook": hook})
             await c.post(f"{stack.graph_url}/_fake/fail", json={"timeout": 2.5})
         await stack.post_whatsapp(wa_message(PHONE_NUMBER_ID, WA, text="hola"))
 
@@ -44,8 +42,10 @@ async def test_graph_accepted_but_the_answer_was_lost_status_webhook_settles_it(
         assert 200 in stack.graph.webhook_results
         # Past the grace period and several sweeps later: never sent a second time.
         await eventually(
-            lambda: stack.rows("SELECT now() > max(created_at) + interval '9 seconds' FROM chat_messages")
-            == [(True,)],
+            lambda: (
+                stack.rows("SELECT now() > max(created_at) + interval '9 seconds' FROM chat_messages")
+                == [(True,)]
+            ),
             timeout=30,
         )
         assert len(stack.sent_to(WA)) == 1
