@@ -255,3 +255,60 @@ async def test_agent_settings_and_last_owner(app: FastAPI, client: httpx.AsyncCl
     assert r.status_code == 409
     r = await client.patch(f"/api/v1/users/{seed.users['viewer']}", json={"role": "agent"}, headers=owner)
     assert r.status_code == 200 and r.json()["role"] == "agent"
+
+
+async def test_lists_and_details_show_only_the_callers_tenant(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """Channels, credentials, telemetry, synonyms, settings, customers, analytics: B never sees A."""
+    a = await seed_tenant(app, unique("Own"))
+    b = await seed_tenant(app, unique("Other"))
+    owner_a = bearer(await token_for(app, a, "owner"))
+    owner_b = bearer(await token_for(app, b, "owner"))
+    # A has data of every kind, marked so it can be recognised anywhere.
+    marker = f"mark{a.id.hex[:8]}"
+    assert (
+        await client.put(
+            "/api/v1/credentials/openai_api_key", json={"value": f"sk-{marker}-qwxz"}, headers=owner_a
+        )
+    ).status_code == 200
+    assert (
+        await client.put(
+            "/api/v1/settings/synonyms", json={"groups": [[marker, f"{marker}x"]]}, headers=owner_a
+        )
+    ).status_code == 200
+    assert (
+        await client.put(
+            "/api/v1/settings/transcript-domains", json={"domains": [f"{marker}.example"]}, headers=owner_a
+        )
+    ).status_code == 200
+
+    for path in (
+        "/api/v1/channels",
+        "/api/v1/credentials",
+        "/api/v1/telemetry/logs",
+        "/api/v1/settings/synonyms",
+        "/api/v1/settings/agent",
+        "/api/v1/settings/transcript-domains",
+        "/api/v1/users",
+        "/api/v1/conversations",
+        "/api/v1/tenant",
+        "/api/v1/playground/identity",
+    ):
+        mine = await client.get(path, headers=owner_a)
+        theirs = await client.get(path, headers=owner_b)
+        assert mine.status_code == theirs.status_code == 200, (path, mine.status_code, theirs.status_code)
+        for secret_of_a in (str(a.id), str(a.channel_id), str(a.conversation_id), marker, "qwxz"):
+            assert secret_of_a not in theirs.text, (path, secret_of_a)
+    # A sees its own (the check above is not vacuous).
+    assert str(a.channel_id) in (await client.get("/api/v1/channels", headers=owner_a)).text
+    assert marker in (await client.get("/api/v1/settings/synonyms", headers=owner_a)).text
+    assert "qwxz" in (await client.get("/api/v1/credentials", headers=owner_a)).text
+    assert marker in (await client.get("/api/v1/telemetry/logs", headers=owner_a)).text
+    # Details of A's objects are 404 for B.
+    assert (await client.get(f"/api/v1/customers/{a.customer_id}", headers=owner_b)).status_code == 404
+    assert (
+        await client.get(f"/api/v1/conversations/{a.conversation_id}", headers=owner_b)
+    ).status_code == 404
+    assert (await client.delete("/api/v1/credentials/openai_api_key", headers=owner_b)).status_code == 404
+    assert "qwxz" in (await client.get("/api/v1/credentials", headers=owner_a)).text  # still A's
