@@ -38,9 +38,24 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("refresh_hash", name=op.f("pk_auth_refresh_used")),
     )
     op.create_index(op.f("ix_auth_refresh_used_session_id"), "auth_refresh_used", ["session_id"])
+    # Rejected webhooks counted per source, reason and minute (not one audit row each).
+    op.create_table(
+        "webhook_rejections",
+        sa.Column("source", sa.String(length=20), nullable=False),
+        sa.Column("reason", sa.String(length=60), nullable=False),
+        sa.Column("minute", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("count", sa.Integer(), server_default="0", nullable=False),
+        sa.PrimaryKeyConstraint("source", "reason", "minute", name=op.f("pk_webhook_rejections")),
+    )
+    # Verify tokens found by a hash of their value (the handshake decrypts nothing).
+    op.add_column("credentials", sa.Column("lookup_hash", sa.String(length=64), nullable=True))
+    op.create_index(op.f("ix_credentials_kind_lookup_hash"), "credentials", ["kind", "lookup_hash"])
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_credentials_kind_lookup_hash"), table_name="credentials")
+    op.drop_column("credentials", "lookup_hash")
+    op.drop_table("webhook_rejections")
     op.drop_index(op.f("ix_auth_refresh_used_session_id"), table_name="auth_refresh_used")
     op.drop_table("auth_refresh_used")
     op.drop_column("tenants", "platform_disabled_at")

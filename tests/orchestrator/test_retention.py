@@ -28,11 +28,20 @@ ROWS: dict[str, str] = {
     "analytics_terms": "INSERT INTO analytics_terms (tenant_id, kind, hour, term, count) "
     "VALUES (%(t)s, 'search', date_trunc('hour', now() - %(age)s * interval '1 day'), "
     "md5(random()::text), 1)",
+    "webhook_rejections": "INSERT INTO webhook_rejections (source, reason, minute, count) "
+    "VALUES ('whatsapp', md5(random()::text), now() - %(age)s * interval '1 day', 1)",
 }
 # A state that is never pruned however old (work still in progress), per table that has one.
 IN_PROGRESS = {"inbound_events": "pending", "agent_runs": "running"}
 DONE = {"inbound_events": "done", "agent_runs": "answered"}
-KEEP_DAYS = {"events": 3, "inbound_events": 30, "audit_log": 365, "agent_runs": 90, "analytics_terms": 400}
+KEEP_DAYS = {
+    "events": 3,
+    "inbound_events": 30,
+    "audit_log": 365,
+    "agent_runs": 90,
+    "analytics_terms": 400,
+    "webhook_rejections": 30,
+}
 
 
 @pytest.fixture
@@ -105,6 +114,7 @@ async def run_job(app: FastAPI, dsn: str, task: str) -> str:
 async def test_each_prune_job_deletes_only_rows_past_its_retention(
     app: FastAPI, env: dict[str, str], table: str
 ) -> None:
+
     dsn = env["POSTGRES_DSN"]
     t, c = seed(dsn)
     keep = KEEP_DAYS[table]
@@ -120,7 +130,9 @@ async def test_each_prune_job_deletes_only_rows_past_its_retention(
     old_left = count(
         dsn,
         f"SELECT count(*) FROM {table} WHERE "  # noqa: S608
-        + {"inbound_events": "received_at", "analytics_terms": "hour"}.get(table, "created_at")
+        + {"inbound_events": "received_at", "analytics_terms": "hour", "webhook_rejections": "minute"}.get(
+            table, "created_at"
+        )
         + f" < now() - interval '{keep} days'",
     )
     assert old_left == (2 if table in IN_PROGRESS else 0)

@@ -81,6 +81,7 @@ class Settings(BaseServiceSettings):
     retention_audit_log_days: int = 365
     retention_agent_runs_days: int = 90
     retention_analytics_terms_days: int = 400
+    retention_webhook_rejections_days: int = 30
     retention_batch_size: int = 1000
     retention_max_batches: int = 200
 

@@ -18,6 +18,7 @@ from .message import ChatMessage
 from .product import Product
 from .tenant import Tenant
 from .user import User
+from .webhook_rejection import WebhookRejection
 
 __all__ = [
     "LoginThrottle",
@@ -43,4 +44,5 @@ __all__ = [
     "Tenant",
     "User",
     "UsedRefreshToken",
+    "WebhookRejection",
 ]

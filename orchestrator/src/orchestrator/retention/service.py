@@ -41,6 +41,8 @@ POLICIES: tuple[Policy, ...] = (
     Policy("agent_runs", "created_at", "retention_agent_runs_days", "outcome <> 'running'"),
     # Counted search terms and unanswered questions (customer text) behind the analytics page.
     Policy("analytics_terms", "hour", "retention_analytics_terms_days"),
+    # Counters of rejected webhooks per minute.
+    Policy("webhook_rejections", "minute", "retention_webhook_rejections_days"),
 )
 
 BY_TABLE = {p.table: p for p in POLICIES}
