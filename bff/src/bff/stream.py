@@ -1,11 +1,12 @@
 """`GET /events/stream`: the dashboard's server-sent events.
 
 Auth: the staff member's bearer token (`Authorization: Bearer …`, or `?access_token=` because
-browsers' EventSource cannot set headers). It is checked by the orchestrator (`GET /internal/auth/verify`, which also knows about
-revocation) when the stream opens and again every SSE_RECHECK_SECONDS (30 s): a stream ends when its session is revoked (logout, deactivated
-user, password reset) or when the token expires; the stream carries only that user's tenant's
-events. While the orchestrator cannot answer a re-check, the stream goes on until the token's
-expiry (availability over an immediate cut; a stolen token still dies within its 15 minutes).
+browsers' EventSource cannot set headers). The orchestrator checks it (`GET /internal/auth/verify`,
+which also knows about revocation) when the stream opens and again every SSE_RECHECK_SECONDS
+(30 s): a stream ends when its session is revoked (logout, deactivated user, password reset) or
+when the token expires. The stream carries only that user's tenant's events. While the
+orchestrator cannot answer a re-check, the stream goes on until the token's expiry (availability
+over an immediate cut; a stolen token still dies within its 15 minutes).
 `Last-Event-ID` (or `?last_event_id=`) replays what was missed from the
 `events` table, then the stream continues live from the shared hub. Heartbeats keep proxies open.
 """
