@@ -150,6 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = create_service_app(
         service=SERVICE,
         version=settings.app_version,
+        settings=settings,
         health=health,
         internal_token=None,  # public service: internal routers declare the token dependency
         lifespan=lifespan,
