@@ -19,6 +19,7 @@ from . import runtime
 from .config import Settings
 from .db import create_engine, create_sessionmaker
 from .jobs import create_job_app
+from .listeners.middleware import InternalListenerMiddleware
 from .pipeline import maintenance
 from .pipeline.clients import close_clients
 from .routers import include_routers
@@ -157,6 +158,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Nexus orchestrator: webhooks, pipeline, dashboard and admin API.",
     )
     include_routers(app)
+    if settings.nexus_internal_port is not None:
+        app.add_middleware(InternalListenerMiddleware, internal_port=settings.nexus_internal_port)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = maker

@@ -75,6 +75,9 @@ class Settings(BaseServiceSettings):
     # Transcript e-mails per sliding hour (issue 11): per staff user, and per tenant.
     transcript_max_per_user_hour: int = 10
     transcript_max_per_tenant_hour: int = 50
+    # The internal listener's port (listeners/serve.py sets it): /internal/* answers only there.
+    # Unset (tests, a bare `uvicorn`): no listener split.
+    nexus_internal_port: int | None = None
     # --- data retention (issue 11): days to keep, 0 = forever; pruned hourly in small batches ---
     retention_events_days: int = 3
     retention_inbound_events_days: int = 30
