@@ -10,19 +10,24 @@ install:
 	@command -v uv >/dev/null 2>&1 && uv --version | grep -q "$(UV_VERSION)" || python3 -m pip install -q "uv==$(UV_VERSION)"
 	uv sync --frozen --all-packages
 
-# Debian packages the tests and the local platform use (nginx; Chromium comes with the dashboard).
+# Debian packages the tests use (nginx, busybox, Chromium); `make dev` installs only nginx.
 system-deps:
-	@bash scripts/system_deps.sh
+	@bash scripts/system_deps.sh test
 
+# Installs what is missing (uv and the Python packages, nginx), starts the machine's Postgres and
+# Redis when installed, then the whole platform with the demo (scripts/devstack).
 dev: install
+	@bash scripts/system_deps.sh dev
 	@bash scripts/ensure_services.sh || true
-	uv run python scripts/dev.py
+	uv run python -m scripts.devstack
 
 test: install system-deps
 	@bash scripts/ensure_services.sh || true
 	bash scripts/build_ui.sh
 	cd platform_ui && npx --no-install vitest run
 	uv run ruff check .
+	uv run mypy
+	uv run lint-imports
 	uv run pytest
 
 lint:

@@ -50,8 +50,8 @@ def drop_db(name: str) -> None:
 
 
 async def run_sync(orch_app, tenant_id: uuid.UUID) -> tuple[float, int]:  # type: ignore[no-untyped-def]
+    from orchestrator.integrations.tiendanube import catalog
     from orchestrator.models import CatalogSync, Product
-    from orchestrator.tiendanube import catalog
     from sqlalchemy import func, select
 
     maker = orch_app.state.sessionmaker
@@ -120,8 +120,8 @@ async def bench(
     import httpx
     from orchestrator.app import create_app as orchestrator_app
     from orchestrator.credentials import service as credentials
+    from orchestrator.integrations.tiendanube import catalog
     from orchestrator.models import Product, Tenant
-    from orchestrator.tiendanube import catalog
     from sqlalchemy import func, select
 
     app = orchestrator_app()
@@ -163,7 +163,7 @@ async def bench(
         )
 
         # 2b. the pacing alone: the same 50 page requests through tiendanube_service, no writes
-        from orchestrator.tiendanube.client import service_client
+        from orchestrator.integrations.tiendanube.client import service_client
 
         fake.set_rate_limit(enabled=True, capacity=40, leak_per_s=2.0)
         fake.reset_stats()

@@ -23,15 +23,9 @@ inputs_hash() {
 lock_hash="$(sha256sum package-lock.json | cut -d' ' -f1)"
 if [ ! -f node_modules/.nexus-lock-hash ] || [ "$(cat node_modules/.nexus-lock-hash)" != "$lock_hash" ]; then
     echo "build_ui: npm ci"
-    # The lock holds only the Linux builds of rollup/esbuild (the registry mirror here serves no
-    # others), and npm >= 11 refuses `npm ci` over the missing optional entries of the other
-    # platforms. `npm install --no-save` then installs the very same locked versions and leaves
-    # package-lock.json untouched.
-    if ! npm ci --no-audit --no-fund --loglevel=error 2>"$ui/node_modules.ci.log"; then
-        echo "build_ui: npm ci refused the lock ($(grep -m1 -o 'Missing: [^ ]*' "$ui/node_modules.ci.log" || echo 'see log')); npm install --no-save"
-        npm install --no-save --no-audit --no-fund --loglevel=error
-    fi
-    rm -f "$ui/node_modules.ci.log"
+    # `npm ci` only: the lock is complete (every platform's rollup/esbuild build), and a lock
+    # that npm refuses must fail here, as it would in nginx/Dockerfile.
+    npm ci --no-audit --no-fund --loglevel=error
     echo "$lock_hash" > node_modules/.nexus-lock-hash
 fi
 

@@ -1,6 +1,6 @@
 """Render the shipped nginx configuration (nginx/default.conf) for a run outside its container.
 
-Used by `make dev` (scripts/dev.py: the dashboard behind a real nginx) and by the tests
+Used by `make dev` (scripts/devstack: the dashboard behind a real nginx) and by the tests
 (tests/deploy/nginx_harness.py, tests/e2e). The server block is used as shipped; only what ties it
 to the container is rewritten: listen address, access-log path, document root and the upstream
 addresses (Docker's DNS at 127.0.0.11 does not exist here; with IP literals nginx needs no

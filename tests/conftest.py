@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import socket
 import subprocess
@@ -9,6 +11,7 @@ import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -79,6 +82,42 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextlib.asynccontextmanager
+async def serve(app: Any, port: int | None = None, *, lifespan: str = "on") -> AsyncIterator[str]:
+    """Serve `app` with uvicorn in this event loop on 127.0.0.1:`port` (a free one by default)
+    for the duration of the block; yields its base URL. The one way a test runs an ASGI app on
+    a real socket."""
+    import uvicorn
+
+    port = port or free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            lifespan=lifespan,
+            log_config=None,  # the app's own logging setup, not uvicorn's
+            log_level="warning",
+            access_log=False,
+            timeout_graceful_shutdown=5,  # open streams (SSE) are cut after that
+        )
+    )
+    server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]  # Ctrl-C is pytest's
+    task = asyncio.create_task(server.serve())
+    for _ in range(800):
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.025)
+    if task.done():
+        task.result()  # the startup error, if there was one
+    assert server.started, f"uvicorn did not start on 127.0.0.1:{port}"
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await asyncio.wait_for(task, 15)
 
 
 def start_orchestrator(

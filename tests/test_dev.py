@@ -1,12 +1,11 @@
-"""`make dev` (scripts/dev.py): the whole platform starts, becomes ready and stops with no leftovers.
+"""`make dev` (scripts/devstack): the whole platform starts, becomes ready and stops with no leftovers.
 
-The slow tests run the real script as a subprocess (`--check`, shifted ports, its own state
-directory); the others exercise its environment and secrets handling in-process.
+The slow tests run the real command as a subprocess (`--check`, shifted ports, its own state
+directory); the others exercise its environment, secrets and seed handling in-process.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import random
 import signal
@@ -17,29 +16,18 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 
 import psycopg
 import pytest
 
+from scripts.devstack import common, processes, secretfile, seed
+
 REPO = Path(__file__).resolve().parents[1]
-SCRIPT = REPO / "scripts" / "dev.py"
-RUN_TIMEOUT = 80  # seconds for one whole `dev.py --check` run
-READY_TIMEOUT = 45  # passed to the script
-
-
-def _load_dev() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("nexus_dev_script", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-dev = _load_dev()
-SERVICES = {p.name: p.port for p in dev.PROCESSES}
-READY_PATHS = {p.name: p.ready_path for p in dev.PROCESSES}
+COMMAND = [sys.executable, "-m", "scripts.devstack"]  # what `make dev` runs, from the repository root
+RUN_TIMEOUT = 80  # seconds for one whole `--check` run
+READY_TIMEOUT = 45  # passed to the command
+SERVICES = {p.name: p.port for p in processes.PROCESSES}
+READY_PATHS = {p.name: p.ready_path for p in processes.PROCESSES}
 
 
 # --------------------------------------------------------------------------------------------
@@ -74,8 +62,8 @@ def free_offset() -> int:
 
 
 def managed_variables() -> set[str]:
-    """Every variable dev.py may fill in, plus its own knobs."""
-    names = set(dev.SECRETS) | {k for p in dev.PROCESSES for k in p.env_defaults}
+    """Every variable make dev may fill in, plus its own knobs."""
+    names = set(secretfile.SECRETS) | {k for p in processes.PROCESSES for k in p.env_defaults}
     names |= {"POSTGRES_DSN", "REDIS_URL", "NEXUS_ENV", "DATA_DIR", "NEXUS_MIGRATIONS_DIR"}
     names |= {k for k in os.environ if k.startswith("NEXUS_DEV_")}
     return names
@@ -89,7 +77,7 @@ def clean_env(state_dir: Path) -> dict[str, str]:
 
 
 def run_dev(env: dict[str, str], offset: int) -> subprocess.CompletedProcess[str]:
-    argv = [sys.executable, str(SCRIPT), "--check", "--port-offset", str(offset)]
+    argv = [*COMMAND, "--check", "--port-offset", str(offset)]
     argv += ["--timeout", str(READY_TIMEOUT)]
     proc = subprocess.Popen(
         argv,
@@ -104,9 +92,9 @@ def run_dev(env: dict[str, str], offset: int) -> subprocess.CompletedProcess[str
     try:
         out, _ = proc.communicate(timeout=RUN_TIMEOUT)
     except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGTERM)  # dev.py stops its children on SIGTERM
+        os.killpg(proc.pid, signal.SIGTERM)  # make dev stops its children on SIGTERM
         out, _ = proc.communicate(timeout=20)
-        pytest.fail(f"dev.py --check did not finish in {RUN_TIMEOUT} s:\n{out}")
+        pytest.fail(f"make dev --check did not finish in {RUN_TIMEOUT} s:\n{out}")
     return subprocess.CompletedProcess(argv, proc.returncode, out, "")
 
 
@@ -178,11 +166,40 @@ def test_check_starts_every_service_on_the_given_database(tmp_path: Path, throwa
     # Secrets were generated once, kept private, and never printed.
     secrets_file = tmp_path / "dev" / "secrets.env"
     assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
-    stored = dev.read_env_file(secrets_file)
-    assert set(stored) == set(dev.SECRETS)
+    stored = secretfile.read_env_file(secrets_file)
+    assert set(stored) == set(secretfile.SECRETS)
     for value in stored.values():
         assert value not in out
     assert (tmp_path / "dev" / "logs" / "orchestrator.log").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_replaced_fakes_skip_their_seed_steps_and_the_platform_comes_up(
+    tmp_path: Path, throwaway_db: str
+) -> None:
+    """A URL variable pointed elsewhere replaces its fake: nothing listens on 127.0.0.1:9, yet the
+    platform becomes ready, and the seed steps needing the replaced fakes say they were skipped."""
+    offset = free_offset()
+    env = clean_env(tmp_path / "dev")
+    env["POSTGRES_DSN"] = throwaway_db
+    env["TIENDANUBE_API_URL"] = "http://127.0.0.1:9/v1"
+    env["WHATSAPP_GRAPH_URL"] = "http://127.0.0.1:9/v21.0"
+    env["OPENAI_BASE_URL"] = "http://127.0.0.1:9/v1"
+
+    result = run_dev(env, offset)
+
+    out = result.stdout
+    assert result.returncode == 0, out
+    assert "dev: check passed" in out, out
+    assert (
+        "dev: seed: demo store: skipped, TIENDANUBE_API_URL=http://127.0.0.1:9/v1 replaces the "
+        "fake_tiendanube it needs" in out
+    ), out
+    assert "dev: seed: demo owner: skipped, it needs the demo store step" in out, out
+    assert "dev: seed: demo WhatsApp number: skipped, WHATSAPP_GRAPH_URL=" in out, out
+    assert "FAILED" not in out and "Traceback" not in out, out
+    assert "no demo owner was seeded" in out, out
+    assert_all_stopped(offset)
 
 
 @pytest.fixture
@@ -225,24 +242,24 @@ def test_falls_back_to_an_embedded_postgres(outside_tmp: Path) -> None:
 
 
 def test_secrets_are_created_once_private_and_reused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for key in dev.SECRETS:
+    for key in secretfile.SECRETS:
         monkeypatch.delenv(key, raising=False)
     path = tmp_path / "secrets.env"
 
-    first = dev.load_secrets(path)
-    assert set(first) == set(dev.SECRETS)
+    first = secretfile.load_secrets(path)
+    assert set(first) == set(secretfile.SECRETS)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert all(len(v) >= 16 for v in first.values())
     from cryptography.fernet import Fernet
 
     Fernet(first["ENCRYPTION_KEY"])  # a valid key
 
-    assert dev.load_secrets(path) == first  # reused, not regenerated
+    assert secretfile.load_secrets(path) == first  # reused, not regenerated
 
     monkeypatch.setenv("ADMIN_TOKEN", "set-by-the-developer-0123456789")
-    third = dev.load_secrets(path)
+    third = secretfile.load_secrets(path)
     assert "ADMIN_TOKEN" not in third  # the environment wins; the file is left alone
-    assert dev.read_env_file(path)["ADMIN_TOKEN"] == first["ADMIN_TOKEN"]
+    assert secretfile.read_env_file(path)["ADMIN_TOKEN"] == first["ADMIN_TOKEN"]
 
 
 def test_env_defaults_follow_the_port_offset_and_never_override(
@@ -253,7 +270,7 @@ def test_env_defaults_follow_the_port_offset_and_never_override(
     monkeypatch.setenv("WHATSAPP_SERVICE_URL", "http://real-whatsapp.example:9999")
     monkeypatch.setenv("AGENT_SERVICE_URL", "")  # empty counts as unset
 
-    env = dev.build_env(tmp_path, 100)
+    env = processes.build_env(tmp_path, 100)
 
     assert env["NEXUS_ENV"] == "development"
     assert env["DATA_DIR"] == str(tmp_path / "data")
@@ -263,13 +280,73 @@ def test_env_defaults_follow_the_port_offset_and_never_override(
     assert env["TIENDANUBE_SERVICE_URL"] == "http://127.0.0.1:8103"
     assert env["BFF_URL"] == "http://127.0.0.1:3100"
     assert env["WHATSAPP_SERVICE_URL"] == "http://real-whatsapp.example:9999"
-    assert all(env[k] for k in dev.SECRETS)
+    assert all(env[k] for k in secretfile.SECRETS)
 
 
 def test_dsns_are_printed_masked() -> None:
-    assert dev.mask_dsn("postgresql://nexus:s3cret@db:5432/nexus") == "postgresql://nexus:***@db:5432/nexus"
-    assert "s3cret" not in dev.mask_dsn("postgresql://u@h/db?password=s3cret&sslmode=require")
-    assert dev.mask_dsn("postgresql://postgres@127.0.0.1:5432/nexus_dev").endswith(
+    assert (
+        common.mask_dsn("postgresql://nexus:s3cret@db:5432/nexus") == "postgresql://nexus:***@db:5432/nexus"
+    )
+    assert "s3cret" not in common.mask_dsn("postgresql://u@h/db?password=s3cret&sslmode=require")
+    assert common.mask_dsn("postgresql://postgres@127.0.0.1:5432/nexus_dev").endswith(
         "@127.0.0.1:5432/nexus_dev"
     )
-    assert dev.mask_dsn("redis://:pw@127.0.0.1:6379/0") == "redis://:***@127.0.0.1:6379/0"
+    assert common.mask_dsn("redis://:pw@127.0.0.1:6379/0") == "redis://:***@127.0.0.1:6379/0"
+
+
+# --------------------------------------------------------------------------------------------
+# seed steps (in-process, fast)
+# --------------------------------------------------------------------------------------------
+
+
+def test_a_fake_is_replaced_only_by_another_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in managed_variables():
+        monkeypatch.delenv(key, raising=False)
+    env = processes.build_env(tmp_path, 100)
+    assert processes.replaced_fakes(env, 100) == {}
+
+    env["TIENDANUBE_API_URL"] = "https://user:pw@api.tiendanube.example/v1"
+    env["OPENAI_BASE_URL"] = ""  # empty counts as unset: the fake stays
+    replaced = processes.replaced_fakes(env, 100)
+    assert replaced == {"fake_tiendanube": "TIENDANUBE_API_URL=https://user:***@api.tiendanube.example/v1"}
+
+
+def test_a_failing_seed_step_says_what_failed_and_the_rest_still_runs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ran: list[str] = []
+
+    def boom(_demo: seed.Demo) -> str:
+        raise KeyError("code")
+
+    def later(_demo: seed.Demo) -> str:
+        ran.append("later")
+        return "done"
+
+    monkeypatch.setattr(
+        seed,
+        "SEED_STEPS",
+        [
+            seed.Step("store", boom),
+            seed.Step("needs store", later, needs_steps=("store",)),
+            seed.Step("needs graph", later, needs_fakes=("fake_meta_graph",)),
+            seed.Step("independent", later),
+        ],
+    )
+
+    result = seed.run_steps({}, tmp_path, {"fake_meta_graph": "WHATSAPP_GRAPH_URL=http://graph.example"})
+
+    out = capsys.readouterr().out.splitlines()
+    assert out == [
+        "dev: seed: store FAILED: KeyError: 'code'",
+        "dev: seed: needs store: skipped, it needs the store step",
+        "dev: seed: needs graph: skipped, WHATSAPP_GRAPH_URL=http://graph.example replaces the "
+        "fake_meta_graph it needs",
+        "dev: seed: independent: done",
+    ]
+    assert ran == ["later"]
+    assert (result.done, result.skipped, result.failed) == (
+        ["independent"],
+        ["needs store", "needs graph"],
+        ["store"],
+    )

@@ -16,7 +16,8 @@ from fastapi import FastAPI, Request, Response
 
 from fakes.anthropic import create_app as fake_anthropic
 from fakes.openai import create_app as fake_openai
-from tests.retrieval.helpers import add_product, add_tenant, serve
+from tests.conftest import serve
+from tests.retrieval.helpers import add_product, add_tenant
 
 INTERNAL = {"X-Internal-Token": "test-internal-token-0123456789"}
 PLATFORM_OPENAI_KEY = "sk-platformopenai0123456789abcdef"

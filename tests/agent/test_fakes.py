@@ -8,7 +8,7 @@ import openai
 from fakes.anthropic import create_app as fake_anthropic
 from fakes.openai import create_app as fake_openai
 from fakes.openai import embed
-from tests.retrieval.helpers import serve
+from tests.conftest import serve
 
 TOOLS = [{"type": "function", "function": {"name": "search_products", "parameters": {"type": "object"}}}]
 

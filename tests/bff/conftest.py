@@ -11,31 +11,10 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
-from tests.conftest import free_port
+from tests.conftest import serve
 from tests.staff.conftest import INTERNAL_TOKEN, app, smtp, staff_env  # noqa: F401 - shared fixtures
-
-
-@contextlib.asynccontextmanager
-async def serve(application: FastAPI, *, lifespan: str = "on") -> AsyncIterator[str]:
-    port = free_port()
-    config = uvicorn.Config(
-        application, host="127.0.0.1", port=port, lifespan=lifespan, log_config=None, access_log=False
-    )
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    for _ in range(400):
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.025)
-    assert server.started, "server did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @pytest.fixture(scope="session")

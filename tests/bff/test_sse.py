@@ -11,10 +11,10 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from tests.conftest import TEST_REDIS_URL, free_port
+from tests.conftest import TEST_REDIS_URL, free_port, serve
 from tests.staff.conftest import bearer, maker, seed_tenant, token_for, unique
 
-from .conftest import INTERNAL_TOKEN, make_bff, serve, sse
+from .conftest import INTERNAL_TOKEN, make_bff, sse
 
 
 async def publish(app: FastAPI, tenant_id: uuid.UUID, n: int, tag: str) -> list[int]:

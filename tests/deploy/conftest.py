@@ -20,7 +20,8 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 
-# The five Python services: compose name -> (workspace package, import name, port).
+# The five Python services: compose name -> (workspace package, import name, port). All five are
+# built from the one ./Dockerfile (build arguments SERVICE and PORT).
 PYTHON_SERVICES: dict[str, tuple[str, str, int]] = {
     "orchestrator": ("nexus-orchestrator", "orchestrator", 8000),
     "agent_service": ("nexus-agent-service", "agent_service", 8001),
@@ -65,10 +66,37 @@ class Stage:
 class Dockerfile:
     path: Path
     stages: list[Stage]
+    global_args: list[str] = field(default_factory=list)  # ARG lines before the first FROM
 
     @property
     def final(self) -> Stage:
         return self.stages[-1]
+
+    def stage(self, name: str) -> Stage:
+        (found,) = [s for s in self.stages if s.name == name]
+        return found
+
+    def chain(self, target: str) -> list[Stage]:
+        """The stage `target` and the stages it is built FROM, base first (what `--target` builds
+        into the image)."""
+        names = {s.name for s in self.stages}
+        out = [self.stage(target)]
+        while out[0].base in names:
+            out.insert(0, self.stage(out[0].base))
+        return out
+
+    def instructions(self, target: str, keyword: str, args: dict[str, str]) -> list[Instruction]:
+        """Every `keyword` instruction of the target's chain, build arguments substituted."""
+        return [
+            Instruction(i.keyword, substitute(i.args, args))
+            for stage in self.chain(target)
+            for i in stage.all(keyword)
+        ]
+
+
+def substitute(text: str, args: dict[str, str]) -> str:
+    """Docker's ${NAME} / $NAME substitution of build arguments (unknown names are left alone)."""
+    return re.sub(r"\$\{(\w+)\}|\$(\w+)", lambda m: args.get(m.group(1) or m.group(2), m.group(0)), text)
 
 
 def parse_dockerfile(path: Path) -> Dockerfile:
@@ -88,6 +116,7 @@ def parse_dockerfile(path: Path) -> Dockerfile:
     assert not buf, f"{path}: dangling line continuation"
 
     stages: list[Stage] = []
+    global_args: list[str] = []
     for line in logical:
         keyword, _, args = line.partition(" ")
         keyword = keyword.upper()
@@ -96,10 +125,28 @@ def parse_dockerfile(path: Path) -> Dockerfile:
             m = re.fullmatch(r"(?:--platform=\S+ )?(\S+)(?: AS (\S+))?", args, flags=re.IGNORECASE)
             assert m, f"{path}: cannot parse FROM {args!r}"
             stages.append(Stage(base=m.group(1), name=m.group(2)))
+        elif not stages:
+            assert keyword == "ARG", f"{path}: {keyword} before the first FROM"
+            global_args.append(args)
         else:
-            assert stages, f"{path}: {keyword} before the first FROM"
             stages[-1].instructions.append(Instruction(keyword, args))
-    return Dockerfile(path, stages)
+    return Dockerfile(path, stages, global_args)
+
+
+PYTHON_DOCKERFILE = REPO / "Dockerfile"
+# The Dockerfile's stage each service is built to: the orchestrator and whatsapp_service add files.
+PYTHON_TARGETS = {
+    "orchestrator": "orchestrator",
+    "agent_service": "service",
+    "whatsapp_service": "whatsapp_service",
+    "tiendanube_service": "service",
+    "bff": "service",
+}
+
+
+def build_args(svc: str) -> dict[str, str]:
+    """What docker-compose.yml passes (checked in test_compose)."""
+    return {"SERVICE": svc, "PORT": str(PYTHON_SERVICES[svc][2])}
 
 
 def copy_parts(instr: Instruction) -> tuple[dict[str, str], list[str], str]:

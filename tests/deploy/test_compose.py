@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import PYTHON_SERVICES, REPO
+from .conftest import PYTHON_DOCKERFILE, PYTHON_SERVICES, PYTHON_TARGETS, build_args, parse_dockerfile
 
 ALL_SERVICES = {"nginx", *PYTHON_SERVICES, "redis", "postgres"}
 # DESIGN.md §1: Redis accelerates, it is never required; nothing may wait for it to be healthy.
@@ -117,10 +117,13 @@ def test_restart_policy(services: dict[str, Any]) -> None:
 
 
 def test_builds_from_the_repository_root(services: dict[str, Any]) -> None:
-    for name in ("nginx", *PYTHON_SERVICES):
+    assert services["nginx"]["build"] == {"context": ".", "dockerfile": "nginx/Dockerfile"}
+    stages = {s.name for s in parse_dockerfile(PYTHON_DOCKERFILE).stages}
+    for name in PYTHON_SERVICES:
+        # The one ./Dockerfile, told which service and port, built to the stage that service needs.
         build = services[name]["build"]
-        assert build == {"context": ".", "dockerfile": f"{name}/Dockerfile"}
-        assert (REPO / build["dockerfile"]).is_file()
+        assert build == {"context": ".", "args": build_args(name), "target": PYTHON_TARGETS[name]}, name
+        assert build["target"] in stages
     assert services["redis"]["image"] == "redis:7-alpine"
     assert services["postgres"]["image"] == "postgres:16-alpine"
 

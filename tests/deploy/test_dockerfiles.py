@@ -3,13 +3,28 @@
 from __future__ import annotations
 
 import json
+import os
 import re
+import shlex
+import shutil
+import subprocess
 import tomllib
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .conftest import PYTHON_SERVICES, REPO, Dockerfile, copy_parts, parse_dockerfile
+from .conftest import (
+    PYTHON_DOCKERFILE,
+    PYTHON_SERVICES,
+    PYTHON_TARGETS,
+    REPO,
+    Dockerfile,
+    build_args,
+    copy_parts,
+    parse_dockerfile,
+    substitute,
+)
 
 ROOT_PYPROJECT = tomllib.loads((REPO / "pyproject.toml").read_text())
 MEMBERS: list[str] = ROOT_PYPROJECT["tool"]["uv"]["workspace"]["members"]
@@ -122,131 +137,156 @@ def test_dockerignore_keeps_what_the_images_need(path: str) -> None:
     assert not is_ignored(path)
 
 
-def context_sources(df: Dockerfile) -> list[str]:
+def context_sources(df: Dockerfile, args: dict[str, str] | None = None) -> list[str]:
     """Every path a Dockerfile COPYs from the build context (not from another stage or image)."""
     out = []
     for stage in df.stages:
         for instr in stage.all("COPY") + stage.all("ADD"):
             flags, sources, _ = copy_parts(instr)
             if "from" not in flags:
-                out.extend(sources)
+                out.extend(substitute(src, args or {}) for src in sources)
     return out
 
 
-ALL_DOCKERFILES = [f"{svc}/Dockerfile" for svc in PYTHON_SERVICES] + ["nginx/Dockerfile"]
-
-
-@pytest.mark.parametrize("dockerfile", ALL_DOCKERFILES)
-def test_every_copied_path_exists_and_is_in_the_build_context(dockerfile: str) -> None:
-    df = parse_dockerfile(REPO / dockerfile)
-    sources = context_sources(df)
+@pytest.mark.parametrize("svc", [*PYTHON_SERVICES, "nginx"])
+def test_every_copied_path_exists_and_is_in_the_build_context(svc: str) -> None:
+    if svc == "nginx":
+        df, args = parse_dockerfile(REPO / "nginx" / "Dockerfile"), {}
+    else:
+        df, args = parse_dockerfile(PYTHON_DOCKERFILE), build_args(svc)
+    sources = context_sources(df, args)
     assert sources
     for src in sources:
-        assert (REPO / src).exists(), f"{dockerfile}: COPY {src} does not exist"
-        assert not is_ignored(src), f"{dockerfile}: COPY {src} is excluded by .dockerignore"
+        assert "$" not in src, f"{df.path.name}: COPY {src}: a build argument left unset"
+        assert (REPO / src).exists(), f"{df.path.name} ({svc}): COPY {src} does not exist"
+        assert not is_ignored(src), f"{df.path.name} ({svc}): COPY {src} is excluded by .dockerignore"
 
 
-# --- The Python service images -------------------------------------------------------------------
+# --- The Python service images: one Dockerfile, built per service with SERVICE and PORT ---------
 
 
-Service = tuple[str, str, str, int, Dockerfile]
+DF = parse_dockerfile(PYTHON_DOCKERFILE)
 
 
-@pytest.fixture(scope="module", params=list(PYTHON_SERVICES))
-def service(request: pytest.FixtureRequest) -> Service:
-    svc = request.param
-    package, module, port = PYTHON_SERVICES[svc]
-    return svc, package, module, port, parse_dockerfile(REPO / svc / "Dockerfile")
+def test_no_dockerfile_per_python_service() -> None:
+    assert DF.global_args == ["SERVICE", "PORT"]
+    for svc in PYTHON_SERVICES:
+        assert not (REPO / svc / "Dockerfile").exists(), f"{svc}/Dockerfile: the services share ./Dockerfile"
 
 
-def test_multi_stage_on_python_311_slim_with_the_pinned_uv(service: Service) -> None:
-    svc, *_, df = service
-    assert len(df.stages) >= 2
-    assert all(s.base == "python:3.11-slim" for s in df.stages), [s.base for s in df.stages]
-    build = df.stages[0]
+def test_multi_stage_on_python_311_slim_with_the_pinned_uv() -> None:
+    names = [s.name for s in DF.stages]
+    for stage in DF.stages:  # every stage is python:3.11-slim or built on an earlier one
+        assert stage.base == "python:3.11-slim" or stage.base in names[: names.index(stage.name)]
+    build = DF.stage("build")
     uv_copies = [copy_parts(c) for c in build.all("COPY") if "from" in copy_parts(c)[0]]
     assert uv_copies == [({"from": f"ghcr.io/astral-sh/uv:{uv_version()}"}, ["/uv", "/uvx"], "/bin/")]
-    # Nothing from uv reaches the runtime image.
-    assert not [c for c in df.final.all("COPY") if "astral-sh/uv" in c.args]
+    for target in set(PYTHON_TARGETS.values()):  # nothing from uv reaches a runtime image
+        assert "build" not in [s.name for s in DF.chain(target)]
+        assert not [c for c in DF.instructions(target, "COPY", {}) if "astral-sh/uv" in c.args]
 
 
-def test_uv_sync_installs_this_member_frozen_from_the_whole_workspace(service: Service) -> None:
-    svc, package, _, _, df = service
+@pytest.mark.parametrize("svc", list(PYTHON_SERVICES))
+def test_uv_sync_installs_this_member_frozen_from_the_whole_workspace(svc: str) -> None:
+    package = PYTHON_SERVICES[svc][0]
     member_dirs = {m: member_package(m) for m in MEMBERS}
     assert member_dirs.get(svc) == package, f"{svc} is not the workspace member {package}"
-    build = df.stages[0]
-    copied = {tuple(copy_parts(c)[1]) for c in build.all("COPY")}
+    args = build_args(svc)
+    copied = {tuple(copy_parts(c)[1]) for c in DF.instructions("build", "COPY", args)}
     assert ("pyproject.toml", "uv.lock") in copied
     for member in MEMBERS:  # uv loads every member's pyproject to read the workspace
         assert (f"{member}/pyproject.toml",) in copied, (
-            f"{svc}/Dockerfile does not copy {member}/pyproject.toml"
+            f"the Dockerfile does not copy {member}/pyproject.toml"
         )
-    syncs = [r.args for r in build.all("RUN") if "uv sync" in r.args]
+    syncs = [r.args for r in DF.instructions("build", "RUN", args) if "uv sync" in r.args]
     assert syncs, "no uv sync"
     for cmd in syncs:
         assert "--frozen" in cmd and "--no-dev" in cmd
-        assert re.search(rf"--package {re.escape(package)}(\s|$)", cmd), cmd
+        m = re.search(r'--package "?([\w-]+)"?', cmd)
+        assert m, cmd
+        # uv normalises the name (PEP 503): nexus-agent_service is nexus-agent-service.
+        assert re.sub(r"[-_.]+", "-", m.group(1)) == package, cmd
     assert "--no-editable" in syncs[-1], "the runtime stage copies only the venv: install non-editable"
     # The sources the last sync builds: the shared library and the service itself.
     assert ("libs/nexus_common/",) in copied and (f"{svc}/",) in copied
 
 
-def test_runtime_stage_runs_the_venv_as_a_fixed_non_root_user(service: Service) -> None:
-    svc, _, module, port, df = service
-    final = df.final
-    venv = [copy_parts(c) for c in final.all("COPY") if "from" in copy_parts(c)[0]]
-    assert ({"from": df.stages[0].name or "0"}, ["/app/.venv"], "/app/.venv") in venv
-    users = final.all("USER")
+@pytest.mark.parametrize("svc", list(PYTHON_SERVICES))
+def test_runtime_stage_runs_the_venv_as_a_fixed_non_root_user(svc: str) -> None:
+    target, args = PYTHON_TARGETS[svc], build_args(svc)
+    venv = [copy_parts(c) for c in DF.instructions(target, "COPY", args) if "from" in copy_parts(c)[0]]
+    assert venv == [({"from": "build"}, ["/app/.venv"], "/app/.venv")]
+    users = DF.instructions(target, "USER", args)
     assert users, "no USER: the service would run as root"
     user = users[-1].args.split(":")[0]
     assert user not in ("root", "0")
-    assert re.search(rf"--uid {user}\b", " ".join(r.args for r in final.all("RUN"))), "uid must be fixed"
-    env = " ".join(e.args for e in final.all("ENV"))
+    runs = " ".join(r.args for r in DF.instructions(target, "RUN", args))
+    assert re.search(rf"--uid {user}\b", runs), "uid must be fixed"
+    env = " ".join(e.args for e in DF.instructions(target, "ENV", args))
     assert "PATH=/app/.venv/bin:$PATH" in env and "PYTHONUNBUFFERED=1" in env
-    assert [e.args for e in final.all("EXPOSE")] == [str(port)]
+    assert [e.args for e in DF.instructions(target, "EXPOSE", args)] == [args["PORT"]]
 
 
-def test_cmd_starts_the_app_factory_that_exists(service: Service) -> None:
-    svc, _, module, port, df = service
-    (cmd,) = df.final.all("CMD")
-    assert cmd.exec_form() == [
-        "uvicorn",
-        "--factory",
-        f"{module}.app:create_app",
-        "--host",
-        "0.0.0.0",
-        "--port",
-        str(port),
-        "--proxy-headers",
-    ]
+def image_env(svc: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for instr in DF.instructions(PYTHON_TARGETS[svc], "ENV", build_args(svc)):
+        out.update(word.split("=", 1) for word in shlex.split(instr.args))
+    return out
+
+
+@pytest.mark.parametrize("svc", list(PYTHON_SERVICES))
+def test_cmd_starts_the_app_factory_that_exists(svc: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """CMD is bare `uvicorn`; uvicorn's own command line, given the image's environment, must
+    read the service's app factory, its port, all interfaces and the proxy headers from it."""
+    from uvicorn.main import main as uvicorn_cli
+
+    _, module, port = PYTHON_SERVICES[svc]
+    (cmd,) = DF.instructions(PYTHON_TARGETS[svc], "CMD", build_args(svc))
+    assert cmd.exec_form() == ["uvicorn"]
+    for key in [k for k in os.environ if k.startswith("UVICORN_")]:
+        monkeypatch.delenv(key)
+    for key, value in image_env(svc).items():
+        monkeypatch.setenv(key, value)
+    ctx = uvicorn_cli.make_context("uvicorn", [])
+    assert ctx.params["app"] == f"{module}.app:create_app"
+    assert ctx.params["factory"] is True and ctx.params["proxy_headers"] is True
+    assert (ctx.params["host"], ctx.params["port"]) == ("0.0.0.0", port)
     app = REPO / svc / "src" / module / "app.py"
-    assert app.exists(), f"CMD names {module}.app but {app.relative_to(REPO)} does not exist"
+    assert app.exists(), f"UVICORN_APP names {module}.app but {app.relative_to(REPO)} does not exist"
     assert re.search(r"^def create_app\(", app.read_text(), flags=re.MULTILINE)
 
 
-def test_healthcheck_probes_readiness_without_curl(service: Service, services: dict[str, Any]) -> None:
-    svc, _, _, port, df = service
-    (hc,) = df.final.all("HEALTHCHECK")
+@pytest.mark.parametrize("svc", list(PYTHON_SERVICES))
+def test_healthcheck_probes_readiness_without_curl(svc: str, services: dict[str, Any]) -> None:
+    port = PYTHON_SERVICES[svc][2]
+    (hc,) = DF.instructions(PYTHON_TARGETS[svc], "HEALTHCHECK", build_args(svc))
     probe = hc.exec_form()
     assert probe is not None and probe[:2] == ["python", "-c"]
-    assert f"http://127.0.0.1:{port}/health/ready" in probe[2]
-    # compose runs the same probe (it replaces the image's).
-    assert services[svc]["healthcheck"]["test"] == ["CMD", *probe]
+    # The image's probe reads the port uvicorn listens on; compose runs the same with it written out.
+    assert "http://127.0.0.1:%s/health/ready' % os.environ['UVICORN_PORT']" in probe[2]
+    assert image_env(svc)["UVICORN_PORT"] == str(port)
+    test = services[svc]["healthcheck"]["test"]
+    assert test[:3] == ["CMD", "python", "-c"]
+    assert f"http://127.0.0.1:{port}/health/ready" in test[3]
 
 
 def test_orchestrator_image_carries_migrations_and_its_data_dir() -> None:
-    final = parse_dockerfile(REPO / "orchestrator" / "Dockerfile").final
-    copies = [copy_parts(c)[1:] for c in final.all("COPY")]
+    args = build_args("orchestrator")
+    copies = [copy_parts(c)[1:] for c in DF.instructions("orchestrator", "COPY", args)]
     assert (["migrations/"], "/app/migrations/") in copies
     assert (REPO / "migrations" / "env.py").exists()
-    runs = " ".join(r.args for r in final.all("RUN"))
+    runs = " ".join(r.args for r in DF.instructions("orchestrator", "RUN", args))
     # A fresh named volume takes the ownership of the image's directory: it must be the app user's.
     assert "mkdir -p /app/data" in runs and "chown nexus:nexus /app/data" in runs
+    assert "DATA_DIR=/app/data" in " ".join(e.args for e in DF.instructions("orchestrator", "ENV", args))
+    # Only the orchestrator's image carries them.
+    for target in ("service", "whatsapp_service"):
+        assert "migrations" not in " ".join(c.args for c in DF.instructions(target, "COPY", {}))
 
 
 def test_whatsapp_image_owns_its_sessions_dir() -> None:
     runs = " ".join(
-        r.args for r in parse_dockerfile(REPO / "whatsapp_service" / "Dockerfile").final.all("RUN")
+        r.args for r in DF.instructions("whatsapp_service", "RUN", build_args("whatsapp_service"))
     )
     assert "mkdir -p /app/sessions" in runs and "chown nexus:nexus /app/sessions" in runs
 
@@ -274,17 +314,28 @@ def test_nginx_image_builds_the_dashboard_and_serves_it() -> None:
     assert "http://127.0.0.1/healthz" in hc.args
 
 
-def test_lockfile_has_the_native_build_tools_for_the_ui_build_stage() -> None:
-    """npm ci installs exactly what the lock lists: rollup's native binary for the build stage's
-    libc must be in it, or `npm run build` fails inside the image (npm/cli#4828)."""
+def test_npm_ci_accepts_the_lock(tmp_path: Path) -> None:
+    """nginx/Dockerfile and scripts/build_ui.sh run `npm ci`, which refuses a lock that does not
+    match package.json (e.g. the optional rollup/esbuild builds of other platforms missing).
+    npm itself judges it here: a dry run in a copy, so node_modules is left alone."""
+    npm = shutil.which("npm")
+    assert npm, "npm is missing (Node.js >= 20.19 needed)"
+    for name in ("package.json", "package-lock.json"):
+        shutil.copy2(REPO / "platform_ui" / name, tmp_path / name)
+    proc = subprocess.run(
+        [npm, "ci", "--dry-run", "--ignore-scripts", "--no-audit", "--no-fund"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, f"npm ci refuses platform_ui/package-lock.json:\n{proc.stderr[-3000:]}"
+    # The build stage's own native builds are among them (npm/cli#4828).
     ui = parse_dockerfile(REPO / "nginx" / "Dockerfile").stages[0]
     libc = "musl" if "alpine" in ui.base else "gnu"
     locked = json.loads((REPO / "platform_ui" / "package-lock.json").read_text())["packages"]
     for arch in ("x64", "arm64"):
-        assert f"node_modules/@rollup/rollup-linux-{arch}-{libc}" in locked, (
-            f"{ui.base} needs @rollup/rollup-linux-{arch}-{libc}, which package-lock.json does not hold"
-        )
-    assert "node_modules/@esbuild/linux-x64" in locked
+        assert f"node_modules/@rollup/rollup-linux-{arch}-{libc}" in locked
 
 
 def test_platform_ui_dependencies_are_pinned() -> None:

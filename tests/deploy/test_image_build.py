@@ -1,11 +1,12 @@
-"""Each Python image's build stage, carried out without Docker.
+"""Each Python service's image build stage (./Dockerfile), carried out without Docker.
 
-The COPY and RUN instructions of the build stage are replayed as written into a temporary
-directory standing in for /app (files .dockerignore leaves out are left out here too), with the
-host's uv, which must be the version the Dockerfile copies in. Then the app factory named by
-CMD must import from the resulting virtualenv alone: that catches a member pyproject not copied,
-a wrong --package, a source directory missing from the image or an editable install that would
-point outside it.
+The COPY and RUN instructions of the build stage are replayed as written, with the service's
+build arguments (SERVICE and PORT, as docker-compose.yml passes them), into a temporary directory
+standing in for /app (files .dockerignore leaves out are left out here too), with the host's uv,
+which must be the version the Dockerfile copies in. Then the app factory the image starts must
+import from the resulting virtualenv alone: that catches a member pyproject not copied, a wrong
+--package, a source directory missing from the image or an editable install that would point
+outside it.
 """
 
 from __future__ import annotations
@@ -24,7 +25,16 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import PYTHON_SERVICES, REPO, copy_parts, parse_dockerfile
+from .conftest import (
+    PYTHON_DOCKERFILE,
+    PYTHON_SERVICES,
+    REPO,
+    Instruction,
+    build_args,
+    copy_parts,
+    parse_dockerfile,
+    substitute,
+)
 from .test_dockerfiles import is_ignored, uv_version
 
 HOST_ONLY = {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME", "UV_LINK_MODE", "UV_COMPILE_BYTECODE", "UV_PYTHON"}
@@ -108,14 +118,23 @@ class Built:
 
 
 def replay_build_stage(svc: str, app: Path) -> Built:
-    package, module, _ = PYTHON_SERVICES[svc]
-    build = parse_dockerfile(REPO / svc / "Dockerfile").stages[0]
+    module = PYTHON_SERVICES[svc][1]
+    args = build_args(svc)
+    df = parse_dockerfile(PYTHON_DOCKERFILE)
     app.mkdir(parents=True)
     # The machine's environment (its proxy and CA settings reach PyPI) minus what points at the
     # repository's own venv, which the `uv run` that started pytest sets.
     env = {k: v for k, v in os.environ.items() if k not in HOST_ONLY and not k.startswith("UV_PROJECT")}
 
-    for instr in build.instructions:
+    for instr in df.stage("build").instructions:
+        if instr.keyword == "ARG":
+            # A build argument reaches RUN as a variable (and COPY by substitution, below).
+            name = instr.args.split("=", 1)[0]
+            if name not in df.global_args and "=" not in instr.args:
+                return Built(app, f"ARG {name}: not a build argument the image declares")
+            env[name] = args[name]
+            continue
+        instr = Instruction(instr.keyword, substitute(instr.args, args))
         if instr.keyword == "WORKDIR":
             if instr.args != "/app":
                 return Built(app, f"WORKDIR {instr.args}: expected /app")

@@ -1,6 +1,6 @@
 """End-to-end: the real dashboard in Debian's headless Chromium, driven by Playwright.
 
-One platform per session, started exactly as `make dev` starts it (scripts/dev.py, its own state
+One platform per session, started exactly as `make dev` starts it (scripts/devstack, its own state
 directory, shifted ports, a throwaway database): every service, the fake external servers, and
 the built dashboard behind a real nginx rendered from nginx/default.conf. The browser talks to
 nginx only. The UI is built by scripts/build_ui.sh (skipped when dist is fresh); Chromium is
@@ -11,7 +11,6 @@ Debian's, launched by path.
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import json
 import os
 import random
@@ -27,11 +26,11 @@ import urllib.request
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
+from scripts.devstack import processes, secretfile
 from tests.conftest import TEST_REDIS_URL, create_database, drop_database, job_errors
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,21 +49,6 @@ SCREENSHOTS = REPO / "docs" / "screenshots"
 START_TIMEOUT = 120.0
 
 
-def _load_dev() -> ModuleType:
-    name = "nexus_dev_script"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, REPO / "scripts" / "dev.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-dev = _load_dev()
-
-
 def _port_free(port: int) -> bool:
     with socket.socket() as s:
         try:
@@ -77,7 +61,7 @@ def _port_free(port: int) -> bool:
 def free_offset() -> int:
     for _ in range(200):
         offset = random.randrange(20_000, 30_000)
-        if all(_port_free(p.port + offset) for p in dev.PROCESSES):
+        if all(_port_free(p.port + offset) for p in processes.PROCESSES):
             return offset
     raise RuntimeError("no free port offset")
 
@@ -128,7 +112,7 @@ class Platform:
     output: list[str] = field(default_factory=list)
 
     def port(self, name: str) -> int:
-        return next(p.port for p in dev.PROCESSES if p.name == name) + self.offset
+        return next(p.port for p in processes.PROCESSES if p.name == name) + self.offset
 
     def api(self, method: str, path: str, body: Any = None, token: str | None = None) -> tuple[int, Any]:
         return http_json(method, f"{self.url}{path}", body, token)
@@ -162,11 +146,11 @@ def ui_built() -> Path:
 
 @pytest.fixture(scope="session")
 def platform(ui_built: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
-    """The whole platform via scripts/dev.py, until the session ends."""
+    """The whole platform via make dev's scripts/devstack, until the session ends."""
     state = tmp_path_factory.mktemp("e2e-dev")
     db_name, dsn = create_database()
     offset = free_offset()
-    managed = set(dev.SECRETS) | {k for p in dev.PROCESSES for k in p.env_defaults}
+    managed = set(secretfile.SECRETS) | {k for p in processes.PROCESSES for k in p.env_defaults}
     env = {k: v for k, v in os.environ.items() if k not in managed and not k.startswith("NEXUS_DEV_")}
     env.update(
         {
@@ -177,7 +161,7 @@ def platform(ui_built: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             "APP_VERSION": "e2e",
         }
     )
-    argv = [sys.executable, str(REPO / "scripts" / "dev.py"), "--port-offset", str(offset), "--quiet"]
+    argv = [sys.executable, "-m", "scripts.devstack", "--port-offset", str(offset), "--quiet"]
     argv += ["--timeout", "90"]
     proc = subprocess.Popen(
         argv,
@@ -206,8 +190,8 @@ def platform(ui_built: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         while not ready.wait(0.25):
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail("make dev did not come up:\n" + "\n".join(output[-60:]))
-        secrets_env = dev.read_env_file(state / "secrets.env")
-        url = f"http://127.0.0.1:{dev.DASHBOARD_PORT + offset}"
+        secrets_env = secretfile.read_env_file(state / "secrets.env")
+        url = f"http://127.0.0.1:{processes.DASHBOARD_PORT + offset}"
         yield Platform(url, offset, state, secrets_env["ADMIN_TOKEN"], env, output)
     finally:
         with contextlib.suppress(ProcessLookupError):

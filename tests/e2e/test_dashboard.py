@@ -20,7 +20,9 @@ from typing import Any
 import httpx
 import pytest
 
-from .conftest import Platform, dev, new_page, screenshot
+from scripts.devstack import processes, seed
+
+from .conftest import Platform, new_page, screenshot
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +40,7 @@ class Store:
 
 def graph_url(platform: Platform) -> str:
     """The fake Graph server make dev runs (the process that provides WHATSAPP_GRAPH_URL)."""
-    for p in dev.PROCESSES:
+    for p in processes.PROCESSES:
         if "WHATSAPP_GRAPH_URL" in p.env_defaults:
             return f"http://127.0.0.1:{p.port + platform.offset}"
     pytest.fail("make dev runs no fake Graph server (no process provides WHATSAPP_GRAPH_URL)")
@@ -53,7 +55,7 @@ def store(platform: Platform) -> Store:
     tenant = body["id"]
     phone_number_id = str(100000000000 + uuid.uuid4().int % 10**11)
     # The demo number's secret: the fake Graph server signs its delivery statuses with it.
-    secret = dev._load_script("seed_demo").DEMO_APP_SECRET
+    secret = seed.DEMO_APP_SECRET
     status, body = platform.api(
         "PUT",
         f"/api/v1/tenants/{tenant}/channels/whatsapp",
@@ -269,13 +271,12 @@ async def test_portuguese_switch(platform: Platform, store: Store, browser: Any)
 
 async def test_make_dev_demo_owner_chats_in_the_playground(platform: Platform, browser: Any) -> None:
     """What `make dev` ends with: the demo store's owner signed in, playing the customer."""
-    demo = dev._load_script("seed_demo")
     assert f"Dashboard: {platform.url}/login?email=" in "\n".join(platform.output)
     ctx, page, problems = await new_page(browser)
     try:
         await page.goto(f"{platform.url}/login?email=demo.owner%40nexus.example.com")
-        assert (await page.get_by_label("E-mail").input_value()) == demo.DEMO_EMAIL
-        await page.get_by_label("Password").fill(demo.DEMO_PASSWORD)
+        assert (await page.get_by_label("E-mail").input_value()) == seed.DEMO_EMAIL
+        await page.get_by_label("Password").fill(seed.DEMO_PASSWORD)
         await page.get_by_role("button", name="Sign in").click()
         await page.get_by_role("heading", name="Inbox").wait_for()
         await page.get_by_role("link", name="Playground").click()

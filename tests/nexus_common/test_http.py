@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
-import uvicorn
 from fastapi import FastAPI, Response
 from nexus_common.http import make_client, request_with_retries
 
-from ..conftest import free_port
+from ..conftest import free_port, serve
 
 
 @pytest.fixture
@@ -28,16 +26,8 @@ async def flaky() -> AsyncIterator[tuple[str, dict[str, list[int]]]]:
         headers = {"Retry-After": "0"} if code == 429 else {}
         return Response(status_code=code, content=str(calls[key]), headers=headers)
 
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off")
-    )
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    yield f"http://127.0.0.1:{port}", script
-    server.should_exit = True
-    await task
+    async with serve(app, lifespan="off") as url:
+        yield url, script
 
 
 async def test_retries_5xx_and_429_then_succeeds(flaky: tuple[str, dict[str, list[int]]]) -> None:

@@ -50,3 +50,32 @@ async def test_jobs_with_one_lock_run_in_order_and_others_in_parallel(
     for conv in ("a", "b"):
         assert [n for c, n in seen if c == conv] == list(range(8))
     assert overlap == []
+
+
+def test_every_task_keeps_its_stored_name_and_schedule() -> None:
+    """Task names live in procrastinate's jobs table: a job queued before an upgrade must still
+    find its task after it, so these names never change."""
+    import orchestrator.tasks  # noqa: F401 - the entry points' import: registers every domain's tasks
+
+    app = create_job_app("postgresql://nobody@127.0.0.1:1/none")
+    assert {name for name in app.tasks if "procrastinate" not in name} == {
+        "pipeline:ingest",
+        "pipeline:turn",
+        "pipeline:send",
+        "staff:send_conversation_mail",
+        "staff:resume_expired_pauses",
+        "staff:prune_events",
+        "tiendanube:productsall",
+        "tiendanube:process_event",
+        "tiendanube:nightly_sync",
+        "tiendanube:sweep",
+    }
+    periodic = {(p.task.name, p.periodic_id, p.cron) for p in app.periodic_registry.periodic_tasks.values()}
+    assert periodic == {
+        ("staff:resume_expired_pauses", "resume_expired_pauses", "* * * * *"),
+        ("staff:prune_events", "prune_events", "17 * * * *"),
+        ("tiendanube:nightly_sync", "", "17 4 * * *"),
+        ("tiendanube:sweep", "", "* * * * *"),
+    }
+    assert app.tasks["staff:resume_expired_pauses"].queueing_lock == "resume_expired_pauses"
+    assert app.tasks["pipeline:turn"].retry_strategy is not None

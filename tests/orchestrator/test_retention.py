@@ -91,10 +91,10 @@ def count(dsn: str, sql: str) -> int:
 
 async def run_job(app: FastAPI, dsn: str, task: str) -> str:
     """Defer `task` the way the periodic deferrer does, wait for the worker, return its status."""
-    from orchestrator.pipeline import queue
+    from orchestrator.jobs import defer
 
     async with app.state.sessionmaker() as s, s.begin():
-        await queue.defer(s, task, {"timestamp": 0})
+        await defer(s, task, {"timestamp": 0})
     for _ in range(300):
         status = count(
             dsn,
@@ -123,7 +123,9 @@ async def test_each_prune_job_deletes_only_rows_past_its_retention(
     if table in IN_PROGRESS:
         insert(dsn, table, 2, keep + 10, state=IN_PROGRESS[table], t=t, c=c)
 
-    assert await run_job(app, dsn, f"retention:prune_{table}") == "succeeded"
+    from orchestrator.retention.tasks import TASKS
+
+    assert await run_job(app, dsn, TASKS[table]) == "succeeded"
 
     left = count(dsn, f"SELECT count(*) FROM {table}")  # noqa: S608
     assert left == 3 + (2 if table in IN_PROGRESS else 0)

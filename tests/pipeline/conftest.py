@@ -14,11 +14,10 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-import uvicorn
 
 from fakes.meta_graph import FakeState, create_app, signed
 
-from ..conftest import free_port
+from ..conftest import free_port, serve
 
 ADMIN = "test-admin-token-0123456789"
 INTERNAL = "test-internal-token-0123456789"
@@ -26,27 +25,6 @@ PHONE_NUMBER_ID = "106540352242922"
 APP_SECRET = "wa-app-secret-for-tests"
 VERIFY_TOKEN = "wa-verify-token-for-tests"
 ACCESS_TOKEN = "EAAG-fake-access-token-for-tests"
-
-
-@contextlib.asynccontextmanager
-async def serve(app: Any, port: int) -> AsyncIterator[uvicorn.Server]:
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
-    )
-    task = asyncio.create_task(server.serve())
-    for _ in range(400):
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.025)
-    if task.done():
-        task.result()
-        raise RuntimeError("server did not start")
-    try:
-        yield server
-    finally:
-        server.should_exit = True
-        with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.wait_for(task, 15)
 
 
 async def eventually(

@@ -345,7 +345,7 @@ async def test_staff_pause_human_reply_and_resume_through_the_pipeline(stack: St
     assert r.status_code == 202, r.text
     await eventually(lambda: len(stack.sent_to(WA)) == 2)
     assert stack.sent_to(WA)[1]["body"]["text"]["body"] == "Hola, soy Ana de la tienda"
-    # Graph has it before the outbox records the answer: wait for the row, not only the fake.
+    # The fake Graph records the message before it answers; the outbox marks it sent after.
     await eventually(
         lambda: (
             stack.rows("SELECT sender, status FROM chat_messages WHERE text = 'Hola, soy Ana de la tienda'")

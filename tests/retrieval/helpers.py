@@ -1,49 +1,13 @@
-"""Helpers shared by the retrieval and agent tests: real servers on loopback, catalog rows."""
+"""Helpers shared by the retrieval and agent tests: catalog rows."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
 
-import uvicorn
-from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from tests.conftest import free_port
-
-
-@contextlib.asynccontextmanager
-async def serve(app: FastAPI, lifespan: str = "on") -> AsyncIterator[str]:
-    """Run `app` under uvicorn in this event loop on a free port; yields its base URL."""
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            app,
-            host="127.0.0.1",
-            port=port,
-            log_level="warning",
-            lifespan=lifespan,
-            timeout_graceful_shutdown=1,
-        )
-    )
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
-    task = asyncio.create_task(server.serve())
-    for _ in range(500):
-        if server.started or task.done():
-            break
-        await asyncio.sleep(0.02)
-    if task.done():
-        task.result()
-    assert server.started, "server did not start"
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await asyncio.wait_for(task, 10)
 
 
 async def add_tenant(

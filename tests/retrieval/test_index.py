@@ -13,8 +13,9 @@ from orchestrator.credentials import service as credentials
 from orchestrator.retrieval.runtime import get_retrieval
 
 from fakes.openai import create_app as fake_openai
+from tests.conftest import serve
 
-from .helpers import add_product, add_tenant, serve
+from .helpers import add_product, add_tenant
 
 
 async def test_switching_embedding_model_reindexes_never_mixes(

@@ -107,8 +107,8 @@ async def test_human_reply_pauses_the_ai_automatically(app: FastAPI, client: htt
 async def test_auto_handoff_emails_the_team_with_the_transcript(
     app: FastAPI, smtp: tuple[Inbox, int]
 ) -> None:
+    from orchestrator.conversations.handoff import notify_handoff
     from orchestrator.models import AuditLog, ChatConversation
-    from orchestrator.staff.handoff import notify_handoff
 
     inbox, _ = smtp
     seed = await seed_tenant(app, unique("Hand"))
@@ -247,8 +247,8 @@ def test_smtp_url_forms() -> None:
 async def test_pause_timeout_returns_the_conversation_to_the_ai(
     app: FastAPI, client: httpx.AsyncClient
 ) -> None:
+    from orchestrator.conversations.tasks import resume_expired
     from orchestrator.models import ChatConversation, Tenant
-    from orchestrator.staff.tasks import resume_expired
 
     seed = await seed_tenant(app, unique("Timeout"))
     other = await seed_tenant(app, unique("NoTimeout"))

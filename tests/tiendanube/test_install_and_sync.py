@@ -9,9 +9,9 @@ import uuid
 import httpx
 from orchestrator.catalog import hooks
 from orchestrator.config import Settings
+from orchestrator.integrations.tiendanube import catalog
+from orchestrator.integrations.tiendanube.client import WEBHOOK_EVENTS
 from orchestrator.models import AuditLog, CatalogSync, Credential, Product, Tenant
-from orchestrator.tiendanube import catalog
-from orchestrator.tiendanube.client import WEBHOOK_EVENTS
 from sqlalchemy import func, select, text
 
 from fakes.tiendanube import FakeTiendanube, ThreadServer, add_store

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 
+from orchestrator.integrations.tiendanube.orders import find_customer_orders
 from orchestrator.models import ChannelIdentity, Customer, Product
-from orchestrator.tiendanube.orders import find_customer_orders
 from sqlalchemy import func, select
 
 from fakes.tiendanube import DEMO_STORE_ID, FakeTiendanube, ThreadServer, add_demo_store, connect_demo_tenant

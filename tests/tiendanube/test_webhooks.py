@@ -86,6 +86,21 @@ async def test_product_updated_and_deleted_webhooks_are_reflected(
             await s.scalars(select(InboundEvent.state).where(InboundEvent.source == "tiendanube"))
         ).all()
     assert sorted(states) == ["done", "done"]
+    # Each stored event has its processing job, locked per product (one resource at a time).
+    async with orch.maker() as s:
+        jobs = (
+            await s.execute(
+                text(
+                    "SELECT j.lock, e.id IS NOT NULL FROM procrastinate.procrastinate_jobs j "
+                    "LEFT JOIN inbound_events e ON e.id = CAST(j.args->>'event_id' AS uuid) "
+                    "WHERE j.task_name = 'tiendanube:process_event' ORDER BY j.id"
+                )
+            )
+        ).all()
+    assert [tuple(j) for j in jobs] == [
+        (f"tnevents:{tenant_id}:product:{pid}", True),
+        (f"tnevents:{tenant_id}:product:{victim}", True),
+    ]
 
 
 def _async(fn):  # type: ignore[no-untyped-def]

@@ -15,7 +15,10 @@ from nexus_common.logging import configure_logging
 from nexus_common.settings import ConfigError, exit_on_config_error, load_settings
 from sqlalchemy import text
 
-from . import runtime
+from . import (
+    runtime,
+    tasks,  # noqa: F401 - registers every domain's tasks before the job App is built
+)
 from .config import Settings
 from .db import create_engine, create_sessionmaker
 from .jobs import create_job_app
@@ -63,8 +66,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await redis_client.ping()
 
     jobs = create_job_app(settings.postgres_dsn.get_secret_value())
-    rt = runtime.Runtime(settings=settings, engine=engine, sessionmaker=maker, redis=redis_client, extras={})
-    rt.extras["jobs"] = jobs
+    rt = runtime.Runtime(settings=settings, engine=engine, sessionmaker=maker, redis=redis_client)
 
     health = HealthRegistry()
     health.add("postgres", check_postgres)

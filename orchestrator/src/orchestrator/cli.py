@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import typer
 from nexus_common.crypto import DecryptionError
@@ -11,6 +12,7 @@ from nexus_common.settings import ConfigError, load_settings
 
 from . import migrate
 from .audit import service as audit
+from .auth import service as auth_service
 from .config import Settings
 from .credentials import service as credentials
 from .db import create_engine, create_sessionmaker
@@ -85,10 +87,6 @@ def create_user_cmd(
     password: str = typer.Option(..., prompt=True, hide_input=True, confirmation_prompt=True),
 ) -> None:
     """Create a staff user with a password (same as POST /api/v1/tenants/{id}/users)."""
-    import uuid
-
-    from .auth import service as auth_service
-
     if role not in ("owner", "admin", "agent", "viewer"):
         typer.echo("nexus: --role must be owner, admin, agent or viewer", err=True)
         raise typer.Exit(2)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlalchemy.engine import CursorResult, Result
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from .config import to_async_dsn
@@ -47,3 +48,8 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 # commit runs after the client already got its 2xx, so a failed commit would be acknowledged and a
 # client's next request could miss the row.
 Session = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows an UPDATE/DELETE touched (a `CursorResult`; typed as a plain `Result` by `execute`)."""
+    return (result.rowcount or 0) if isinstance(result, CursorResult) else 0

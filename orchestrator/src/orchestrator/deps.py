@@ -12,7 +12,7 @@ from .config import Settings
 
 
 def get_settings(request: Request) -> Settings:
-    return request.app.state.settings  # type: ignore[no-any-return]
+    return request.app.state.settings
 
 
 AppSettings = Annotated[Settings, Depends(get_settings)]

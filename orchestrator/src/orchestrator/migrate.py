@@ -21,6 +21,8 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from .models import Base
+
 log = structlog.get_logger("orchestrator.migrate")
 
 # An arbitrary constant, the same in every replica: "nexus" in ASCII.
@@ -137,8 +139,6 @@ def describe_diff(diff: Any) -> str:
 
 
 def _compare(sync_conn: Connection) -> list[str]:
-    from .models import Base
-
     mc = MigrationContext.configure(sync_conn, opts={"compare_type": True, "include_object": include_object})
     return [describe_diff(d) for d in compare_metadata(mc, Base.metadata)]
 

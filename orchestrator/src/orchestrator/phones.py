@@ -66,7 +66,9 @@ def to_e164(raw: str | None, default_region: str = "AR") -> str | None:
     if len(digits) < 6:
         return None
     if text.startswith(("+", "00")):
-        candidates = [("+" + digits.removeprefix("00") if text.startswith("00") else "+" + digits, None)]
+        candidates: list[tuple[str, str | None]] = [
+            ("+" + digits.removeprefix("00") if text.startswith("00") else "+" + digits, None)
+        ]
     else:
         candidates = [(text, default_region)]
         if len(digits) >= 11:

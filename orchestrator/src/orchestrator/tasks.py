@@ -1,9 +1,13 @@
-"""Imports every module that declares job blueprints, so workers know every task."""
+"""Imports every domain's task module, so their tasks are registered with the job layer.
+
+Imported by the entry points (the app and the CLI) before they build a job App; the job layer
+itself imports no domain code.
+"""
 
 from __future__ import annotations
 
-from .auth import tasks as _auth_tasks  # noqa: F401
+from .auth import tasks as auth_tasks  # noqa: F401
+from .conversations import tasks as conversation_tasks  # noqa: F401
+from .integrations.tiendanube import tasks as tiendanube_tasks  # noqa: F401
 from .pipeline import tasks as pipeline_tasks  # noqa: F401
-from .retention import tasks as _retention_tasks  # noqa: F401
-from .staff import tasks as staff_tasks  # noqa: F401
-from .tiendanube import tasks as _tiendanube_tasks  # noqa: F401
+from .retention import tasks as retention_tasks  # noqa: F401

@@ -42,7 +42,9 @@ def create_service_app(
         version=version,
         description=description,
         lifespan=lifespan,
-        **({} if docs else {"docs_url": None, "redoc_url": None, "openapi_url": None}),
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
     )
     install_error_handlers(app)
     health.details = settings is None or not settings.is_production

@@ -45,7 +45,8 @@ class HealthRegistry:
             *(self._run(c) for c in [*self.required.values(), *self.optional.values()])
         )
         checks: dict[str, dict[str, object]] = {}
-        down, degraded = [], []
+        down: list[str] = []
+        degraded: list[str] = []
         for name, err in zip(names, results, strict=True):
             required = name in self.required
             checks[name] = {"ok": err is None, "required": required}

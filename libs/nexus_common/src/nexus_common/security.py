@@ -52,7 +52,7 @@ class InternalTokenMiddleware:
         await self.app(scope, receive, send)
 
 
-def require_internal_token(expected: str):  # type: ignore[no-untyped-def]
+def require_internal_token(expected: str):
     """A FastAPI dependency for internal routers mounted on a public service (the orchestrator)."""
 
     async def dependency(request: Request) -> None:

@@ -176,11 +176,11 @@ async def cached_get(redis: Redis | None, key: str) -> bytes | None:
     if redis is None:
         return None
     try:
-        raw: bytes | None = await redis.get(key)
+        raw = await redis.get(key)
     except Exception as exc:  # noqa: BLE001 - Redis is only a cache
         log.warning("analytics.cache_unavailable", error=type(exc).__name__)
         return None
-    return raw
+    return raw if isinstance(raw, bytes) else None
 
 
 async def cached_put(redis: Redis | None, key: str, value: bytes, ttl: int) -> None:

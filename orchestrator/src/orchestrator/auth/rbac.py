@@ -173,7 +173,9 @@ def route_table(app: Any) -> list[RouteEntry]:
     entries = []
     for ctx in routing.iter_route_contexts(app.routes):
         if isinstance(ctx.original_route, APIRoute):
-            entries.append(RouteEntry(ctx.path_format, frozenset(ctx.methods or ()), declared_role(ctx)))
+            entries.append(
+                RouteEntry(ctx.path_format or "", frozenset(ctx.methods or ()), declared_role(ctx))
+            )
     return entries
 
 

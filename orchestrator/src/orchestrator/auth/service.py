@@ -17,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..audit import service as audit
 from ..config import Settings
+from ..jobs import defer, names
 from ..mail import client as mail_client
 from ..mail import templates
 from ..models import AuthSession, AuthToken, LoginThrottle, Tenant, UsedRefreshToken, User
-from ..pipeline.queue import defer
 from . import tokens
 
 log = structlog.get_logger("orchestrator.auth")
@@ -71,12 +71,15 @@ async def wait_until(session: AsyncSession, keys: list[str]) -> datetime | None:
     return until
 
 
-async def register_failure(session: AsyncSession, key: str, free: int, settings: Settings) -> None:
-    """Count a failure (forgotten after LOGIN_WINDOW_SECONDS without one) and set the delay."""
+async def count_hit(session: AsyncSession, key: str, window_seconds: int, *, sliding: bool = False) -> int:
+    """Count one event under `key` (in Postgres: shared by replicas, no Redis needed). The count
+    restarts after `window_seconds`: from the first event (fixed window), or with `sliding` from
+    the last one (forgotten only after that long without any)."""
     now = datetime.now(UTC)
-    stale = LoginThrottle.updated_at < now - timedelta(seconds=settings.login_window_seconds)
-    stmt = insert(LoginThrottle).values(key=key, failures=1, window_started_at=now, updated_at=now)
-    stmt = stmt.on_conflict_do_update(
+    since = LoginThrottle.updated_at if sliding else LoginThrottle.window_started_at
+    stale = since < now - timedelta(seconds=window_seconds)
+    first = insert(LoginThrottle).values(key=key, failures=1, window_started_at=now, updated_at=now)
+    stmt = first.on_conflict_do_update(
         index_elements=[LoginThrottle.key],
         set_={
             "failures": case((stale, 1), else_=LoginThrottle.failures + 1),
@@ -84,13 +87,15 @@ async def register_failure(session: AsyncSession, key: str, free: int, settings:
             "updated_at": now,
         },
     ).returning(LoginThrottle.failures)
-    failures = (await session.execute(stmt)).scalar_one()
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def register_failure(session: AsyncSession, key: str, free: int, settings: Settings) -> None:
+    """Count a failure (forgotten after LOGIN_WINDOW_SECONDS without one) and set the delay."""
+    failures = await count_hit(session, key, settings.login_window_seconds, sliding=True)
     delay = delay_after(failures, free, settings.login_delay_base_seconds, settings.login_delay_max_seconds)
-    await session.execute(
-        update(LoginThrottle)
-        .where(LoginThrottle.key == key)
-        .values(locked_until=now + timedelta(seconds=delay) if delay else None)
-    )
+    until = datetime.now(UTC) + timedelta(seconds=delay) if delay else None
+    await session.execute(update(LoginThrottle).where(LoginThrottle.key == key).values(locked_until=until))
 
 
 async def create_session(
@@ -285,23 +290,7 @@ async def _tenant_language(session: AsyncSession, tenant_id: uuid.UUID) -> tuple
     return tenant.name, (tenant.settings or {}).get("language")
 
 
-RESET_MAIL_TASK = "auth:send_password_reset"
-
-
-async def count_hit(session: AsyncSession, key: str, window_seconds: int) -> int:
-    """Count one request under `key` in a fixed window (shared by replicas, in Postgres)."""
-    now = datetime.now(UTC)
-    stale = LoginThrottle.window_started_at < now - timedelta(seconds=window_seconds)
-    stmt = insert(LoginThrottle).values(key=key, failures=1, window_started_at=now, updated_at=now)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[LoginThrottle.key],
-        set_={
-            "failures": case((stale, 1), else_=LoginThrottle.failures + 1),
-            "window_started_at": case((stale, now), else_=LoginThrottle.window_started_at),
-            "updated_at": now,
-        },
-    ).returning(LoginThrottle.failures)
-    return int((await session.execute(stmt)).scalar_one())
+RESET_MAIL_TASK = names.SEND_PASSWORD_RESET
 
 
 async def request_password_reset(

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 from html import escape
+from typing import Any
 
 from .client import Mail
 
-TEXTS: dict[str, dict[str, str]] = {
+TEXTS: dict[str, dict[str, Any]] = {
     "es": {
         "reset_subject": "Restablecer tu contraseña de Nexus",
         "reset_body": "Recibimos un pedido para restablecer tu contraseña. Abrí este enlace (vence en {hours} h):",
@@ -53,8 +54,8 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-def texts(language: str | None) -> dict[str, dict[str, str] | str]:
-    return TEXTS.get((language or "es")[:2].lower(), TEXTS["es"])  # type: ignore[return-value]
+def texts(language: str | None) -> dict[str, Any]:
+    return TEXTS.get((language or "es")[:2].lower(), TEXTS["es"])
 
 
 def _link_mail(to: str, subject: str, intro: str, link: str, footer: str) -> Mail:
@@ -97,7 +98,7 @@ def transcript_mail(
 ) -> Mail:
     """`lines`: (time, sender, text). The customer label carries a masked phone, never the full one."""
     t = texts(language)
-    who: dict[str, str] = t["who"]  # type: ignore[assignment]
+    who: dict[str, str] = t["who"]
     if kind == "handoff":
         subject = str(t["handoff_subject"]).format(tenant=tenant)
         intro = str(t["handoff_body"]).format(reason=reason or "-")

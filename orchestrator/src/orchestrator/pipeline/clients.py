@@ -9,7 +9,7 @@ from ..runtime import Runtime
 
 
 def agent_client(rt: Runtime) -> httpx.AsyncClient:
-    client = rt.extras.get("agent_client")
+    client = rt.agent_client
     if client is None or client.is_closed:
         s = rt.settings
         client = make_client(
@@ -17,12 +17,12 @@ def agent_client(rt: Runtime) -> httpx.AsyncClient:
             timeout=s.nexus_agent_timeout_seconds,
             internal_token=s.internal_api_token.get_secret_value(),
         )
-        rt.extras["agent_client"] = client
+        rt.agent_client = client
     return client
 
 
 def whatsapp_client(rt: Runtime) -> httpx.AsyncClient:
-    client = rt.extras.get("whatsapp_client")
+    client = rt.whatsapp_client
     if client is None or client.is_closed:
         s = rt.settings
         # Above whatsapp_service's own Graph timeout × retries, so its answer arrives first.
@@ -31,12 +31,13 @@ def whatsapp_client(rt: Runtime) -> httpx.AsyncClient:
             timeout=60.0,
             internal_token=s.internal_api_token.get_secret_value(),
         )
-        rt.extras["whatsapp_client"] = client
+        rt.whatsapp_client = client
     return client
 
 
 async def close_clients(rt: Runtime) -> None:
-    for key in ("agent_client", "whatsapp_client"):
-        client = rt.extras.pop(key, None)
+    clients = [rt.agent_client, rt.whatsapp_client]
+    rt.agent_client = rt.whatsapp_client = None
+    for client in clients:
         if client is not None:
             await client.aclose()

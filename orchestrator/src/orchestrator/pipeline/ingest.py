@@ -16,12 +16,12 @@ from sqlalchemy import case, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..conversations.events import conversation_data, message_data
 from ..events.publisher import publish
+from ..jobs import defer, names
 from ..models import ChannelIdentity, ChatConversation, ChatMessage, Customer, InboundEvent
-from . import queue
 from .accounts import Account, find_account
 from .parsing import InboundMessage, ParsedWebhook, StatusUpdate, parse_meta, parse_whatsapp
-from .serialize import conversation_data, message_data
 
 log = structlog.get_logger("orchestrator.pipeline.ingest")
 
@@ -29,15 +29,9 @@ STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4, 
 # Messages that never start an AI turn on their own.
 SILENT_TYPES = ("reaction",)
 
-TURN_TASK = "pipeline:turn"
-
 
 def parse_event(source: str, payload: Any) -> ParsedWebhook:
     return parse_whatsapp(payload) if source == "whatsapp" else parse_meta(payload)
-
-
-def turn_locks(conversation_id: uuid.UUID) -> dict[str, str]:
-    return {"lock": f"turn:{conversation_id}", "queueing_lock": f"turnq:{conversation_id}"}
 
 
 async def upsert_customer(
@@ -162,12 +156,12 @@ async def store_messages(
     await session.flush()
     await publish(session, account.tenant_id, "conversation.updated", conversation_data(conv))
     if any(m.type not in SILENT_TYPES for m in stored) and not conv.ai_paused and conv.status == "open":
-        await queue.defer(
+        await defer(
             session,
-            TURN_TASK,
+            names.TURN,
             {"conversation_id": str(conv.id)},
             at=now + timedelta(seconds=debounce) if debounce > 0 else None,
-            **turn_locks(conv.id),
+            **names.turn_locks(conv.id),
         )
     return conv, stored
 

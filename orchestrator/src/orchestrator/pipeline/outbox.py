@@ -21,13 +21,13 @@ import structlog
 from sqlalchemy import select, update
 
 from ..events.publisher import announce, publish
+from ..jobs import defer, names
 from ..models import ChannelAccount, ChatConversation, ChatMessage
 from ..runtime import Runtime
 from ..sandbox import service as sandbox
-from . import queue
 from .accounts import Account, access_token, find_account
 from .clients import whatsapp_client
-from .turn import CARE_WINDOW, SEND_TASK, send_locks
+from .turn import CARE_WINDOW
 
 log = structlog.get_logger("orchestrator.pipeline.outbox")
 
@@ -91,12 +91,12 @@ async def _claim_next(
         if msg is None or msg.status == "sending":
             return None  # nothing to do, or the head's fate is being settled (sweeper)
         if msg.next_attempt_at is not None and msg.next_attempt_at > now:
-            await queue.defer(
+            await defer(
                 session,
-                SEND_TASK,
+                names.SEND,
                 {"conversation_id": str(conversation_id)},
                 at=msg.next_attempt_at,
-                **send_locks(conversation_id),
+                **names.send_locks(conversation_id),
             )
             return None
         conv = await session.get(ChatConversation, conversation_id)
@@ -200,12 +200,12 @@ async def _record(rt: Runtime, claimed: ChatMessage, outcome: Outcome) -> bool:
             msg.status = "queued"
             msg.next_attempt_at = now + timedelta(seconds=backoff(msg.attempts))
             msg.error_code, msg.error_message = outcome.error_code, outcome.error_message
-            await queue.defer(
+            await defer(
                 session,
-                SEND_TASK,
+                names.SEND,
                 {"conversation_id": str(msg.conversation_id)},
                 at=msg.next_attempt_at,
-                **send_locks(msg.conversation_id),
+                **names.send_locks(msg.conversation_id),
             )
             stop = True
         elif outcome.kind == "ambiguous":
@@ -260,7 +260,7 @@ async def sweep(rt: Runtime) -> int:
             .all()
         )
         for conv_id in set(rows):
-            await queue.defer(session, SEND_TASK, {"conversation_id": str(conv_id)}, **send_locks(conv_id))
+            await defer(session, names.SEND, {"conversation_id": str(conv_id)}, **names.send_locks(conv_id))
     if rows:
         log.warning("outbox.requeued_stale", count=len(rows))
     return len(rows)

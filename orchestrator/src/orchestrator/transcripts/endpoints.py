@@ -7,9 +7,9 @@ from nexus_common.errors import NexusError, NotFound
 
 from ..audit import service as audit
 from ..auth import Admin, Owner
+from ..conversations import transcripts as service
 from ..db import Session
 from ..models import Tenant
-from . import service
 from .schemas import TranscriptDomains
 
 router = APIRouter(prefix="/api/v1/settings", tags=["settings"])

@@ -1,0 +1,1 @@
+"""A customer as staff see it (identities, masked contact data, orders)."""

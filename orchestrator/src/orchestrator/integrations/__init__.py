@@ -1,0 +1,1 @@
+"""Third-party platforms the orchestrator integrates with (Tienda Nube)."""

@@ -1,0 +1,396 @@
+"""The catalog mirror: full syncs ("productsall", paged and resumable) and one-product refreshes.
+
+A page of products and the sync's cursor are committed in one transaction, then the change hook
+runs (after the commit, so listeners read committed rows). Products are written with an
+`updated_at` guard: an older copy (a sync page fetched before a webhook's fresher GET) never
+overwrites a newer one, but still counts as seen by the sync.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import structlog
+from nexus_common.crypto import Crypto
+from sqlalchemy import delete, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from ... import runtime
+from ...catalog import hooks
+from ...config import Settings
+from ...credentials import service as credentials
+from ...events.publisher import announce, publish
+from ...jobs import defer, names
+from ...models import CatalogSync, Product, Tenant
+from .client import ServiceClient, TiendanubeError, TiendanubeNotFound, service_client
+from .mapping import map_product
+
+log = structlog.get_logger("orchestrator.tiendanube.catalog")
+
+TOKEN_KIND = "tiendanube_access_token"  # noqa: S105 - a credential kind, not a secret
+PER_PAGE = 200
+CONTENT_COLUMNS = (
+    "handle",
+    "name",
+    "description",
+    "name_text",
+    "search_text",
+    "categories",
+    "skus",
+    "variants",
+    "price",
+    "promotional_price",
+    "currency",
+    "stock",
+    "image_url",
+    "url",
+    "published",
+    "source_updated_at",
+)
+
+
+_COLUMN_TYPES = {
+    "external_id": "bigint",
+    "handle": "text",
+    "name": "jsonb",
+    "description": "jsonb",
+    "name_text": "text",
+    "search_text": "text",
+    "categories": "text[]",
+    "skus": "text[]",
+    "variants": "jsonb",
+    "price": "numeric",
+    "promotional_price": "numeric",
+    "currency": "text",
+    "stock": "integer",
+    "image_url": "text",
+    "url": "text",
+    "published": "boolean",
+    "source_updated_at": "timestamptz",
+}
+# An older copy (e.g. a sync page fetched before a webhook's fresher GET) never overwrites a
+# newer one, but still counts as seen (synced_at) by the sync.
+_FRESH = (
+    "(products.source_updated_at IS NULL OR EXCLUDED.source_updated_at IS NULL "
+    "OR products.source_updated_at <= EXCLUDED.source_updated_at)"
+)
+_UPSERT_SQL = text(
+    "INSERT INTO products (tenant_id, {cols}, synced_at) "  # noqa: S608 - constant identifiers only
+    "SELECT CAST(:tenant_id AS uuid), {rcols}, now() "
+    "FROM jsonb_to_recordset(CAST(:rows AS jsonb)) AS r({defs}) "
+    "ON CONFLICT ON CONSTRAINT uq_products_tenant_id_external_id DO UPDATE SET {sets}, "
+    "synced_at = EXCLUDED.synced_at, updated_at = now() "
+    "RETURNING id, external_id".format(
+        cols=", ".join(_COLUMN_TYPES),
+        rcols=", ".join(f"r.{c}" for c in _COLUMN_TYPES),
+        defs=", ".join(f"{c} {t}" for c, t in _COLUMN_TYPES.items()),
+        sets=", ".join(
+            f"{c} = CASE WHEN {_FRESH} THEN EXCLUDED.{c} ELSE products.{c} END" for c in CONTENT_COLUMNS
+        ),
+    )
+)
+
+
+class SyncNotVisible(Exception):
+    """The sync row is not committed yet (the job ran before its creator committed): retry."""
+
+
+@dataclass
+class StoreAccess:
+    tenant_id: uuid.UUID
+    store_id: int
+    token: str
+    main_language: str | None
+    store_url: str | None
+    currency: str | None
+
+
+async def store_access(session: AsyncSession, crypto: Crypto, tenant_id: uuid.UUID) -> StoreAccess | None:
+    """The tenant's store id and decrypted token, or None when it has no connected store."""
+    tenant = await session.get(Tenant, tenant_id)
+    if tenant is None or tenant.status != "active" or tenant.tiendanube_store_id is None:
+        return None
+    token = await credentials.get(session, crypto, tenant_id, TOKEN_KIND)
+    if not token:
+        return None
+    info = (tenant.settings or {}).get("tiendanube") or {}
+    return StoreAccess(
+        tenant_id=tenant_id,
+        store_id=tenant.tiendanube_store_id,
+        token=token,
+        main_language=info.get("main_language"),
+        store_url=info.get("url"),
+        currency=info.get("currency"),
+    )
+
+
+# ----- writing products -----
+async def upsert_products(
+    session: AsyncSession, access: StoreAccess, raws: list[dict[str, Any]]
+) -> list[uuid.UUID]:
+    """Upsert a batch; returns the ids of rows that are new or whose content changed."""
+    rows: dict[int, dict[str, Any]] = {}
+    for raw in raws:
+        try:
+            values = map_product(raw, main_language=access.main_language, store_url=access.store_url)
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            log.warning("catalog.product_skipped", tenant_id=str(access.tenant_id), error=type(exc).__name__)
+            continue
+        values["currency"] = access.currency
+        rows[values["external_id"]] = values  # a product repeated across pages counts once
+    if not rows:
+        return []
+    before = dict(
+        (
+            await session.execute(
+                select(Product.external_id, Product.source_updated_at).where(
+                    Product.tenant_id == access.tenant_id, Product.external_id.in_(list(rows))
+                )
+            )
+        ).all()
+    )
+    # One parameter (the page as JSON) expanded by Postgres: no per-row binds to compile.
+    payload = json.dumps(list(rows.values()), default=str)
+    result = (await session.execute(_UPSERT_SQL, {"tenant_id": access.tenant_id, "rows": payload})).all()
+    changed = []
+    for pid, ext in result:
+        if ext not in before or (
+            rows[ext]["source_updated_at"] is None
+            or before[ext] is None
+            or rows[ext]["source_updated_at"] > before[ext]
+        ):
+            changed.append(pid)
+    return changed
+
+
+async def delete_products(
+    session: AsyncSession, tenant_id: uuid.UUID, external_ids: list[int]
+) -> list[uuid.UUID]:
+    if not external_ids:
+        return []
+    res = await session.execute(
+        delete(Product)
+        .where(Product.tenant_id == tenant_id, Product.external_id.in_(external_ids))
+        .returning(Product.id)
+    )
+    return [r[0] for r in res.all()]
+
+
+async def refresh_product(
+    maker: async_sessionmaker[AsyncSession], settings: Settings, tenant_id: uuid.UUID, external_id: int
+) -> str:
+    """Re-GET one product (webhooks are thin and may arrive twice or out of order) and mirror it.
+
+    Returns "updated", "deleted" or "skipped" (no store connected)."""
+    async with maker() as session:
+        access = await store_access(session, settings.crypto, tenant_id)
+    if access is None:
+        return "skipped"
+    async with service_client(settings) as client:
+        try:
+            raw: dict[str, Any] | None = await client.product(access.store_id, access.token, external_id)
+        except TiendanubeNotFound:
+            raw = None
+    async with maker() as session, session.begin():
+        if raw is None:
+            deleted = await delete_products(session, tenant_id, [external_id])
+            changed: list[uuid.UUID] = []
+        else:
+            changed = await upsert_products(session, access, [raw])
+            deleted = []
+    await hooks.products_changed(tenant_id, changed, deleted)
+    return "deleted" if raw is None else "updated"
+
+
+# ----- full syncs -----
+async def start_catalog_sync(
+    session: AsyncSession, tenant_id: uuid.UUID, trigger: str = "admin"
+) -> uuid.UUID:
+    """Create (or reuse the live) full sync for a tenant and queue it. Returns the sync id.
+
+    Runs in the caller's transaction, and so does the job's deferral: the sync row and its job
+    commit together, or neither does.
+    """
+    stmt = (
+        insert(CatalogSync)
+        .values(tenant_id=tenant_id, trigger=trigger, state="pending")
+        .on_conflict_do_nothing(
+            index_elements=["tenant_id"], index_where=CatalogSync.state.in_(("pending", "running"))
+        )
+        .returning(CatalogSync.id)
+    )
+    sync_id = (await session.execute(stmt)).scalar_one_or_none()
+    if sync_id is None:
+        live = await session.scalar(
+            select(CatalogSync.id).where(
+                CatalogSync.tenant_id == tenant_id, CatalogSync.state.in_(("pending", "running"))
+            )
+        )
+        assert live is not None
+        return live
+    await defer_sync(session, sync_id)
+    return sync_id
+
+
+async def defer_sync(session: AsyncSession, sync_id: uuid.UUID) -> None:
+    """Queue (again) the job that runs this sync, in the caller's transaction."""
+    await defer(session, names.TN_PRODUCTSALL, {"sync_id": str(sync_id)})
+
+
+async def _progress(session: AsyncSession, sync: CatalogSync, state: str, **values: Any) -> None:
+    await session.execute(update(CatalogSync).where(CatalogSync.id == sync.id).values(state=state, **values))
+    data = {
+        "sync_id": str(sync.id),
+        "state": state,
+        "done": values.get("done", sync.done),
+        "total": values.get("total", sync.total),
+    }
+    await publish(session, sync.tenant_id, "catalog.sync", data)
+
+
+async def run_catalog_sync(
+    maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    sync_id: uuid.UUID,
+    *,
+    client: ServiceClient | None = None,
+) -> str:
+    """Run (or resume) a full sync from its recorded cursor to the end. Returns the final state.
+
+    A transaction-level advisory lock, held by a transaction that stays open for the run, makes
+    a second runner of the same sync a no-op ("busy"); it is released when that transaction ends,
+    including when the worker dies and its connection drops, so a crash never blocks the resume."""
+    async with maker() as lock_session, lock_session.begin():
+        got = await lock_session.scalar(
+            select(func.pg_try_advisory_xact_lock(func.hashtextextended(f"catalog_sync:{sync_id}", 0)))
+        )
+        if not got:
+            return "busy"
+        return await _run_locked(maker, settings, sync_id, client)
+
+
+async def _run_locked(
+    maker: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    sync_id: uuid.UUID,
+    client: ServiceClient | None,
+) -> str:
+    redis = _redis()
+    async with maker() as session, session.begin():
+        sync = await session.get(CatalogSync, sync_id, with_for_update=True)
+        if sync is None:
+            raise SyncNotVisible(str(sync_id))
+        if sync.state in ("done", "failed"):
+            return sync.state
+        access = await store_access(session, settings.crypto, sync.tenant_id)
+        if access is None:
+            await _progress(session, sync, "failed", error="no connected store", finished_at=func.now())
+            return "failed"
+        values: dict[str, Any] = {"attempts": sync.attempts + 1, "error": None}
+        if sync.started_at is None:
+            values["started_at"] = func.now()
+        await _progress(session, sync, "running", **values)
+    await announce(session, redis)
+    async with maker() as session:
+        sync = await session.get(CatalogSync, sync_id)
+        assert sync is not None and sync.started_at is not None
+        started_at: datetime = sync.started_at
+        page, done, pages_done = sync.next_page, sync.done, sync.pages_done
+    log.info("catalog.sync_started", tenant_id=str(access.tenant_id), sync_id=str(sync_id), page=page)
+
+    async def fetch(c: ServiceClient, p: int) -> dict[str, Any]:
+        return await c.products_page(access.store_id, access.token, p, PER_PAGE)
+
+    async def loop(c: ServiceClient) -> None:
+        nonlocal page, done, pages_done
+        pending = asyncio.ensure_future(fetch(c, page))
+        try:
+            while True:
+                body = await pending
+                items = list(body.get("items") or [])
+                nxt = body.get("next_page")
+                if nxt:  # fetch the next page while this one is written
+                    pending = asyncio.ensure_future(fetch(c, int(nxt)))
+                async with maker() as session, session.begin():
+                    changed = await upsert_products(session, access, items)
+                    done += len(items)
+                    pages_done += 1
+                    total = body.get("total")
+                    await _progress(
+                        session,
+                        sync,
+                        "running",
+                        next_page=int(nxt) if nxt else page + 1,
+                        done=done,
+                        pages_done=pages_done,
+                        total=int(total) if total is not None else None,
+                    )
+                await announce(session, redis)
+                await hooks.products_changed(access.tenant_id, changed, [])
+                if not nxt or not items:
+                    return
+                page = int(nxt)
+        finally:
+            if not pending.done():
+                pending.cancel()
+
+    try:
+        if client is not None:
+            await loop(client)
+        else:
+            async with service_client(settings) as c:
+                await loop(c)
+    except TiendanubeError as exc:
+        if exc.retryable:
+            raise  # stays "running"; the job retries / the sweeper resumes from the cursor
+        async with maker() as session, session.begin():
+            await _progress(session, sync, "failed", error=exc.message[:500], finished_at=func.now())
+        await announce(session, redis)
+        log.warning("catalog.sync_failed", tenant_id=str(access.tenant_id), code=exc.code)
+        return "failed"
+
+    async with maker() as session, session.begin():
+        res = await session.execute(
+            delete(Product)
+            .where(
+                Product.tenant_id == access.tenant_id,
+                or_(Product.synced_at.is_(None), Product.synced_at < started_at),
+            )
+            .returning(Product.id)
+        )
+        deleted = [r[0] for r in res.all()]
+        await _progress(session, sync, "done", deleted=len(deleted), done=done, finished_at=func.now())
+    await announce(session, redis)
+    await hooks.products_changed(access.tenant_id, [], deleted)
+    log.info(
+        "catalog.sync_done",
+        tenant_id=str(access.tenant_id),
+        sync_id=str(sync_id),
+        done=done,
+        deleted=len(deleted),
+    )
+    return "done"
+
+
+async def stalled_syncs(session: AsyncSession, stall_seconds: float) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """Syncs whose worker died: pending or running, no progress for `stall_seconds`."""
+    rows = await session.execute(
+        select(CatalogSync.id, CatalogSync.tenant_id).where(
+            CatalogSync.state.in_(("pending", "running")),
+            CatalogSync.updated_at < func.now() - func.make_interval(0, 0, 0, 0, 0, 0, stall_seconds),
+        )
+    )
+    return [(r[0], r[1]) for r in rows.all()]
+
+
+def _redis() -> Any:
+    try:
+        return runtime.current().redis
+    except RuntimeError:
+        return None

@@ -1,0 +1,1 @@
+"""The playground: the full pipeline for a simulated customer, without a real WhatsApp number."""

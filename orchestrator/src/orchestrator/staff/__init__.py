@@ -1,1 +1,0 @@
-"""The staff side of a conversation: pause/resume, human replies, handoff notifications, transcripts."""

@@ -1,0 +1,1 @@
+"""The tenant's product-search synonym groups (edited in the dashboard)."""

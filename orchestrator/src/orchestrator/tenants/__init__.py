@@ -1,0 +1,1 @@
+"""Tenant-scoped staff endpoints: the tenant, agent settings, channels, credentials and users."""

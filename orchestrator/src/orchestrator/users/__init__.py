@@ -1,0 +1,1 @@
+"""The tenant's staff users: list, invite, change, remove; created by the super-admin."""
