@@ -28,12 +28,12 @@ def _job(table: str) -> Callable[[int], Awaitable[None]]:
 
 
 for _minute, _policy in enumerate(service.POLICIES):
-    _name = TASKS[_policy.table]
+    _id = f"prune_{_policy.table}"  # `prune_events` is what the events job always used
     # Spread over the hour from minute 17 on, so the jobs never all start together.
     task(
-        _name,
+        TASKS[_policy.table],
         queue="default",
-        queueing_lock=_name,
+        queueing_lock=_id,
         cron=f"{17 + 3 * _minute} * * * *",
-        periodic_id=_name,
+        periodic_id=_id,
     )(_job(_policy.table))
