@@ -22,6 +22,7 @@ from .proxy import TcpProxy
 WA = "5491123456789"
 
 
+@pytest.mark.allow_job_errors("jobs running when Postgres is cut are retried once it is back")
 async def test_postgres_down_webhook_503_then_accepted_again(
     fresh_dsn: str, stack_factory: Callable[..., contextlib.AbstractAsyncContextManager[Stack]]
 ) -> None:

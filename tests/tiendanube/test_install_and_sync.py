@@ -213,6 +213,7 @@ async def test_a_platform_disable_survives_reinstalls_a_store_uninstall_does_not
     assert await fake.deliver(STORE_ID, "app/uninstalled", STORE_ID, client=orch.client) == [200]
     await wait_for(lambda: _is(status, "disabled"), 10)
     assert await install(orch, fake) == tenant_id
+    await wait_sync_done(orch.maker, tenant_id)  # each install starts a sync: let it finish
     assert await status() == "active"
 
     # The platform disables it: reinstalling (twice) does not bring it back.
@@ -220,6 +221,7 @@ async def test_a_platform_disable_survives_reinstalls_a_store_uninstall_does_not
     assert r.status_code == 200, r.text
     for _ in range(2):
         assert await install(orch, fake) == tenant_id
+        await wait_sync_done(orch.maker, tenant_id)
         assert await status() == "disabled"
     # Only the platform re-enables it.
     r = await orch.client.patch(f"/api/v1/tenants/{tenant_id}", json={"status": "active"}, headers=admin)
