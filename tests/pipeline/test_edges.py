@@ -62,7 +62,8 @@ async def test_a_reply_outside_the_24_hour_window_is_refused_not_sent(stack: Sta
     assert r.status_code == 202, r.text
     row = await eventually(
         lambda: stack.rows(
-            "SELECT status, error_code FROM chat_messages WHERE text = '¿Seguís ahí?' AND status IN ('sent', 'failed')"
+            "SELECT status, error_code FROM chat_messages "
+            "WHERE text = '¿Seguís ahí?' AND status IN ('sent', 'failed')"
         )
     )
     assert row == [("failed", "window_closed")]

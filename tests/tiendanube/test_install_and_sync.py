@@ -221,11 +221,19 @@ async def test_a_platform_disable_survives_reinstalls_a_store_uninstall_does_not
     assert r.status_code == 200, r.text
     for _ in range(2):
         assert await install(orch, fake) == tenant_id
-        await wait_sync_done(orch.maker, tenant_id)
         assert await status() == "disabled"
+        # A disabled store's sync does not run ("no connected store"); let it settle.
+        await wait_for(lambda: _sync_settled(orch, tenant_id), 30)
     # Only the platform re-enables it.
     r = await orch.client.patch(f"/api/v1/tenants/{tenant_id}", json={"status": "active"}, headers=admin)
     assert r.status_code == 200 and await status() == "active"
+
+
+async def _sync_settled(orch: Orchestrator, tenant_id: uuid.UUID) -> bool:
+    from .conftest import sync_state
+
+    sync = await sync_state(orch.maker, tenant_id)
+    return sync is not None and sync.state in ("done", "failed")
 
 
 async def _is(get: object, value: str) -> bool:
