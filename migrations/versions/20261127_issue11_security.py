@@ -50,9 +50,29 @@ def upgrade() -> None:
     # Verify tokens found by a hash of their value (the handshake decrypts nothing).
     op.add_column("credentials", sa.Column("lookup_hash", sa.String(length=64), nullable=True))
     op.create_index(op.f("ix_credentials_kind_lookup_hash"), "credentials", ["kind", "lookup_hash"])
+    # The BFF's role: reads `events` (replay) and LISTENs, nothing else. Roles are cluster-wide:
+    # another database may have created it already (or be creating it right now).
+    op.execute(
+        """
+        DO $$ BEGIN
+            CREATE ROLE nexus_bff NOLOGIN;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+        END $$
+        """
+    )
+    op.execute(
+        "DO $$ BEGIN EXECUTE format('GRANT CONNECT ON DATABASE %I TO nexus_bff', current_database()); END $$"
+    )
+    op.execute("GRANT USAGE ON SCHEMA public TO nexus_bff")
+    op.execute("GRANT SELECT ON events TO nexus_bff")
 
 
 def downgrade() -> None:
+    op.execute("REVOKE SELECT ON events FROM nexus_bff")
+    op.execute("REVOKE USAGE ON SCHEMA public FROM nexus_bff")
+    op.execute(
+        "DO $$ BEGIN EXECUTE format('REVOKE CONNECT ON DATABASE %I FROM nexus_bff', current_database()); END $$"
+    )
     op.drop_index(op.f("ix_credentials_kind_lookup_hash"), table_name="credentials")
     op.drop_column("credentials", "lookup_hash")
     op.drop_table("webhook_rejections")

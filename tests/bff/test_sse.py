@@ -221,3 +221,44 @@ async def test_open_streams_end_on_logout_deactivation_and_expiry(app: FastAPI, 
         # The valid session's stream goes on and still gets the tenant's events.
         ids = await publish(app, a.id, 1, "after")
         assert (await c4.next())[0] == ids[0]
+
+
+def role_dsn(dsn: str, user: str) -> str:
+    scheme, _, rest = dsn.partition("://")
+    hostpart = rest.split("@", 1)[-1]
+    return f"{scheme}://{user}:bff-password-0123456789@{hostpart}"
+
+
+async def test_the_bff_streams_as_a_role_that_can_only_read_events(
+    app: FastAPI, staff_env: dict[str, str], orchestrator_url: str
+) -> None:
+    import psycopg
+    from orchestrator.migrate import BFF_ROLE, enable_bff_login
+
+    await enable_bff_login(app.state.engine, "bff-password-0123456789")
+    dsn = role_dsn(staff_env["POSTGRES_DSN"], BFF_ROLE)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("SELECT count(*) FROM events").fetchone()
+        conn.execute("LISTEN nexus_events")
+        for forbidden in (
+            "SELECT * FROM credentials",
+            "SELECT * FROM users",
+            "SELECT * FROM procrastinate.procrastinate_jobs",
+            "INSERT INTO events (tenant_id, type, data) VALUES (gen_random_uuid(), 'x', '{}')",
+            "DELETE FROM events",
+            "CREATE TABLE bff_was_here (id int)",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(forbidden)
+
+    # And it is all the BFF needs: replay and live delivery work with that role.
+    a = await seed_tenant(app, unique("SseRole"))
+    bff = make_bff({"POSTGRES_DSN": dsn}, orchestrator_url, None, sse_heartbeat_seconds=0.3)
+    async with serve(bff) as url:
+        await wait_listening(bff)
+        token = await token_for(app, a, "viewer")
+        before = await publish(app, a.id, 2, "before")
+        async with sse(url, {**bearer(token), "Last-Event-ID": str(before[0] - 1)}) as c:
+            assert [(await c.next())[0] for _ in before] == before
+            live = await publish(app, a.id, 1, "live")
+            assert (await c.next())[0] == live[0]

@@ -115,8 +115,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 with contextlib.suppress(asyncio.CancelledError):
                     await housekeeping
 
+    bff_password = settings.bff_db_password.get_secret_value() if settings.bff_db_password else None
+
     async def prepare_then_work() -> None:
-        await prepare_until_ready(engine, maker, settings.crypto, schema, settings.nexus_migrations_dir)
+        await prepare_until_ready(
+            engine, maker, settings.crypto, schema, settings.nexus_migrations_dir, bff_password=bff_password
+        )
         await start_workers()
 
     @contextlib.asynccontextmanager
@@ -125,7 +129,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         background: asyncio.Task[None] | None = None
         try:
             # Postgres up at start: migrate now, and a wrong ENCRYPTION_KEY fails start-up loudly.
-            await prepare_database(engine, maker, settings.crypto, schema, settings.nexus_migrations_dir)
+            await prepare_database(
+                engine, maker, settings.crypto, schema, settings.nexus_migrations_dir, bff_password
+            )
             background = asyncio.create_task(start_workers())
         except FatalStartupError as exc:
             log.error("startup.fatal", reason=str(exc))

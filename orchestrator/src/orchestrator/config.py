@@ -78,6 +78,9 @@ class Settings(BaseServiceSettings):
     # The internal listener's port (listeners/serve.py sets it): /internal/* answers only there.
     # Unset (tests, a bare `uvicorn`): no listener split.
     nexus_internal_port: int | None = None
+    # The BFF's restricted database role (nexus_bff: read `events`, LISTEN) signs in with this;
+    # unset: the role stays unable to sign in.
+    bff_db_password: SecretStr | None = None
     # --- data retention (issue 11): days to keep, 0 = forever; pruned hourly in small batches ---
     retention_events_days: int = 3
     retention_inbound_events_days: int = 30

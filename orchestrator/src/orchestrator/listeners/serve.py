@@ -28,9 +28,11 @@ def bind(host: str, port: int) -> socket.socket:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="orchestrator.listeners.serve")
-    parser.add_argument("--host", default="0.0.0.0")  # noqa: S104 - a container's listener
-    parser.add_argument("--port", type=int, default=8000)
-    parser.add_argument("--internal-port", type=int, default=8010)
+    env = os.environ
+    # Defaults from the image's environment (UVICORN_HOST/PORT, NEXUS_INTERNAL_PORT).
+    parser.add_argument("--host", default=env.get("UVICORN_HOST", "0.0.0.0"))  # noqa: S104 - a container
+    parser.add_argument("--port", type=int, default=int(env.get("UVICORN_PORT", "8000")))
+    parser.add_argument("--internal-port", type=int, default=int(env.get("NEXUS_INTERNAL_PORT", "8010")))
     args = parser.parse_args(argv)
     # The app reads it from its settings: /internal/* only on this port.
     os.environ["NEXUS_INTERNAL_PORT"] = str(args.internal_port)
