@@ -1007,7 +1007,7 @@ export interface paths {
         /**
          * Tiendanube Webhook
          * @description Store events and privacy requests, HMAC-verified (`x-linkedstore-hmac-sha256`), stored,
-         *     then processed by a job. Unverified → 401 and only an audit entry.
+         *     then processed by a job. Unverified → 401, counted per minute (webhook_rejections).
          */
         post: operations["tiendanube_webhook_webhooks_tiendanube_post"];
         delete?: never;
