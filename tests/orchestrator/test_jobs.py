@@ -90,3 +90,47 @@ def test_every_task_keeps_its_stored_name_and_schedule() -> None:
     }
     assert app.tasks["staff:resume_expired_pauses"].queueing_lock == "resume_expired_pauses"
     assert app.tasks["pipeline:turn"].retry_strategy is not None
+
+
+async def test_the_suite_guard_sees_a_job_that_ended_in_error(
+    migrated_engine: object, env: dict[str, str]
+) -> None:
+    """tests/conftest.py::job_errors, which fails pipeline and end-to-end tests: a job that raised
+    is reported (retried or failed for good), one that succeeded is not."""
+    from datetime import UTC, datetime
+
+    from tests.conftest import job_errors
+
+    bp = Blueprint()
+    done: list[str] = []
+
+    @bp.task(name="boom")
+    async def boom() -> None:
+        done.append("boom")
+        raise RuntimeError("job failed")
+
+    @bp.task(name="fine")
+    async def fine() -> None:
+        done.append("fine")
+
+    before = datetime.now(UTC)
+    app = create_job_app(env["POSTGRES_DSN"])
+    app.add_tasks_from(bp, namespace="g")
+    async with app.open_async():
+        await app.tasks["g:fine"].defer_async()
+        await app.tasks["g:boom"].defer_async()
+        worker = asyncio.create_task(
+            app.run_worker_async(
+                concurrency=1, wait=True, install_signal_handlers=False, fetch_job_polling_interval=0.1
+            )
+        )
+        for _ in range(200):
+            if len(done) == 2:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # the worker records the outcome
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+    assert job_errors(env["POSTGRES_DSN"]) == ["g:boom: failed x1"]
+    assert job_errors(env["POSTGRES_DSN"], until=before) == []
