@@ -19,7 +19,7 @@ system-deps:
 dev: install
 	@bash scripts/system_deps.sh dev
 	@bash scripts/ensure_services.sh || true
-	uv run python -m scripts.devstack
+	uv run python -m scripts.devstack $(ARGS)
 
 test: install system-deps
 	@bash scripts/ensure_services.sh || true

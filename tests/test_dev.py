@@ -350,3 +350,25 @@ def test_a_failing_seed_step_says_what_failed_and_the_rest_still_runs(
         ["needs store", "needs graph"],
         ["store"],
     )
+
+
+def test_the_offline_responder_answers_unless_the_fake_openai_is_asked_for(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key in managed_variables() | {"ANTHROPIC_API_KEY"}:
+        monkeypatch.delenv(key, raising=False)
+    default = processes.active()
+    assert "fake_openai" not in {p.name for p in default}
+    env = processes.build_env(tmp_path, 100, default)
+    assert not env.get("OPENAI_API_KEY") and not env.get("OPENAI_BASE_URL")
+    assert processes.assistant_banner(env, default)[0].startswith("Assistant: Nexus's own offline responder")
+
+    flagged = processes.active(("--fake-openai",))
+    env = processes.build_env(tmp_path, 100, flagged)
+    assert env["OPENAI_BASE_URL"].endswith(f":{8092 + 100}/v1")
+    assert "TEST DOUBLE" in processes.assistant_banner(env, flagged)[0]
+
+    env["OPENAI_API_KEY"] = "sk-real-key-of-the-developer"
+    env["OPENAI_BASE_URL"] = "https://user:secret@llm.example/v1"
+    [line] = processes.assistant_banner(env, flagged)
+    assert "OPENAI_API_KEY is set" in line and "secret" not in line

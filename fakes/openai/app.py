@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import math
@@ -60,6 +61,12 @@ def create_app(state: ScriptState | None = None) -> FastAPI:
         st.responses.extend(body.get("responses", []))
         return {"queued": len(st.responses)}
 
+    @app.post("/_fake/embeddings")
+    async def embeddings_behaviour(body: dict[str, Any]) -> dict[str, float]:
+        """{"delay": seconds}: every embeddings call waits that long (0: answer at once)."""
+        st.embedding_delay = float(body.get("delay", 0))
+        return {"delay": st.embedding_delay}
+
     @app.post("/_fake/reset")
     async def reset() -> dict[str, bool]:
         st.responses.clear()
@@ -78,10 +85,20 @@ def create_app(state: ScriptState | None = None) -> FastAPI:
     async def embeddings(request: Request) -> JSONResponse:
         body = await request.json()
         st.requests.append({"path": "/v1/embeddings", "auth": request.headers.get("authorization")})
+        if st.embedding_delay:
+            await asyncio.sleep(st.embedding_delay)
         inputs = body.get("input")
         inputs = [inputs] if isinstance(inputs, str) else list(inputs or [])
         dim = int(body.get("dimensions") or 1536)
-        data = [{"object": "embedding", "index": i, "embedding": embed(t, dim)} for i, t in enumerate(inputs)]
+        vectors = [embed(t, dim) for t in inputs]
+        if body.get("encoding_format") == "base64":  # what the official clients ask for
+            import base64
+            import struct
+
+            encoded: list[Any] = [base64.b64encode(struct.pack(f"<{len(v)}f", *v)).decode() for v in vectors]
+        else:
+            encoded = vectors
+        data = [{"object": "embedding", "index": i, "embedding": e} for i, e in enumerate(encoded)]
         tokens = sum(len(str(t).split()) for t in inputs)
         return JSONResponse(
             {

@@ -26,6 +26,8 @@ from typing import Any
 class ScriptState:
     responses: deque[dict[str, Any]] = field(default_factory=deque)
     requests: list[dict[str, Any]] = field(default_factory=list)
+    # Seconds every /v1/embeddings call waits before answering (a hanging provider).
+    embedding_delay: float = 0.0
 
     def next(self) -> dict[str, Any] | None:
         return self.responses.popleft() if self.responses else None

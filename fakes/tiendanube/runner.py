@@ -35,4 +35,9 @@ class ThreadServer:
 
     def __exit__(self, *exc: object) -> None:
         self.server.should_exit = True
-        self.thread.join(timeout=5)
+        # Wait for the whole shutdown (an orchestrator stops its queue workers, up to ~30 s on a
+        # loaded machine): a server thread left running after its test keeps executing jobs against
+        # whatever runtime the next test installs, from another event loop (seen: a segfault).
+        self.thread.join(timeout=60)
+        if self.thread.is_alive():
+            raise RuntimeError(f"server on {self.url} did not stop within 60 s")

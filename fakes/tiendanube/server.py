@@ -1,20 +1,23 @@
 """The fake Tienda Nube HTTP API (wire format of EXTERNAL_APIS.md §C).
 
 Routes: `POST /apps/authorize/token` (JSON or form), `/{v1|YYYY-MM}/{store_id}/...` for store,
-products, orders, customers and webhooks; plus `/__fake/*` helpers for `make dev` and benchmarks
-(issue an auth code, deliver a signed webhook, read counters).
+products, orders, customers, webhooks, draft orders and coupons (sales.py); plus `/__fake/*`
+helpers for `make dev` and benchmarks (issue an auth code, deliver a signed webhook, pay a draft
+order, read counters).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
+from . import checkouts, sales
 from .state import FakeTiendanube, now_iso
 
 VERSION_RE = re.compile(r"^(v1|\d{4}-\d{2})$")
@@ -88,6 +91,26 @@ def create_app(fake: FakeTiendanube) -> FastAPI:
         statuses = await fake.deliver(int(body["store_id"]), str(body["event"]), body.get("id"))
         return {"statuses": statuses}
 
+    @app.post("/__fake/draft_orders/{draft_id}/pay")
+    async def pay(draft_id: int, body: dict[str, Any]) -> Response:
+        """The buyer paid this draft order: it becomes an order and the order webhooks go out."""
+        sid = int(body["store_id"])
+        store = fake.stores.get(sid)
+        if store is None or draft_id not in store.draft_orders:
+            return _err(404, "Not Found", f"Invalid draft order {draft_id}")
+        return JSONResponse(await sales.pay_draft_order(fake, sid, draft_id, body.get("coupon_code")))
+
+    @app.post("/__fake/checkouts")
+    async def new_checkout(body: dict[str, Any]) -> dict[str, Any]:
+        """`{store_id, phone, name?, email?, total?, language?}`: a buyer abandons a checkout."""
+        sid = int(body.pop("store_id"))
+        return checkouts.add_checkout(fake, sid, **body)
+
+    @app.post("/__fake/checkouts/{checkout_id}/convert")
+    async def convert_checkout(checkout_id: int, body: dict[str, Any]) -> dict[str, Any]:
+        """`{store_id}`: the buyer completes it; returns the new (paid) order."""
+        return checkouts.convert(fake, int(body["store_id"]), checkout_id)
+
     @app.get("/__fake/stats")
     async def stats() -> dict[str, Any]:
         return dict(fake.stats)
@@ -101,6 +124,7 @@ def create_app(fake: FakeTiendanube) -> FastAPI:
         with fake.lock:
             fake.stats["requests"] += 1
             fake.request_log.append((request.method, f"/{path}?{request.url.query}"))
+            fake.request_times.setdefault(sid, []).append(time.monotonic())
         if not request.headers.get("user-agent"):
             return _err(400, "Bad Request", "User-Agent header is required")
         auth = request.headers.get("authentication") or (
@@ -180,6 +204,8 @@ def _route(
     parts = path.split("/") if path else []
     q = request.query_params
     with fake.lock:
+        if (sold := sales.route(fake, store, method, parts, q, body)) is not None:
+            return sold
         if parts == ["store"] and method == "GET":
             return 200, store.info(), {}
         if parts[:1] == ["products"]:
@@ -242,6 +268,11 @@ def _route(
             if len(parts) == 2 and parts[1].isdigit():
                 c = store.customers.get(int(parts[1]))
                 return (200, c, {}) if c else (404, "Not Found", {})
+        if parts[:1] == ["checkouts"]:
+            found = checkouts.route(fake, sid, method, parts, q)
+            if found is not None:
+                status, payload, extra = found
+                return _page(fake, request, payload, path) if status == 200 and len(parts) == 1 else found
         if parts[:1] == ["webhooks"]:
             if len(parts) == 1 and method == "GET":
                 return 200, sorted(store.webhooks.values(), key=lambda w: w["id"]), {}

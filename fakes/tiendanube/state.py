@@ -67,6 +67,9 @@ class Store:
     orders: dict[int, dict[str, Any]] = field(default_factory=dict)
     customers: dict[int, dict[str, Any]] = field(default_factory=dict)
     webhooks: dict[int, dict[str, Any]] = field(default_factory=dict)
+    draft_orders: dict[int, dict[str, Any]] = field(default_factory=dict)
+    coupons: dict[int, dict[str, Any]] = field(default_factory=dict)
+    checkouts: dict[int, dict[str, Any]] = field(default_factory=dict)  # abandoned checkouts
 
     @property
     def main_language(self) -> str:
@@ -128,7 +131,15 @@ class FakeTiendanube:
         self.stats: dict[str, int] = {"requests": 0, "throttled": 0}
         self.throttled_agents: list[str] = []  # User-Agent of each 429 answered
         self.request_log: list[tuple[str, str]] = []  # (method, path?query)
+        self.request_times: dict[int, list[float]] = {}  # store id → monotonic time of each request
         self._next_id = 10_000_000
+        # Abandoned checkouts (EXTERNAL_APIS.md F2). Unconfirmed behaviours, chosen by the test:
+        # whether `created_at_min` filters (undocumented), whether a converted checkout leaves the
+        # list ("vanish") or stays with `completed_at` set ("complete"), and whether the order
+        # keeps the checkout's id.
+        self.checkouts_honour_created_at_min = True
+        self.converted_checkouts = "complete"
+        self.order_keeps_checkout_id = False
 
     # ----- set-up helpers (tests, demo) -----
     def next_id(self) -> int:
@@ -175,6 +186,7 @@ class FakeTiendanube:
             self.stats = {"requests": 0, "throttled": 0}
             self.throttled_agents.clear()
             self.request_log.clear()
+            self.request_times.clear()
 
     # ----- request-time helpers (the app) -----
     def exchange_code(self, code: str, client_id: str, client_secret: str) -> dict[str, Any]:

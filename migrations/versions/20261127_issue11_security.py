@@ -1,7 +1,7 @@
 """issue 11: security review findings and data retention
 
 Revision ID: issue11_security
-Revises: 0006
+Revises: issue15_sales
 Create Date: 2026-11-27 10:40:00
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "issue11_security"
-down_revision: str | None = "0006"
+down_revision: str | None = "issue15_sales"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

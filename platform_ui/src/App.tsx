@@ -5,6 +5,7 @@ import { StatusIndicator } from "./components/StatusIndicator";
 import { Layout } from "./components/Layout";
 import { useI18n } from "./i18n";
 import { Analytics } from "./pages/Analytics";
+import { Campaigns } from "./pages/Campaigns";
 import { Conversation } from "./pages/Conversation";
 import { Inbox, NO_FILTERS, useInbox } from "./pages/Inbox";
 import { Login } from "./pages/Login";
@@ -29,6 +30,8 @@ function Page({ route }: { route: Route }) {
       return <Conversation id={route.id} />;
     case "analytics":
       return <Analytics />;
+    case "campaigns":
+      return <Campaigns />;
     case "telemetry":
       return can("admin") ? <Telemetry /> : <p>{t("settings.readOnly")}</p>;
     case "settings":

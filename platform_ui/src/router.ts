@@ -34,6 +34,7 @@ export type Route =
   | { name: "telemetry" }
   | { name: "settings" }
   | { name: "playground" }
+  | { name: "campaigns" }
   | { name: "notFound" };
 
 export function matchRoute(path: string): Route {
@@ -41,7 +42,7 @@ export function matchRoute(path: string): Route {
   if (p === "/" || p === "/inbox") return { name: "inbox" };
   const conv = /^\/inbox\/([0-9a-fA-F-]{36})$/.exec(p);
   if (conv) return { name: "conversation", id: conv[1] };
-  for (const name of ["login", "analytics", "telemetry", "settings", "playground"] as const) {
+  for (const name of ["login", "analytics", "telemetry", "settings", "playground", "campaigns"] as const) {
     if (p === `/${name}`) return { name };
   }
   return { name: "notFound" };

@@ -14,18 +14,24 @@ What it does, in order (one module per concern):
    `.dev/pgdata/pg<major>`, stopped again on exit.
 3. Redis (redis_local): `REDIS_URL` if set; else redis://127.0.0.1:6379/0 if it answers PING;
    else none (the platform runs degraded).
-4. Starts every process of processes.PROCESSES (supervisor: each in its own process group, its
-   output written to `.dev/logs/<name>.log` and shown in the terminal prefixed by its name), waits
-   until every readiness URL answers 200, runs the seed steps (seed: a step that needs a fake
-   whose URL variable points elsewhere is skipped with one line; a failing step says what failed
-   and the platform keeps running), prints the URLs and stays in the foreground until Ctrl-C /
-   SIGTERM, then stops everything it started (cli).
+4. Starts every process of processes.PROCESSES, opt-in ones only when asked (supervisor: each in
+   its own process group, its output written to `.dev/logs/<name>.log` and shown in the terminal
+   prefixed by its name), waits until every readiness URL answers 200, runs the seed steps (seed:
+   a step that needs a fake whose URL variable points elsewhere is skipped with one line; a
+   failing step says what failed and the platform keeps running), prints the URLs and who
+   answers, and stays in the foreground until Ctrl-C / SIGTERM, then stops everything it started
+   (cli).
+
+Who answers: by default Nexus's own offline responder (no LLM key needed; it sells from the
+catalog); a real model when OPENAI_API_KEY (plus OPENAI_BASE_URL for any compatible server) or
+ANTHROPIC_API_KEY is set; the scripted fake OpenAI server only with `--fake-openai` (a test double:
+`make dev ARGS=--fake-openai`). The final banner says which.
 
 Options: `--check` (start, wait for ready, seed, stop; exit 0 only when nothing failed: for tests
-and CI), `--port-offset N` (or NEXUS_DEV_PORT_OFFSET) to shift every port, `--timeout S`
-(readiness, default 90), `--quiet` (logs to files only), `--reset-db` (drop and recreate
-`nexus_dev` first, e.g. after a migration was rewritten; never touches the database of a
-POSTGRES_DSN you set).
+and CI), `--fake-openai` (above), `--port-offset N` (or NEXUS_DEV_PORT_OFFSET) to shift every
+port, `--timeout S` (readiness, default 90), `--quiet` (logs to files only), `--reset-db` (drop
+and recreate `nexus_dev` first, e.g. after a migration was rewritten; never touches the database
+of a POSTGRES_DSN you set).
 
 Knobs (environment, mostly for tests):
   NEXUS_DEV_DIR           state directory instead of <repo>/.dev (secrets, logs, data, pgdata)

@@ -36,6 +36,8 @@ class Proc:
     links: tuple[tuple[str, str], ...] = ()
     # Run once before the process starts (e.g. building the dashboard); raises DevError on failure.
     prepare: Callable[[], None] | None = None
+    # Started (and its env_defaults applied) only when `make dev` is asked for it by this flag.
+    opt_in: str | None = None
 
 
 def uvicorn_service(
@@ -136,7 +138,8 @@ PROCESSES: list[Proc] = [
         },
         replaced_by="TIENDANUBE_API_URL",
     ),
-    # An OpenAI-compatible fake: the demo's assistant calls tools and answers from the catalog.
+    # The scripted OpenAI-compatible test double: only with `--fake-openai` (a new user must not
+    # take a test double for the product; by default the platform's own offline responder answers).
     Proc(
         name="fake_openai",
         port=8092,
@@ -144,6 +147,7 @@ PROCESSES: list[Proc] = [
         ready_path="/v1/models",
         env_defaults={"OPENAI_BASE_URL": "{url}/v1", "OPENAI_API_KEY": "fake-openai-key-for-dev"},
         replaced_by="OPENAI_BASE_URL",
+        opt_in="--fake-openai",
     ),
     # Where replies to the playground's (and the demo's) simulated customers go.
     Proc(
@@ -157,20 +161,48 @@ PROCESSES: list[Proc] = [
 ]
 
 
+def active(opted_in: tuple[str, ...] = ()) -> list[Proc]:
+    """The processes this run starts: every one, except opt-in ones not asked for."""
+    return [p for p in PROCESSES if p.opt_in is None or p.opt_in in opted_in]
+
+
+def assistant_banner(env: dict[str, str], procs: list[Proc]) -> list[str]:
+    """Who answers the customers in this run, and how to use a real model."""
+    key = env.get("OPENAI_API_KEY", "").strip()
+    fake = next((p for p in procs if p.name == "fake_openai"), None)
+    if fake is not None and key == fake.env_defaults["OPENAI_API_KEY"]:
+        return [
+            "Assistant: the fake OpenAI server (--fake-openai), a scripted TEST DOUBLE, not a model.",
+            "  For a real model: OPENAI_API_KEY=sk-... make dev (without the flag).",
+        ]
+    if key:
+        base = env.get("OPENAI_BASE_URL", "").strip() or "https://api.openai.com/v1"
+        return [f"Assistant: the OpenAI-compatible model at {mask_dsn(base)} (OPENAI_API_KEY is set)."]
+    if env.get("ANTHROPIC_API_KEY", "").strip():
+        return ["Assistant: Anthropic (ANTHROPIC_API_KEY is set)."]
+    return [
+        "Assistant: Nexus's own offline responder (no LLM key). It answers from the catalog, offers",
+        "  products, fills the cart, sends the checkout link and reports orders.",
+        "  For a real model: OPENAI_API_KEY=sk-... make dev (plus OPENAI_BASE_URL for any",
+        "  OpenAI-compatible server) or ANTHROPIC_API_KEY=...",
+        "  `make dev ARGS=--fake-openai` runs the scripted fake OpenAI server (a test double) instead.",
+    ]
+
+
 def defaults_for(proc: Proc, offset: int) -> dict[str, str]:
     url = f"http://{HOST}:{proc.port + offset}"
     return {key: template.replace("{url}", url) for key, template in proc.env_defaults.items()}
 
 
-def build_env(state_dir: Path, offset: int) -> dict[str, str]:
-    """Local defaults for every variable that is not already set."""
+def build_env(state_dir: Path, offset: int, procs: list[Proc] | None = None) -> dict[str, str]:
+    """Local defaults for every variable that is not already set (of the processes started)."""
     defaults: dict[str, str] = {
         "NEXUS_ENV": "development",
         "DATA_DIR": str(state_dir / "data"),
         "NEXUS_MIGRATIONS_DIR": str(REPO / "migrations"),
     }
     defaults.update(load_secrets(state_dir / "secrets.env"))
-    for proc in PROCESSES:
+    for proc in active() if procs is None else procs:
         defaults.update(defaults_for(proc, offset))
     env = dict(os.environ)
     for key, value in defaults.items():
@@ -180,11 +212,11 @@ def build_env(state_dir: Path, offset: int) -> dict[str, str]:
     return env
 
 
-def replaced_fakes(env: dict[str, str], offset: int) -> dict[str, str]:
+def replaced_fakes(env: dict[str, str], offset: int, procs: list[Proc] | None = None) -> dict[str, str]:
     """Fake name -> why it is not in use ("TIENDANUBE_API_URL=https://..."): its variable was set
     to something other than the fake's own URL."""
     out: dict[str, str] = {}
-    for proc in PROCESSES:
+    for proc in active() if procs is None else procs:
         if proc.replaced_by is None:
             continue
         own = defaults_for(proc, offset)[proc.replaced_by]
@@ -194,8 +226,8 @@ def replaced_fakes(env: dict[str, str], offset: int) -> dict[str, str]:
     return out
 
 
-def check_ports_free(offset: int) -> None:
-    for proc in PROCESSES:
+def check_ports_free(offset: int, procs: list[Proc] | None = None) -> None:
+    for proc in active() if procs is None else procs:
         port = proc.port + offset
         if not 0 < port < 65536:
             raise DevError(f"port offset {offset} puts {proc.name} on invalid port {port}")

@@ -63,14 +63,27 @@ async def test_openai_500_falls_back_to_anthropic(stack: Stack) -> None:
     assert any(s["name"] == "provider_failed" and s["detail"]["provider"] == "openai" for s in body["steps"])
 
 
-async def test_both_down_offline_responder_flags_conversation(stack: Stack) -> None:
+async def test_both_down_offline_responder_keeps_selling(stack: Stack) -> None:
     stack.script(stack.openai, {"error": 500})
     stack.script(stack.anthropic, {"error": 529})
     body = await stack.turn("busco zapatillas para correr")
-    assert body["provider"] == "offline" and body["fallback_used"] and body["handoff"]
+    # It answered what it could: no hand-off, the products offered as a list to choose from.
+    assert body["provider"] == "offline" and body["fallback_used"] and not body["handoff"]
     out = reply(body)
-    assert "54999.00" in out and "Una persona de nuestro equipo" in out
+    assert "54999.00" in out and "Una persona de nuestro equipo" not in out
     assert "quedan 2" in out  # stock straight from the row
+    [listing] = [p for p in body["parts"] if p["type"] == "list"]
+    assert listing["rows"] and all(r["id"].startswith("p:") for r in listing["rows"])
+
+
+async def test_offline_responder_hands_off_after_failing_twice_in_a_row(stack: Stack) -> None:
+    body = await stack.turn("donde esta mi pedido #99999", settings={"provider_chain": ["offline"]})
+    assert body["unhelped"] and not body["handoff"]
+    body = await stack.turn(
+        "donde esta mi pedido #99999", settings={"provider_chain": ["offline"]}, unhelped_turns=1
+    )
+    assert body["unhelped"] and body["handoff"]
+    assert "Una persona de nuestro equipo" in reply(body)
 
 
 async def test_slow_provider_times_out_and_turn_stays_under_ceiling(stack: Stack) -> None:
@@ -85,7 +98,7 @@ async def test_slow_provider_times_out_and_turn_stays_under_ceiling(stack: Stack
     started = time.monotonic()
     body = await stack.turn("tienen pileta?", deadline_seconds=12)
     elapsed = time.monotonic() - started
-    assert body["provider"] == "offline" and body["handoff"] and "120000.00" in reply(body)
+    assert body["provider"] == "offline" and not body["handoff"] and "120000.00" in reply(body)
     assert elapsed < 12
 
 
@@ -174,7 +187,9 @@ async def test_portuguese_question_gets_portuguese_answer(stack: Stack) -> None:
     stack.script(stack.anthropic, {"error": 500})
     body = await stack.turn("Olá! Vocês têm tênis para corrida? Quanto custa?")
     assert body["language"] == "pt" and body["provider"] == "offline"
-    assert "Encontrei isto na loja" in reply(body) and "Uma pessoa da nossa equipe" in reply(body)
+    assert "Encontrei isto na loja" in reply(body) and "Uma pessoa da nossa equipe" not in reply(body)
+    [listing] = [p for p in body["parts"] if p["type"] == "list"]
+    assert listing["text"] == "Escolha um para adicionar ao carrinho 👇"
     assert "54999.00" in reply(body)
 
 

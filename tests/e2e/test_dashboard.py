@@ -289,3 +289,86 @@ async def test_make_dev_demo_owner_chats_in_the_playground(platform: Platform, b
         assert problems.csp() == [], problems.errors
     finally:
         await ctx.close()
+
+
+async def test_campaign_report_shows_the_funnel_live(platform: Platform, store: Store, browser: Any) -> None:
+    """An owner's campaign to 12 imported customers; the Campaigns page shows its report, with the
+    funnel, as the fake Graph's delivered/read statuses come back (screenshot for the README)."""
+    owner = await token_for(platform, store.owner)
+    waba = str(200000000000 + uuid.uuid4().int % 10**11)
+    promo = {
+        "name": "promo_e2e",
+        "language": "es_AR",
+        "status": "APPROVED",
+        "category": "MARKETING",
+        "id": str(uuid.uuid4().int % 10**15),
+        "components": [{"type": "BODY", "text": "Hola {{1}}, esta semana hay ofertas en {{2}}"}],
+    }
+    async with httpx.AsyncClient(timeout=10.0) as client:
+        r = await client.post(
+            f"{graph_url(platform)}/_fake/templates",
+            json={"waba_id": waba, "templates": [promo], "phone_number_id": store.phone_number_id},
+        )
+        assert r.status_code == 200, r.text
+        r = await client.post(
+            f"{graph_url(platform)}/_fake/config", json={"template_statuses": ["delivered", "read"]}
+        )
+        assert r.status_code == 200, r.text
+        status, body = await platform.aapi(
+            "PUT",
+            f"/api/v1/tenants/{store.tenant_id}/channels/whatsapp",
+            {
+                "phone_number_id": store.phone_number_id,
+                "access_token": "EAAG-e2e-" + uuid.uuid4().hex,
+                "app_secret": store.app_secret,
+                "verify_token": uuid.uuid4().hex,
+                "waba_id": waba,
+            },
+            platform.admin_token,
+        )
+        assert status == 200, body
+        status, body = await platform.aapi("POST", "/api/v1/templates/sync", {}, owner)
+        assert status == 200, body
+        rows = "\n".join(f"+54911{7000000 + i:08d},Cliente {i},es,e2e,promo" for i in range(12))
+        r = await client.post(
+            f"{platform.url}/api/v1/customers/import",
+            content=("phone,name,language,consent_source,tags\n" + rows + "\n").encode(),
+            headers={"Authorization": f"Bearer {owner}", "Content-Type": "text/csv"},
+        )
+        assert r.status_code == 200 and r.json()["imported"] == 12, r.text
+    status, body = await platform.aapi(
+        "POST",
+        "/api/v1/campaigns",
+        {
+            "name": "Semana de ofertas",
+            "template": "promo_e2e",
+            "language": "es_AR",
+            "audience": {"filter": {"tags": ["promo"]}},
+        },
+        owner,
+    )
+    assert status == 201, body
+    cid = body["id"]
+    status, body = await platform.aapi("POST", f"/api/v1/campaigns/{cid}/start", {}, owner)
+    assert status == 200, body
+
+    async def read_all() -> Any:
+        status, c = await platform.aapi("GET", f"/api/v1/campaigns/{cid}", token=owner)
+        return c if status == 200 and c["status"] == "done" and c["counts"]["read"] == 12 else None
+
+    campaign = await wait_for(read_all, within=60, what="the campaign to be read by all 12")
+    ctx, page, problems = await new_page(browser)
+    try:
+        await login(page, platform, store.owner)
+        await page.get_by_role("link", name="Campaigns").click()
+        await page.get_by_test_id("campaign-report").wait_for()
+        for key in ("total", "sent", "delivered", "read", "failed", "opted_out"):
+            shown = await page.get_by_test_id(f"campaign-count-{key}").first.inner_text()
+            assert int(shown) == campaign["counts"][key], (key, shown)
+        assert await page.locator("[data-testid=campaign-funnel] .recharts-bar-rectangle").count() >= 4
+        assert await page.get_by_test_id("campaign-status").first.inner_text() == "Done"
+        await page.get_by_test_id("campaign-funnel").first.scroll_into_view_if_needed()
+        await screenshot(page, "campaign-report")
+        assert problems.csp() == [], problems.errors
+    finally:
+        await ctx.close()

@@ -59,7 +59,7 @@ async def test_concurrent_upgrades_in_one_process_serialize(env: dict[str, str])
             await e.dispose()
 
 
-def _wait_ready(port: int, timeout: float = 60) -> httpx.Response:
+def _wait_ready(port: int, timeout: float = 120) -> httpx.Response:
     deadline = time.monotonic() + timeout
     last: httpx.Response | None = None
     while time.monotonic() < deadline:

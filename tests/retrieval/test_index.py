@@ -11,6 +11,7 @@ import pytest
 from orchestrator.catalog import hooks
 from orchestrator.credentials import service as credentials
 from orchestrator.retrieval.runtime import get_retrieval
+from orchestrator.retrieval.service import INLINE_INDEX_MAX
 
 from fakes.openai import create_app as fake_openai
 from tests.conftest import serve
@@ -76,3 +77,23 @@ async def test_a_failing_listener_never_breaks_the_catalog_hook(caplog: Any) -> 
         hooks._listeners.remove(broken)
         hooks._listeners.remove(ok)
     assert seen == [("t", ["a"], ["b"])]
+
+
+async def test_bulk_catalog_changes_are_indexed_in_the_background(orch: Any) -> None:
+    """A full sync's pages do not wait for embeddings: the hook queues them for the tenant's
+    indexer and returns; a few products (a webhook) are still indexed before it returns."""
+    maker = orch.state.sessionmaker
+    svc = get_retrieval()
+    tid = await add_tenant(maker, "Bulk")
+    many = [
+        await add_product(maker, tid, f"Remera básica modelo {i}", "8999.00", categories=["Remeras"])
+        for i in range(INLINE_INDEX_MAX + 4)
+    ]
+    await hooks.products_changed(tid, many, [])
+    assert tid in svc._indexers  # queued, not indexed inline
+    await svc.indexed(tid)
+    assert await svc.index.count(tid) == len(many)
+
+    one = await add_product(maker, tid, "Campera de jean celeste", "39999.00", categories=["Camperas"])
+    await hooks.products_changed(tid, [one], [])
+    assert tid not in svc._indexers and await svc.index.count(tid) == len(many) + 1  # inline

@@ -8,12 +8,12 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 from nexus_common.app import create_service_app
+from nexus_common.breaker import CircuitBreakers
 from nexus_common.health import HealthRegistry
 from nexus_common.http import make_client
 from nexus_common.logging import configure_logging
 from nexus_common.settings import ConfigError, exit_on_config_error, load_settings
 
-from .agent.breaker import CircuitBreakers
 from .agent.router import router as agent_router
 from .agent.runner import Agent
 from .config import Settings

@@ -19,6 +19,7 @@ from . import (
     runtime,
     tasks,  # noqa: F401 - registers every domain's tasks before the job App is built
 )
+from .campaigns import sender as campaign_sender
 from .config import Settings
 from .db import create_engine, create_sessionmaker
 from .jobs import create_job_app
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await jobs.open_async()
         if settings.nexus_worker_enabled:
             housekeeping = asyncio.create_task(maintenance.run_forever(rt, jobs))
+            campaigns = asyncio.create_task(campaign_sender.supervise(rt))
             try:
                 delay = 0.5
                 while True:
@@ -111,9 +113,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, 10.0)
             finally:
-                housekeeping.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await housekeeping
+                for task in (housekeeping, campaigns):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
 
     bff_password = settings.bff_db_password.get_secret_value() if settings.bff_db_password else None
 

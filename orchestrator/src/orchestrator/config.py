@@ -58,6 +58,13 @@ class Settings(BaseServiceSettings):
     # and the OpenAI embedding model used when one is.
     embedding_local_model: str = "e5"
     openai_embedding_model: str = "text-embedding-3-small"
+    # Issue 14: the embedding provider's circuit breaker (like the LLM chain's). A query embedding
+    # waits at most `embedding_timeout_seconds` (no retries); after `embedding_breaker_failures`
+    # consecutive failures the provider is not called for `embedding_breaker_cooldown_seconds`.
+    embedding_timeout_seconds: float = 3.0
+    embedding_index_timeout_seconds: float = 30.0  # one batch of documents while indexing
+    embedding_breaker_failures: int = 3
+    embedding_breaker_cooldown_seconds: float = 30.0
     # --- message pipeline (issue 3) ---
     # Customer messages within this window (sliding, capped) get one answer.
     nexus_debounce_seconds: float = 3.0
@@ -71,6 +78,9 @@ class Settings(BaseServiceSettings):
     # webhook naming it is assumed unsent and queued again.
     nexus_outbox_grace_seconds: float = 60.0
     nexus_outbox_max_attempts: int = 8
+    # Abandoned-checkout recovery: how often each store's /checkouts is read (Tienda Nube has no
+    # webhook for them), paced by the store's rate limit.
+    nexus_checkout_poll_seconds: float = 600.0
     nexus_agent_timeout_seconds: float = 300.0
     # Transcript e-mails per sliding hour (issue 11): per staff user, and per tenant.
     transcript_max_per_user_hour: int = 10

@@ -26,6 +26,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/analytics/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Notification Analytics
+         * @description Messages Nexus sent first in the range (UTC days): sent, delivered, read, failed, skipped,
+         *     per kind; and cart recovery: messages sent, checkouts recovered (an order by the same customer
+         *     within 7 days) and their revenue per currency.
+         */
+        get: operations["notification_analytics_api_v1_analytics_notifications_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/analytics/overview": {
         parameters: {
             query?: never;
@@ -43,6 +65,50 @@ export interface paths {
         get: operations["overview_api_v1_analytics_overview_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/analytics/revenue": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Revenue
+         * @description Revenue attributed to conversations (paid orders): total, orders, conversion rate, average
+         *     order value, by source (ai, staff, recovery, campaign) and by day (UTC).
+         */
+        get: operations["revenue_api_v1_analytics_revenue_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/audiences/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Preview
+         * @description How many customers the filter selects and a sample of them (opted-out customers never
+         *     count). Filter keys, all optional and ANDed: `channel`, `language`, `opted_in`, `tags`,
+         *     `active_within_days`, `customer_ids`, and the order keys `bought_product_ids`,
+         *     `last_order_before`, `last_order_after`.
+         */
+        post: operations["preview_api_v1_audiences_preview_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -142,8 +208,7 @@ export interface paths {
         put?: never;
         /**
          * Password Reset
-         * @description E-mail a password-reset link (valid 1 hour). Answers the same, in the same time, whether the
-         *     account exists (the mail is queued); limited per e-mail and per address (429).
+         * @description E-mail a password-reset link (valid 1 hour). Answers the same whether the account exists.
          */
         post: operations["password_reset_api_v1_auth_password_reset_post"];
         delete?: never;
@@ -186,6 +251,193 @@ export interface paths {
          * @description Exchange a refresh token for a new access token; the refresh token is rotated.
          */
         post: operations["refresh_api_v1_auth_refresh_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List Campaigns
+         * @description The store's campaigns, newest first (`next_cursor` pages on).
+         */
+        get: operations["list_campaigns_api_v1_campaigns_get"];
+        put?: never;
+        /**
+         * Create Campaign
+         * @description A draft campaign: an approved template, its variables (`customer.first_name`,
+         *     `customer.name`, `store.name`; default: first name then store name), the audience filter and
+         *     an optional `schedule_at` (a time without offset is in the store's time zone).
+         */
+        post: operations["create_campaign_api_v1_campaigns_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{campaign_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Campaign
+         * @description One campaign with its counts (queued, sent, delivered, read, replied, failed, opted_out, skipped).
+         */
+        get: operations["get_campaign_api_v1_campaigns__campaign_id__get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /**
+         * Edit Campaign
+         * @description Change a draft or scheduled campaign.
+         */
+        patch: operations["edit_campaign_api_v1_campaigns__campaign_id__patch"];
+        trace?: never;
+    };
+    "/api/v1/campaigns/{campaign_id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel Campaign
+         * @description Stop for good: recipients not yet sent are cancelled.
+         */
+        post: operations["cancel_campaign_api_v1_campaigns__campaign_id__cancel_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{campaign_id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pause Campaign */
+        post: operations["pause_campaign_api_v1_campaigns__campaign_id__pause_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{campaign_id}/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Plan
+         * @description What a start would do: audience size, throughput, the daily limit left, and over how many
+         *     days the sends are spread when the daily unique-user limit cannot cover them at once.
+         */
+        get: operations["get_plan_api_v1_campaigns__campaign_id__plan_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{campaign_id}/report": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Report
+         * @description The funnel (sent → delivered → read → replied), failures by Meta error code, skips by reason.
+         */
+        get: operations["get_report_api_v1_campaigns__campaign_id__report_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{campaign_id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Resume Campaign */
+        post: operations["resume_campaign_api_v1_campaigns__campaign_id__resume_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{campaign_id}/start": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start Campaign
+         * @description Start now (or at `schedule_at`). 409 `spread_over_days` with the plan when the daily limit
+         *     spreads the sends over several days: start again with `{"accept_spread": true}`.
+         */
+        post: operations["start_campaign_api_v1_campaigns__campaign_id__start_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/campaigns/{campaign_id}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Test Send
+         * @description Send the campaign's message once to a staff phone (variables filled with `name` and the
+         *     store's name). Not counted in the campaign.
+         */
+        post: operations["test_send_api_v1_campaigns__campaign_id__test_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -272,6 +524,53 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/conversations/{conversation_id}/cart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Cart
+         * @description The conversation's cart (names, prices and subtotal from the catalog), its checkout links
+         *     and the orders it produced.
+         */
+        get: operations["get_cart_api_v1_conversations__conversation_id__cart_get"];
+        /**
+         * Put Cart
+         * @description Replace the cart's items (variant ids and quantities; prices always come from the store).
+         */
+        put: operations["put_cart_api_v1_conversations__conversation_id__cart_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/conversations/{conversation_id}/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Post Checkout
+         * @description Create a Tienda Nube draft order (the given items or the cart, checked live) and send its
+         *     checkout link to the customer. 409 lists the items that cannot be sold; 422 names a missing
+         *     contact field.
+         */
+        post: operations["post_checkout_api_v1_conversations__conversation_id__checkout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/conversations/{conversation_id}/messages": {
         parameters: {
             query?: never;
@@ -343,8 +642,7 @@ export interface paths {
         put?: never;
         /**
          * Email Transcript
-         * @description E-mail the transcript (queued; the outcome is in the telemetry log) to the store's staff, the
-         *     customer, or an owner-approved domain (else 403), within hourly limits (else 429).
+         * @description E-mail the transcript to an address (queued; the outcome is in the telemetry log).
          */
         post: operations["email_transcript_api_v1_conversations__conversation_id__transcript_post"];
         delete?: never;
@@ -397,6 +695,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/customers/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Import Customers
+         * @description Import customers from a CSV body (`Content-Type: text/csv`): columns
+         *     `phone,name,language,consent_source` and an optional `tags` (`;`-separated). Each valid row is
+         *     imported whole (customer, WhatsApp identity, opt-in with its source, tags); a bad row is
+         *     reported by its line in `rejected` and changes nothing.
+         */
+        post: operations["import_customers_api_v1_customers_import_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/customers/{customer_id}": {
         parameters: {
             query?: never;
@@ -407,7 +728,8 @@ export interface paths {
         /**
          * Get Customer
          * @description One customer of your store: name, masked phone, identities on each channel (masked), and their
-         *     latest orders from Tienda Nube (`orders_error` says why they could not be fetched).
+         *     latest orders from Tienda Nube (`orders_error` says why they could not be fetched), and their
+         *     WhatsApp consent (`consent.whatsapp.state`: opted_in, opted_out or unknown) with its history.
          */
         get: operations["get_customer_api_v1_customers__customer_id__get"];
         put?: never;
@@ -418,19 +740,39 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/playground/identity": {
+    "/api/v1/customers/{customer_id}/consent": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+        get?: never;
         /**
-         * Identity
-         * @description The caller's sandbox customer in this store and its conversation (once it has one).
+         * Put Consent
+         * @description Record the customer's consent as told to a person (source `staff`), e.g. on the phone.
          */
-        get: operations["identity_api_v1_playground_identity_get"];
-        put?: never;
+        put: operations["put_consent_api_v1_customers__customer_id__consent_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/customers/{customer_id}/tags": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Put Tags
+         * @description Replace a customer's tags (lower-cased, up to 64 characters each).
+         */
+        put: operations["put_tags_api_v1_customers__customer_id__tags_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -449,8 +791,8 @@ export interface paths {
         put?: never;
         /**
          * Post Message
-         * @description Run the full pipeline as the caller's sandbox customer of their store (role: agent). The
-         *     store needs a WhatsApp channel; replies are recorded, never sent to WhatsApp.
+         * @description Run the full pipeline for a simulated customer of the caller's store (role: agent).
+         *     The store needs a WhatsApp channel; the reply is sent through it like any other.
          */
         post: operations["post_message_api_v1_playground_messages_post"];
         delete?: never;
@@ -507,6 +849,81 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/settings/coupons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Coupon Policy
+         * @description The owner's coupon policy (off by default).
+         */
+        get: operations["get_coupon_policy_api_v1_settings_coupons_get"];
+        /**
+         * Put Coupon Policy
+         * @description Set the coupon policy: maximum percentage, minimum purchase, validity, daily cap, occasions.
+         */
+        put: operations["put_coupon_policy_api_v1_settings_coupons_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/settings/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Notification Settings
+         * @description Order updates (paid, packed, fulfilled, cancelled) and cart recovery: on/off, the template
+         *     mapped to each, its language (empty: the customer's), and recovery's delay and cooldown.
+         */
+        get: operations["get_notification_settings_api_v1_settings_notifications_get"];
+        /**
+         * Put Notification Settings
+         * @description Change any subset (events not sent, and fields of an event not sent, keep their values).
+         *     A template must be one of the synced templates (422 otherwise).
+         */
+        put: operations["put_notification_settings_api_v1_settings_notifications_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/settings/sending": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Sending
+         * @description Throughput (messages/s, 80 by default, up to 1,000) and the rolling 24-hour unique-user limit.
+         */
+        get: operations["get_sending_api_v1_settings_sending_get"];
+        /**
+         * Put Sending
+         * @description Set `messages_per_second` (1–1,000) and/or `daily_unique_limit` (Meta's tier: 250, 2000,
+         *     10000, 100000; `unlimited: true` for none). Fields not sent keep their values.
+         */
+        put: operations["put_sending_api_v1_settings_sending_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/settings/synonyms": {
         parameters: {
             query?: never;
@@ -531,30 +948,6 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/v1/settings/transcript-domains": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        /**
-         * Get Domains
-         * @description Domains (besides staff and the customer) that may receive a transcript (admin reads).
-         */
-        get: operations["get_domains_api_v1_settings_transcript_domains_get"];
-        /**
-         * Put Domains
-         * @description Replace the approved domains (owner only: this widens where conversations may be mailed).
-         */
-        put: operations["put_domains_api_v1_settings_transcript_domains_put"];
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
     "/api/v1/telemetry/logs": {
         parameters: {
             query?: never;
@@ -570,6 +963,47 @@ export interface paths {
         get: operations["logs_api_v1_telemetry_logs_get"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/templates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Templates
+         * @description Your WhatsApp number's message templates as last read from Meta (name, language,
+         *     category, status, how many variables the body takes).
+         */
+        get: operations["get_templates_api_v1_templates_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/templates/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sync Templates
+         * @description Re-read the templates from the Graph API now (needs `waba_id` on the WhatsApp channel).
+         */
+        post: operations["sync_templates_api_v1_templates_sync_post"];
         delete?: never;
         options?: never;
         head?: never;
@@ -870,6 +1304,86 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/internal/conversations/{conversation_id}/cart": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Internal Cart */
+        get: operations["internal_cart_internal_conversations__conversation_id__cart_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/internal/conversations/{conversation_id}/cart/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Internal Add
+         * @description Add a product: with several variants and no variant or option words that pick exactly one,
+         *     answers `choose_variant` with the options to ask about.
+         */
+        post: operations["internal_add_internal_conversations__conversation_id__cart_items_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Internal Change */
+        patch: operations["internal_change_internal_conversations__conversation_id__cart_items_patch"];
+        trace?: never;
+    };
+    "/internal/conversations/{conversation_id}/checkout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Internal Checkout
+         * @description The agent's checkout: the cart, checked live. Refusals are answers, not errors, so the
+         *     assistant can explain them to the customer.
+         */
+        post: operations["internal_checkout_internal_conversations__conversation_id__checkout_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/internal/conversations/{conversation_id}/coupons": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Internal Coupon
+         * @description The agent asks for a coupon; the policy decides (never the model).
+         */
+        post: operations["internal_coupon_internal_conversations__conversation_id__coupons_post"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/internal/customers/{customer_id}/orders": {
         parameters: {
             query?: never;
@@ -1007,7 +1521,7 @@ export interface paths {
         /**
          * Tiendanube Webhook
          * @description Store events and privacy requests, HMAC-verified (`x-linkedstore-hmac-sha256`), stored,
-         *     then processed by a job. Unverified → 401, counted per minute (webhook_rejections).
+         *     then processed by a job. Unverified → 401 and only an audit entry.
          */
         post: operations["tiendanube_webhook_webhooks_tiendanube_post"];
         delete?: never;
@@ -1057,6 +1571,23 @@ export interface components {
             /** Token */
             token: string;
         };
+        /**
+         * AddItemIn
+         * @description The agent's add-to-cart: a product (and a variant when it knows it) plus option words.
+         */
+        AddItemIn: {
+            /** Options */
+            options?: string[];
+            /** Product Id */
+            product_id: string;
+            /**
+             * Quantity
+             * @default 1
+             */
+            quantity: number;
+            /** Variant Id */
+            variant_id?: number | null;
+        };
         /** AgentSettings */
         AgentSettings: {
             /** Business Hours */
@@ -1079,6 +1610,35 @@ export interface components {
              */
             timezone: string;
         };
+        /** Audience */
+        Audience: {
+            filter?: components["schemas"]["AudienceFilter"];
+        };
+        /**
+         * AudienceFilter
+         * @description Who is in an audience; every key is optional and they are ANDed. Opted-out customers are
+         *     never included, whatever the filter says.
+         */
+        AudienceFilter: {
+            /** Active Within Days */
+            active_within_days?: number | null;
+            /** Bought Product Ids */
+            bought_product_ids?: number[] | null;
+            /** Channel */
+            channel?: ("whatsapp" | "instagram" | "messenger") | null;
+            /** Customer Ids */
+            customer_ids?: string[] | null;
+            /** Language */
+            language?: string | null;
+            /** Last Order After */
+            last_order_after?: string | null;
+            /** Last Order Before */
+            last_order_before?: string | null;
+            /** Opted In */
+            opted_in?: boolean | null;
+            /** Tags */
+            tags?: string[] | null;
+        };
         /** BusinessHours */
         BusinessHours: {
             /** Close */
@@ -1090,6 +1650,128 @@ export interface components {
             day: "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
             /** Open */
             open: string;
+        };
+        /** CampaignCreate */
+        CampaignCreate: {
+            audience?: components["schemas"]["Audience"];
+            /** Coupon */
+            coupon?: {
+                [key: string]: unknown;
+            } | null;
+            /** Language */
+            language: string;
+            /** Name */
+            name: string;
+            /** Schedule At */
+            schedule_at?: string | null;
+            /** Template */
+            template: string;
+            /** Variables */
+            variables?: string[] | null;
+        };
+        /** CampaignOut */
+        CampaignOut: {
+            /** Audience */
+            audience: {
+                [key: string]: unknown;
+            };
+            counts?: components["schemas"]["Counts"] | null;
+            /**
+             * Created At
+             * Format: date-time
+             */
+            created_at: string;
+            /** Finished At */
+            finished_at: string | null;
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Language */
+            language: string;
+            /** Name */
+            name: string;
+            /** Paused Reason */
+            paused_reason: string | null;
+            /** Plan */
+            plan: {
+                [key: string]: unknown;
+            } | null;
+            /** Schedule At */
+            schedule_at: string | null;
+            /** Started At */
+            started_at: string | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "draft" | "scheduled" | "running" | "paused" | "done" | "cancelled";
+            /** Template */
+            template: string;
+            /** Variables */
+            variables: string[];
+        };
+        /** CampaignUpdate */
+        CampaignUpdate: {
+            audience?: components["schemas"]["Audience"] | null;
+            /** Language */
+            language?: string | null;
+            /** Name */
+            name?: string | null;
+            /** Schedule At */
+            schedule_at?: string | null;
+            /** Template */
+            template?: string | null;
+            /** Variables */
+            variables?: string[] | null;
+        };
+        /** CartIn */
+        CartIn: {
+            /** Items */
+            items: components["schemas"]["CartItemIn"][];
+        };
+        /** CartItemIn */
+        CartItemIn: {
+            /** Quantity */
+            quantity: number;
+            /** Variant Id */
+            variant_id: number;
+        };
+        /** CartLine */
+        CartLine: {
+            /** Available */
+            available: boolean;
+            /** Name */
+            name: string | null;
+            /** Price */
+            price: string | null;
+            /** Product Id */
+            product_id: string | null;
+            /** Quantity */
+            quantity: number;
+            /** Subtotal */
+            subtotal: string | null;
+            /** Variant */
+            variant: string | null;
+            /** Variant Id */
+            variant_id: number;
+        };
+        /** CartOut */
+        CartOut: {
+            /** Currency */
+            currency: string | null;
+            /** Items */
+            items: components["schemas"]["CartLine"][];
+            /** Subtotal */
+            subtotal: string;
+        };
+        /** ChangeItemIn */
+        ChangeItemIn: {
+            /** Quantity */
+            quantity: number;
+            /** Variant Id */
+            variant_id: number;
         };
         /** ChannelAccountOut */
         ChannelAccountOut: {
@@ -1123,6 +1805,190 @@ export interface components {
             /** Items */
             items: components["schemas"]["ChannelAccountOut"][];
         };
+        /** CheckoutIn */
+        CheckoutIn: {
+            contact?: components["schemas"]["Contact"] | null;
+            /** Coupon Code */
+            coupon_code?: string | null;
+            /** Items */
+            items?: components["schemas"]["CartItemIn"][] | null;
+        };
+        /** CheckoutOut */
+        CheckoutOut: {
+            /** Checkout Url */
+            checkout_url: string;
+            /** Coupon Code */
+            coupon_code?: string | null;
+            /** Currency */
+            currency: string | null;
+            /** Draft Order Id */
+            draft_order_id: number;
+            /** Total */
+            total: string | null;
+        };
+        /** ConsentIn */
+        ConsentIn: {
+            /**
+             * Channel
+             * @default whatsapp
+             * @enum {string}
+             */
+            channel: "whatsapp" | "instagram" | "messenger";
+            /**
+             * State
+             * @enum {string}
+             */
+            state: "opted_in" | "opted_out";
+        };
+        /** Contact */
+        Contact: {
+            /** Email */
+            email?: string | null;
+            /** Lastname */
+            lastname?: string | null;
+            /** Name */
+            name?: string | null;
+        };
+        /** Counts */
+        Counts: {
+            /**
+             * Cancelled
+             * @default 0
+             */
+            cancelled: number;
+            /**
+             * Delivered
+             * @default 0
+             */
+            delivered: number;
+            /**
+             * Failed
+             * @default 0
+             */
+            failed: number;
+            /**
+             * Opted Out
+             * @default 0
+             */
+            opted_out: number;
+            /**
+             * Queued
+             * @default 0
+             */
+            queued: number;
+            /**
+             * Read
+             * @default 0
+             */
+            read: number;
+            /**
+             * Replied
+             * @default 0
+             */
+            replied: number;
+            /**
+             * Sent
+             * @default 0
+             */
+            sent: number;
+            /**
+             * Skipped
+             * @default 0
+             */
+            skipped: number;
+            /**
+             * Total
+             * @default 0
+             */
+            total: number;
+        };
+        /** CouponPolicy */
+        "CouponPolicy-Input": {
+            /**
+             * Daily Cap
+             * @default 20
+             */
+            daily_cap: number;
+            /**
+             * Enabled
+             * @default false
+             */
+            enabled: boolean;
+            /**
+             * Max Percent
+             * @default 10
+             */
+            max_percent: number | string;
+            /**
+             * Min Purchase
+             * @default 0
+             */
+            min_purchase: number | string;
+            /**
+             * On Recovery
+             * @default false
+             */
+            on_recovery: boolean;
+            /**
+             * On Request
+             * @default true
+             */
+            on_request: boolean;
+            /**
+             * Valid Hours
+             * @default 48
+             */
+            valid_hours: number;
+        };
+        /** CouponPolicy */
+        "CouponPolicy-Output": {
+            /**
+             * Daily Cap
+             * @default 20
+             */
+            daily_cap: number;
+            /**
+             * Enabled
+             * @default false
+             */
+            enabled: boolean;
+            /**
+             * Max Percent
+             * @default 10
+             */
+            max_percent: string;
+            /**
+             * Min Purchase
+             * @default 0
+             */
+            min_purchase: string;
+            /**
+             * On Recovery
+             * @default false
+             */
+            on_recovery: boolean;
+            /**
+             * On Request
+             * @default true
+             */
+            on_request: boolean;
+            /**
+             * Valid Hours
+             * @default 48
+             */
+            valid_hours: number;
+        };
+        /** CouponRequestIn */
+        CouponRequestIn: {
+            /** Percent */
+            percent?: number | string | null;
+            /**
+             * Reason
+             * @default on_request
+             * @enum {string}
+             */
+            reason: "on_request" | "on_recovery";
+        };
         /** CredentialIn */
         CredentialIn: {
             /**
@@ -1133,10 +1999,32 @@ export interface components {
             /** Value */
             value: string;
         };
+        /** EventSetting */
+        EventSetting: {
+            /**
+             * Enabled
+             * @default true
+             */
+            enabled: boolean;
+            /**
+             * Language
+             * @default
+             */
+            language: string;
+            /** Template */
+            template?: string | null;
+        };
         /** HTTPValidationError */
         HTTPValidationError: {
             /** Detail */
             detail?: components["schemas"]["ValidationError"][];
+        };
+        /** ImportResponse */
+        ImportResponse: {
+            /** Imported */
+            imported: number;
+            /** Rejected */
+            rejected: components["schemas"]["RejectedRow"][];
         };
         /** InviteIn */
         InviteIn: {
@@ -1207,6 +2095,40 @@ export interface components {
              */
             verify_token: string;
         };
+        /** NotificationSettings */
+        NotificationSettings: {
+            cart_recovery?: components["schemas"]["RecoverySetting"];
+            order_cancelled?: components["schemas"]["EventSetting"];
+            order_fulfilled?: components["schemas"]["EventSetting"];
+            order_packed?: components["schemas"]["EventSetting"];
+            order_paid?: components["schemas"]["EventSetting"];
+        };
+        /**
+         * NotificationSettingsPatch
+         * @description Any subset; inside an event too (what is not sent keeps its value).
+         */
+        NotificationSettingsPatch: {
+            /** Cart Recovery */
+            cart_recovery?: {
+                [key: string]: unknown;
+            } | null;
+            /** Order Cancelled */
+            order_cancelled?: {
+                [key: string]: unknown;
+            } | null;
+            /** Order Fulfilled */
+            order_fulfilled?: {
+                [key: string]: unknown;
+            } | null;
+            /** Order Packed */
+            order_packed?: {
+                [key: string]: unknown;
+            } | null;
+            /** Order Paid */
+            order_paid?: {
+                [key: string]: unknown;
+            } | null;
+        };
         /** OrderItem */
         OrderItem: {
             /** Name */
@@ -1249,19 +2171,31 @@ export interface components {
              */
             reason: string;
         };
+        /** Plan */
+        Plan: {
+            /** Audience */
+            audience: number;
+            /** Available Today */
+            available_today: number | null;
+            /** Daily Unique Limit */
+            daily_unique_limit: number | null;
+            /** Days */
+            days: number;
+            /** Estimated Seconds */
+            estimated_seconds: number;
+            /** Messages Per Second */
+            messages_per_second: number;
+            /** Note */
+            note: string;
+            /** Spread */
+            spread: boolean;
+        };
         /** PlaygroundAccepted */
         PlaygroundAccepted: {
             /** Message Id */
             message_id: string;
             /** Phone Number Id */
             phone_number_id: string;
-            /** Wa Id */
-            wa_id: string;
-        };
-        /** PlaygroundIdentity */
-        PlaygroundIdentity: {
-            /** Conversation Id */
-            conversation_id: string | null;
             /** Wa Id */
             wa_id: string;
         };
@@ -1272,18 +2206,84 @@ export interface components {
              * @default Playground
              */
             name: string;
+            /** Reply Id */
+            reply_id?: string | null;
             /** Text */
             text: string;
+            /**
+             * Wa Id
+             * @default 5491100000000
+             */
+            wa_id: string;
+        };
+        /** PreviewRequest */
+        PreviewRequest: {
+            filter?: components["schemas"]["AudienceFilter"];
+        };
+        /** PreviewResponse */
+        PreviewResponse: {
+            /** Count */
+            count: number;
+            /** Sample */
+            sample: components["schemas"]["SampleCustomer"][];
+        };
+        /** RecoverySetting */
+        RecoverySetting: {
+            /**
+             * Cooldown Days
+             * @default 7
+             */
+            cooldown_days: number;
+            /**
+             * Delay Minutes
+             * @default 60
+             */
+            delay_minutes: number;
+            /**
+             * Enabled
+             * @default false
+             */
+            enabled: boolean;
+            /**
+             * Language
+             * @default
+             */
+            language: string;
+            /** Template */
+            template?: string | null;
         };
         /** RefreshIn */
         RefreshIn: {
             /** Refresh Token */
             refresh_token: string;
         };
+        /** RejectedRow */
+        RejectedRow: {
+            /** Line */
+            line: number;
+            /** Reason */
+            reason: string;
+        };
         /** ReplyIn */
         ReplyIn: {
             /** Text */
             text: string;
+        };
+        /** Report */
+        Report: {
+            counts: components["schemas"]["Counts"];
+            /** Failed By Code */
+            failed_by_code: {
+                [key: string]: number;
+            };
+            /** Revenue */
+            revenue: number | null;
+            /** Revenue Note */
+            revenue_note: string;
+            /** Skipped By Reason */
+            skipped_by_reason: {
+                [key: string]: number;
+            };
         };
         /** ResetConfirmIn */
         ResetConfirmIn: {
@@ -1303,10 +2303,66 @@ export interface components {
              */
             email: string;
         };
+        /** SampleCustomer */
+        SampleCustomer: {
+            /**
+             * Id
+             * Format: uuid
+             */
+            id: string;
+            /** Language */
+            language: string | null;
+            /** Name */
+            name: string | null;
+            /** Phone */
+            phone: string | null;
+        };
+        /** SendingSettings */
+        SendingSettings: {
+            /**
+             * Daily Unique Limit
+             * @default 1000
+             */
+            daily_unique_limit: number | null;
+            /**
+             * Messages Per Second
+             * @default 80
+             */
+            messages_per_second: number;
+        };
+        /** SendingSettingsUpdate */
+        SendingSettingsUpdate: {
+            /** Daily Unique Limit */
+            daily_unique_limit?: number | null;
+            /** Messages Per Second */
+            messages_per_second?: number | null;
+            /** Unlimited */
+            unlimited?: boolean | null;
+        };
+        /** StartRequest */
+        StartRequest: {
+            /**
+             * Accept Spread
+             * @default false
+             */
+            accept_spread: boolean;
+        };
+        /** SyncResult */
+        SyncResult: {
+            /** Removed */
+            removed: number;
+            /** Synced */
+            synced: number;
+        };
         /** Synonyms */
         Synonyms: {
             /** Groups */
             groups?: string[][];
+        };
+        /** TagsBody */
+        TagsBody: {
+            /** Tags */
+            tags: string[];
         };
         /** Template */
         Template: {
@@ -1317,6 +2373,28 @@ export interface components {
             language: string;
             /** Name */
             name: string;
+        };
+        /** TemplateList */
+        TemplateList: {
+            /** Items */
+            items: components["schemas"]["TemplateOut"][];
+        };
+        /** TemplateOut */
+        TemplateOut: {
+            /** Body */
+            body?: string | null;
+            /** Category */
+            category: string;
+            /** Language */
+            language: string;
+            /** Name */
+            name: string;
+            /** Parameters */
+            parameters: number;
+            /** Status */
+            status: string;
+            /** Updated At */
+            updated_at?: string | null;
         };
         /** TenantCreate */
         TenantCreate: {
@@ -1357,6 +2435,16 @@ export interface components {
             /** Status */
             status?: ("active" | "disabled") | null;
         };
+        /** TestSendRequest */
+        TestSendRequest: {
+            /**
+             * Name
+             * @default Test
+             */
+            name: string;
+            /** Phone */
+            phone: string;
+        };
         /** ThinkingStep */
         ThinkingStep: {
             /** At */
@@ -1394,14 +2482,6 @@ export interface components {
              * @constant
              */
             token_type: "bearer";
-        };
-        /**
-         * TranscriptDomains
-         * @description E-mail domains (besides the tenant's staff and the customer) a transcript may be sent to.
-         */
-        TranscriptDomains: {
-            /** Domains */
-            domains?: unknown[];
         };
         /** TranscriptIn */
         TranscriptIn: {
@@ -1478,8 +2558,6 @@ export interface components {
         };
         /** VerifyOut */
         VerifyOut: {
-            /** Expires At */
-            expires_at?: string | null;
             /**
              * Kind
              * @enum {string}
@@ -1514,6 +2592,8 @@ export interface components {
              * Format: password
              */
             verify_token: string;
+            /** Waba Id */
+            waba_id?: string | null;
         };
     };
     responses: never;
@@ -1563,6 +2643,40 @@ export interface operations {
             };
         };
     };
+    notification_analytics_api_v1_analytics_notifications_get: {
+        parameters: {
+            query?: {
+                from?: string | null;
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     overview_api_v1_analytics_overview_get: {
         parameters: {
             query?: {
@@ -1584,6 +2698,73 @@ export interface operations {
                 };
                 content: {
                     "application/json": unknown;
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    revenue_api_v1_analytics_revenue_get: {
+        parameters: {
+            query?: {
+                from?: string | null;
+                to?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    preview_api_v1_audiences_preview_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PreviewRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PreviewResponse"];
                 };
             };
             /** @description Validation Error */
@@ -1800,6 +2981,370 @@ export interface operations {
             };
         };
     };
+    list_campaigns_api_v1_campaigns_get: {
+        parameters: {
+            query?: {
+                cursor?: string | null;
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    create_campaign_api_v1_campaigns_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CampaignCreate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: string;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_campaign_api_v1_campaigns__campaign_id__get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    edit_campaign_api_v1_campaigns__campaign_id__patch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CampaignUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    cancel_campaign_api_v1_campaigns__campaign_id__cancel_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    pause_campaign_api_v1_campaigns__campaign_id__pause_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_plan_api_v1_campaigns__campaign_id__plan_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plan"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_report_api_v1_campaigns__campaign_id__report_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Report"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    resume_campaign_api_v1_campaigns__campaign_id__resume_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CampaignOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    start_campaign_api_v1_campaigns__campaign_id__start_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["StartRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    test_send_api_v1_campaigns__campaign_id__test_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                campaign_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TestSendRequest"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: string;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     list_channels_api_v1_channels_get: {
         parameters: {
             query?: never;
@@ -1918,6 +3463,111 @@ export interface operations {
                     "application/json": {
                         [key: string]: unknown;
                     };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_cart_api_v1_conversations__conversation_id__cart_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    put_cart_api_v1_conversations__conversation_id__cart_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CartIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    post_checkout_api_v1_conversations__conversation_id__checkout_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CheckoutIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CheckoutOut"];
                 };
             };
             /** @description Validation Error */
@@ -2165,6 +3815,26 @@ export interface operations {
             };
         };
     };
+    import_customers_api_v1_customers_import_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImportResponse"];
+                };
+            };
+        };
+    };
     get_customer_api_v1_customers__customer_id__get: {
         parameters: {
             query?: never;
@@ -2198,14 +3868,20 @@ export interface operations {
             };
         };
     };
-    identity_api_v1_playground_identity_get: {
+    put_consent_api_v1_customers__customer_id__consent_put: {
         parameters: {
             query?: never;
             header?: never;
-            path?: never;
+            path: {
+                customer_id: string;
+            };
             cookie?: never;
         };
-        requestBody?: never;
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsentIn"];
+            };
+        };
         responses: {
             /** @description Successful Response */
             200: {
@@ -2213,7 +3889,55 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["PlaygroundIdentity"];
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    put_tags_api_v1_customers__customer_id__tags_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                customer_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TagsBody"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: string[];
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };
@@ -2340,6 +4064,165 @@ export interface operations {
             };
         };
     };
+    get_coupon_policy_api_v1_settings_coupons_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CouponPolicy-Output"];
+                };
+            };
+        };
+    };
+    put_coupon_policy_api_v1_settings_coupons_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CouponPolicy-Input"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CouponPolicy-Output"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_notification_settings_api_v1_settings_notifications_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationSettings"];
+                };
+            };
+        };
+    };
+    put_notification_settings_api_v1_settings_notifications_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationSettingsPatch"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationSettings"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_sending_api_v1_settings_sending_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendingSettings"];
+                };
+            };
+        };
+    };
+    put_sending_api_v1_settings_sending_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SendingSettingsUpdate"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SendingSettings"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
     get_synonyms_api_v1_settings_synonyms_get: {
         parameters: {
             query?: never;
@@ -2393,59 +4276,6 @@ export interface operations {
             };
         };
     };
-    get_domains_api_v1_settings_transcript_domains_get: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TranscriptDomains"];
-                };
-            };
-        };
-    };
-    put_domains_api_v1_settings_transcript_domains_put: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody: {
-            content: {
-                "application/json": components["schemas"]["TranscriptDomains"];
-            };
-        };
-        responses: {
-            /** @description Successful Response */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["TranscriptDomains"];
-                };
-            };
-            /** @description Validation Error */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["HTTPValidationError"];
-                };
-            };
-        };
-    };
     logs_api_v1_telemetry_logs_get: {
         parameters: {
             query?: {
@@ -2484,6 +4314,46 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_templates_api_v1_templates_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TemplateList"];
+                };
+            };
+        };
+    };
+    sync_templates_api_v1_templates_sync_post: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SyncResult"];
                 };
             };
         };
@@ -3001,6 +4871,195 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["VerifyOut"];
+                };
+            };
+        };
+    };
+    internal_cart_internal_conversations__conversation_id__cart_get: {
+        parameters: {
+            query: {
+                tenant_id: string;
+            };
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CartOut"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    internal_add_internal_conversations__conversation_id__cart_items_post: {
+        parameters: {
+            query: {
+                tenant_id: string;
+            };
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AddItemIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    internal_change_internal_conversations__conversation_id__cart_items_patch: {
+        parameters: {
+            query: {
+                tenant_id: string;
+            };
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChangeItemIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    internal_checkout_internal_conversations__conversation_id__checkout_post: {
+        parameters: {
+            query: {
+                tenant_id: string;
+            };
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["Contact"] | null;
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    internal_coupon_internal_conversations__conversation_id__coupons_post: {
+        parameters: {
+            query: {
+                tenant_id: string;
+            };
+            header?: never;
+            path: {
+                conversation_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CouponRequestIn"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
                 };
             };
         };

@@ -62,6 +62,14 @@ export interface Message {
   sent_by_user_id?: string | null;
   agent_run_id?: string | null;
   created_at: string;
+  /** What an outbound interactive message offered. */
+  interactive?: {
+    list?: { button: string; rows: { id: string; title: string; description?: string }[] };
+    buttons?: { id: string; title: string }[];
+    cta_url?: { display_text: string; url: string };
+  } | null;
+  /** Set on messages Nexus sent first: order_paid, order_fulfilled, cart_recovery, … */
+  proactive?: string | null;
 }
 
 export interface ThinkingStep {
@@ -198,4 +206,128 @@ export const EVENT_TYPES = [
   "agent.run",
   "handoff",
   "catalog.sync",
+  "campaign.updated",
+  "cart.updated",
 ] as const;
+
+export interface TemplateInfo {
+  name: string;
+  language: string;
+  category: string;
+  status: string;
+  parameters: number;
+  body?: string | null;
+}
+
+export interface EventSetting {
+  enabled: boolean;
+  template: string | null;
+  language: string;
+}
+
+export interface RecoverySetting extends EventSetting {
+  delay_minutes: number;
+  cooldown_days: number;
+}
+
+export interface NotificationSettings {
+  order_paid: EventSetting;
+  order_packed: EventSetting;
+  order_fulfilled: EventSetting;
+  order_cancelled: EventSetting;
+  cart_recovery: RecoverySetting;
+}
+
+export interface NotificationAnalytics {
+  notifications: { sent: number; delivered: number; read: number; failed: number; skipped: number };
+  recovery: { sent: number; recovered: number; revenue: Record<string, string> };
+}
+
+export type ConsentState = "opted_in" | "opted_out" | "unknown";
+
+export interface ConsentInfo {
+  state: ConsentState;
+  source: string | null;
+  at: string | null;
+}
+
+export interface ConsentEvent {
+  channel: string;
+  state: ConsentState;
+  source: string;
+  at: string;
+  actor?: string | null;
+}
+
+// --- selling in the chat ---------------------------------------------------------------------------
+
+export interface CartLine {
+  variant_id: number;
+  product_id: string | null;
+  quantity: number;
+  name: string | null;
+  variant: string | null;
+  price: string | null;
+  subtotal: string | null;
+  available: boolean;
+}
+
+export interface CheckoutLink {
+  checkout_url: string;
+  draft_order_id: number;
+  total: string | null;
+  currency: string | null;
+  coupon_code?: string | null;
+  source?: string;
+  created_at?: string;
+}
+
+export interface AttributedOrder {
+  order_id: number;
+  number: string | null;
+  total: string;
+  currency: string | null;
+  payment_status: string | null;
+  source: string;
+  matched_by: string;
+  ordered_at: string;
+}
+
+/** `GET /api/v1/conversations/{id}/cart`. */
+export interface SalesPanel {
+  items: CartLine[];
+  subtotal: string;
+  currency: string | null;
+  checkouts: CheckoutLink[];
+  orders: AttributedOrder[];
+}
+
+export interface CouponPolicy {
+  enabled: boolean;
+  max_percent: string;
+  min_purchase: string;
+  valid_hours: number;
+  daily_cap: number;
+  on_request: boolean;
+  on_recovery: boolean;
+}
+
+export type SaleSource = "ai" | "staff" | "recovery" | "campaign";
+
+export interface Revenue {
+  currency: string | null;
+  revenue: string;
+  orders: number;
+  conversion_rate: number;
+  average_order_value: string;
+  by_source: Record<SaleSource, { revenue: string; orders: number }>;
+  by_day: { day: string; revenue: string; orders: number }[];
+}
+
+export interface ProductHit {
+  id: string;
+  name: string;
+  price: string | null;
+  currency: string | null;
+  variants: { id: number; values: string[]; price: string | null; stock: number | null }[];
+}

@@ -9,6 +9,7 @@ import { StatusIndicator } from "./StatusIndicator";
 const NAV: { name: Route["name"]; href: string; label: Key; least: Role }[] = [
   { name: "inbox", href: "/inbox", label: "nav.inbox", least: "viewer" },
   { name: "analytics", href: "/analytics", label: "nav.analytics", least: "viewer" },
+  { name: "campaigns", href: "/campaigns", label: "nav.campaigns", least: "viewer" },
   { name: "telemetry", href: "/telemetry", label: "nav.telemetry", least: "admin" },
   { name: "settings", href: "/settings", label: "nav.settings", least: "viewer" },
   { name: "playground", href: "/playground", label: "nav.playground", least: "agent" },

@@ -12,8 +12,9 @@ import {
   YAxis,
 } from "recharts";
 
-import type { AnalyticsOverview } from "../api/types";
+import type { AnalyticsOverview, NotificationAnalytics } from "../api/types";
 import { Async } from "../components/common";
+import { RevenueSection } from "../components/Revenue";
 import { LOCALES, useI18n, type Key } from "../i18n";
 import { useResource } from "../useApi";
 
@@ -132,12 +133,33 @@ export function AnalyticsView({ data }: { data: AnalyticsOverview }) {
   );
 }
 
+/** What Nexus sent first (order updates, cart recovery) and what recovery brought back. */
+export function NotificationCards({ data }: { data: NotificationAnalytics }) {
+  const { lang } = useI18n();
+  const revenue = Object.entries(data.recovery.revenue)
+    .map(([cur, amount]) => Number(amount).toLocaleString(LOCALES[lang], { style: cur ? "currency" : "decimal", currency: cur || undefined }))
+    .join(" + ");
+  return (
+    <dl className="stats" data-testid="notification-totals">
+      <Stat id="notif_sent" label="analytics.notifSent" value={data.notifications.sent} />
+      <Stat id="notif_delivered" label="analytics.notifDelivered" value={data.notifications.delivered} />
+      <Stat id="notif_read" label="analytics.notifRead" value={data.notifications.read} />
+      <Stat id="recovered" label="analytics.recovered" value={data.recovery.recovered} />
+      <Stat id="recovered_revenue" label="analytics.recoveredRevenue" value={revenue || "—"} />
+    </dl>
+  );
+}
+
 export function Analytics() {
   const { t } = useI18n();
   const [draft, setDraft] = useState(defaultRange);
   const [range, setRange] = useState(draft);
   const res = useResource(
     (client, signal) => client.get<AnalyticsOverview>("/api/v1/analytics/overview", { query: range, signal }),
+    [range.from, range.to],
+  );
+  const notif = useResource(
+    (client, signal) => client.get<NotificationAnalytics>("/api/v1/analytics/notifications", { query: range, signal }),
     [range.from, range.to],
   );
   return (
@@ -160,9 +182,11 @@ export function Analytics() {
         </label>
         <button type="submit">{t("analytics.apply")}</button>
       </form>
+      <RevenueSection range={range} />
       <Async data={res.data} error={res.error} loading={res.loading} reload={res.reload}>
         {(data) => <AnalyticsView data={data} />}
       </Async>
+      {notif.data && <NotificationCards data={notif.data} />}
     </section>
   );
 }

@@ -1,10 +1,11 @@
 import { useState, type FormEvent } from "react";
 
-import type { AgentRun, ConversationDetail, Message } from "../api/types";
+import type { AgentRun, ConsentEvent, ConsentInfo, ConversationDetail, Message } from "../api/types";
 import { Async, ErrorBox, formatTime } from "../components/common";
+import { CartPanel } from "../components/CartPanel";
 import { ThinkingLog } from "../components/Thinking";
 import { Ticks } from "../components/Ticks";
-import { LOCALES, useI18n } from "../i18n";
+import { LOCALES, useI18n, type Key } from "../i18n";
 import { Link } from "../router";
 import { useAction, useApi, useDebounced, useEvents, useResource } from "../useApi";
 
@@ -39,7 +40,40 @@ export function useConversation(id: string | null) {
   return res;
 }
 
-function MessageBody({ m }: { m: Message }) {
+/** Lets the Playground answer a list message as the customer would (choosing a row). */
+export type ChooseRow = (row: { id: string; title: string }) => void;
+
+function Interactive({ m, onChoose }: { m: Message; onChoose?: ChooseRow }) {
+  const x = m.interactive;
+  if (!x) return null;
+  return (
+    <>
+      {x.list && (
+        <ul className="plain list-rows" data-testid="list-rows">
+          {x.list.rows.map((r) => (
+            <li key={r.id}>
+              {onChoose ? (
+                <button type="button" className="secondary" data-testid="list-row" onClick={() => onChoose(r)}>
+                  {r.title}
+                </button>
+              ) : (
+                <span>{r.title}</span>
+              )}
+              {r.description && <small className="muted"> {r.description}</small>}
+            </li>
+          ))}
+        </ul>
+      )}
+      {x.cta_url && (
+        <a className="button cta" data-testid="cta-url" href={x.cta_url.url} target="_blank" rel="noreferrer">
+          {x.cta_url.display_text}
+        </a>
+      )}
+    </>
+  );
+}
+
+function MessageBody({ m, onChoose }: { m: Message; onChoose?: ChooseRow }) {
   const { t } = useI18n();
   if (m.type !== "text" && m.type !== "template" && m.type !== "interactive") {
     return (
@@ -49,10 +83,15 @@ function MessageBody({ m }: { m: Message }) {
       </div>
     );
   }
-  return <p className="text">{m.text}</p>;
+  return (
+    <>
+      <p className="text">{m.text}</p>
+      <Interactive m={m} onChoose={onChoose} />
+    </>
+  );
 }
 
-export function MessageList({ conv }: { conv: ConversationDetail }) {
+export function MessageList({ conv, onChoose }: { conv: ConversationDetail; onChoose?: ChooseRow }) {
   const { t, lang } = useI18n();
   const runs = new Map<string, AgentRun>(conv.agent_runs.map((r) => [r.id, r]));
   if (conv.messages.length === 0) return <p className="empty">{t("conv.noMessages")}</p>;
@@ -65,7 +104,12 @@ export function MessageList({ conv }: { conv: ConversationDetail }) {
           <li key={m.id} className={`msg-row ${m.direction} sender-${m.sender}`} data-testid="message" data-sender={m.sender}>
             <div className="bubble">
               <span className="sender">{t(`conv.sender.${m.sender}` as "conv.sender.ai")}</span>
-              <MessageBody m={m} />
+              {m.proactive && (
+                <span className="chip proactive" data-testid="proactive">
+                  {t("conv.proactive", { kind: t(`notif.${m.proactive}` as Key) })}
+                </span>
+              )}
+              <MessageBody m={m} onChoose={onChoose} />
               <span className="msg-foot">
                 <time dateTime={m.created_at}>{formatTime(m.created_at, LOCALES[lang])}</time>
                 {m.direction === "outbound" && <Ticks status={m.status} />}
@@ -87,6 +131,56 @@ interface CustomerInfo {
   identities?: { channel: string; external_id: string }[];
   orders?: { number?: string | number; status?: string; total?: string; currency?: string; created_at?: string }[];
   orders_error?: string | null;
+  consent?: { whatsapp: ConsentInfo };
+  consent_history?: ConsentEvent[];
+}
+
+function ConsentBlock({ customerId, info, onChange }: { customerId: string; info: CustomerInfo; onChange: () => void }) {
+  const { t, lang } = useI18n();
+  const { client, can } = useApi();
+  const set = useAction(async (state: "opted_in" | "opted_out") => {
+    await client.put("/api/v1/customers/{customer_id}/consent", { params: { customer_id: customerId }, body: { state } });
+    onChange();
+  });
+  const consent = info.consent?.whatsapp;
+  if (!consent) return null;
+  return (
+    <>
+      <h3>{t("conv.consent")}</h3>
+      <p data-testid="consent-state" data-state={consent.state}>
+        <span className={`chip consent-${consent.state}`}>{t(`conv.consent.${consent.state}` as Key)}</span>
+        {consent.source && <span className="muted"> {t("conv.consentSource", { source: consent.source })}</span>}
+      </p>
+      {can("agent") && (
+        <div className="row">
+          {consent.state !== "opted_in" && (
+            <button type="button" onClick={() => void set.run("opted_in")} disabled={set.pending}>
+              {t("conv.optIn")}
+            </button>
+          )}
+          {consent.state !== "opted_out" && (
+            <button type="button" onClick={() => void set.run("opted_out")} disabled={set.pending}>
+              {t("conv.optOut")}
+            </button>
+          )}
+          <ErrorBox error={set.error} />
+        </div>
+      )}
+      {info.consent_history && info.consent_history.length > 0 && (
+        <details>
+          <summary>{t("conv.consentHistory")}</summary>
+          <ul className="plain" data-testid="consent-history">
+            {info.consent_history.map((e) => (
+              <li key={`${e.at}:${e.state}`}>
+                <time dateTime={e.at}>{formatTime(e.at, LOCALES[lang])}</time> · {t(`conv.consent.${e.state}` as Key)} ·{" "}
+                {e.source}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
+    </>
+  );
 }
 
 function CustomerPanel({ conv }: { conv: ConversationDetail }) {
@@ -118,6 +212,7 @@ function CustomerPanel({ conv }: { conv: ConversationDetail }) {
           </ul>
         </>
       )}
+      {c && customerId && <ConsentBlock customerId={customerId} info={c} onChange={info.reload} />}
       <h3>{t("conv.orders")}</h3>
       {info.error || c?.orders_error ? (
         <p className="muted">{t("conv.ordersUnavailable")}</p>
@@ -257,7 +352,7 @@ function Actions({ conv, onChange }: { conv: ConversationDetail; onChange: () =>
   );
 }
 
-export function ConversationView({ id, compact = false }: { id: string; compact?: boolean }) {
+export function ConversationView({ id, compact = false, onChoose }: { id: string; compact?: boolean; onChoose?: ChooseRow }) {
   const { t } = useI18n();
   const { can } = useApi();
   const conv = useConversation(id);
@@ -279,10 +374,15 @@ export function ConversationView({ id, compact = false }: { id: string; compact?
               </header>
             )}
             {!compact && <Actions conv={c} onChange={conv.reload} />}
-            <MessageList conv={c} />
+            <MessageList conv={c} onChoose={onChoose} />
             {!compact && can("agent") && <ReplyBox conv={c} onSent={conv.reload} />}
           </div>
-          {!compact && <CustomerPanel conv={c} />}
+          {!compact && (
+            <div className="conv-side">
+              <CustomerPanel conv={c} />
+              <CartPanel conv={c} />
+            </div>
+          )}
         </div>
       )}
     </Async>

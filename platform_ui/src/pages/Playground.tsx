@@ -23,9 +23,9 @@ export function Playground() {
   useEvents((e) => {
     if (!convId && e.type === "message.created") refind();
   });
-  const send = useAction(async (body: string) => {
+  const send = useAction(async (body: string, replyId?: string) => {
     await client.post("/api/v1/playground/messages", {
-      body: { text: body, name: "Playground" },
+      body: { text: body, name: "Playground", ...(replyId ? { reply_id: replyId } : {}) },
     });
   });
   const submit = async (e: FormEvent) => {
@@ -44,7 +44,7 @@ export function Playground() {
         {t("playground.as")} {found.data?.wa_id ?? "…"}
       </p>
       <div className="chat" data-testid="playground-chat">
-        {convId ? <ConversationView id={convId} compact /> : send.pending ? <p className="muted">{t("playground.waiting")}</p> : null}
+        {convId ? <ConversationView id={convId} compact onChoose={(row) => void send.run(row.title, row.id)} /> : send.pending ? <p className="muted">{t("playground.waiting")}</p> : null}
       </div>
       <form className="reply" onSubmit={(e) => void submit(e)} aria-busy={send.pending}>
         <label htmlFor="playground-text" className="sr-only">

@@ -11,6 +11,8 @@ import type {
   UserOut,
 } from "../api/types";
 import { Async, ErrorBox } from "../components/common";
+import { CouponSettings } from "../components/CouponSettings";
+import { NotificationsSection } from "../components/Notifications";
 import { useI18n, type Key } from "../i18n";
 import { useAction, useApi, useEvents, useResource } from "../useApi";
 
@@ -410,9 +412,11 @@ export function Settings() {
       <Async data={agent.data} error={agent.error} loading={agent.loading} reload={agent.reload}>
         {(a) => <AgentSection initial={a} />}
       </Async>
+      <NotificationsSection />
       <Async data={synonyms.data} error={synonyms.error} loading={synonyms.loading} reload={synonyms.reload}>
         {(s) => <SynonymsSection initial={s.groups} />}
       </Async>
+      <CouponSettings />
       {can("owner") && <Credentials />}
       {can("owner") && <Users />}
     </div>

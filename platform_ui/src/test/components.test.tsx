@@ -92,6 +92,14 @@ describe("windowOpen", () => {
   });
 });
 
+const CART = {
+  items: [{ variant_id: 11, product_id: "p1", quantity: 2, name: "Remera Aurora", variant: "M / Negro", price: "15000.00", subtotal: "30000.00", available: true }],
+  subtotal: "30000.00",
+  currency: "ARS",
+  checkouts: [],
+  orders: [{ order_id: 9, number: "105", total: "15000.00", currency: "ARS", payment_status: "paid", source: "ai", matched_by: "draft_order", ordered_at: "2026-01-01T00:00:00Z" }],
+};
+
 describe("Conversation", () => {
   function server(role: string, conv = detail()) {
     return fakeServer({
@@ -100,8 +108,30 @@ describe("Conversation", () => {
       "GET /api/v1/customers/c1": { id: "c1", name: "Ana", phone_number: null, identities: [{ channel: "whatsapp", external_id: "54911****1234" }], orders: [{ number: 1001, status: "paid", total: "15000.00", currency: "ARS" }] },
       [`POST /api/v1/conversations/${CONV_ID}/pause`]: summary({ ai_paused: true }),
       [`POST /api/v1/conversations/${CONV_ID}/messages`]: () => ({ status: 202, body: {} }),
+      [`GET /api/v1/conversations/${CONV_ID}/cart`]: CART,
+      [`POST /api/v1/conversations/${CONV_ID}/checkout`]: ({ body }: { body: unknown }) =>
+        (body as { contact?: { email?: string } }).contact?.email
+          ? { body: { checkout_url: "https://t.example/checkout/1", draft_order_id: 77, total: "30000.00", currency: "ARS" } }
+          : { status: 422, body: { error: { code: "contact_missing", message: "missing contact: lastname, email", details: { missing: ["lastname", "email"] } } } },
     });
   }
+
+  it("shows the cart beside the conversation and sends the checkout link, asking for the missing contact", async () => {
+    signIn("agent");
+    const s = server("agent");
+    renderWithApi(<Conversation id={CONV_ID} />, s);
+    expect((await screen.findByTestId("cart-lines")).textContent).toContain("Remera Aurora");
+    expect(screen.getByTestId("cart-subtotal").textContent).toContain("30000.00");
+    expect(screen.getByTestId("produced-orders").textContent).toContain("#105");
+    fireEvent.click(screen.getByTestId("send-checkout"));
+    const email = (await screen.findByLabelText("E-mail")) as HTMLInputElement;
+    fireEvent.change(screen.getByLabelText("Last name"), { target: { value: "Pérez" } });
+    fireEvent.change(email, { target: { value: "ana@example.com" } });
+    fireEvent.click(screen.getByTestId("send-checkout"));
+    expect((await screen.findByTestId("checkout-sent")).textContent).toContain("30000.00");
+    const posts = s.calls.filter((c) => c.method === "POST" && c.path.endsWith("/checkout"));
+    expect(posts.at(-1)?.body).toEqual({ contact: { lastname: "Pérez", email: "ana@example.com" } });
+  });
 
   it("shows messages with ticks, media, the thinking log beside the AI reply, and the customer panel", async () => {
     signIn("agent");
@@ -192,8 +222,19 @@ describe("Analytics", () => {
       unanswered_questions: [],
       days: [],
     };
-    const s = fakeServer({ "GET /api/v1/auth/me": me("viewer"), "GET /api/v1/analytics/overview": overview });
+    const revenue = {
+      currency: "ARS",
+      revenue: "45000.00",
+      orders: 3,
+      conversion_rate: 0.25,
+      average_order_value: "15000.00",
+      by_source: { ai: { revenue: "30000.00", orders: 2 }, staff: { revenue: "15000.00", orders: 1 }, recovery: { revenue: "0", orders: 0 }, campaign: { revenue: "0", orders: 0 } },
+      by_day: [{ day: "2026-01-01", revenue: "45000.00", orders: 3 }],
+    };
+    const s = fakeServer({ "GET /api/v1/auth/me": me("viewer"), "GET /api/v1/analytics/overview": overview, "GET /api/v1/analytics/revenue": revenue });
     renderWithApi(<Analytics />, s);
+    expect((await screen.findByTestId("revenue-orders")).textContent).toBe("3");
+    expect(screen.getByTestId("revenue-ai").textContent).toContain("· 2");
     expect((await screen.findByTestId("stat-conversations")).textContent).toContain("7");
     expect((screen.getByTestId("stat-messages_in")).textContent).toContain("21");
     expect((screen.getByTestId("stat-handoff_rate")).textContent).toContain("28.6 %");

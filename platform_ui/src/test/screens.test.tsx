@@ -19,6 +19,8 @@ afterEach(() => {
 const TENANT = { id: "t1", name: "Nube Indumentaria", status: "active", tiendanube_store_id: 1234567, created_at: "2026-01-01T00:00:00Z" };
 const AGENT = { persona: "Sofía", language: "es", timezone: "America/Argentina/Buenos_Aires", business_hours: [], handoff_emails: ["a@b.example.com"], handoff_timeout_minutes: null };
 
+const COUPONS = { enabled: false, max_percent: "10.00", min_purchase: "0.00", valid_hours: 48, daily_cap: 20, on_request: true, on_recovery: false };
+
 function settingsServer(role: string) {
   return fakeServer({
     "GET /api/v1/auth/me": me(role),
@@ -32,10 +34,34 @@ function settingsServer(role: string) {
     "GET /api/v1/settings/synonyms": { groups: [] },
     "PUT /api/v1/settings/synonyms": ({ body }) => ({ body: body as object }),
     "POST /api/v1/admin/actions/resync_catalog": { action: "resync_catalog", result: { started: true } },
+    "GET /api/v1/settings/coupons": COUPONS,
+    "PUT /api/v1/settings/coupons": ({ body }) => ({ body: body as object }),
   });
 }
 
 describe("Settings", () => {
+  it("turns coupons on within limits the owner sets", async () => {
+    signIn("owner");
+    const s = settingsServer("owner");
+    renderWithApi(<Settings />, s);
+    const section = await screen.findByTestId("settings-coupons");
+    const enabled = (await screen.findByTestId("coupon-enabled")) as HTMLInputElement;
+    expect(enabled.checked).toBe(false);
+    fireEvent.click(enabled);
+    fireEvent.change(screen.getByTestId("coupon-max_percent"), { target: { value: "15" } });
+    fireEvent.click(section.querySelector("button[type=submit]") as HTMLButtonElement);
+    await waitFor(() =>
+      expect(s.calls.find((c) => c.method === "PUT" && c.path === "/api/v1/settings/coupons")?.body).toEqual({ ...COUPONS, enabled: true, max_percent: "15" }),
+    );
+  });
+
+  it("shows the coupon policy read-only to an agent", async () => {
+    signIn("agent");
+    renderWithApi(<Settings />, settingsServer("agent"));
+    expect(((await screen.findByTestId("coupon-max_percent")) as HTMLInputElement).readOnly).toBe(true);
+    expect(screen.getByTestId("settings-coupons").querySelector("button[type=submit]")).toBeNull();
+  });
+
   it("shows credentials masked only, and writes a new key without ever reading it back", async () => {
     signIn("owner");
     const s = settingsServer("owner");

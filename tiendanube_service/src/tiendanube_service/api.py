@@ -8,7 +8,7 @@ orchestrator's mapping code reads the documented wire format.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from nexus_common.errors import BadRequest
@@ -123,6 +123,58 @@ async def order(store_id: int, order_id: int, token: Token, api: Api) -> Any:
     return await api.call(store_id, token, "GET", f"orders/{order_id}")
 
 
+class DraftProduct(BaseModel):
+    variant_id: int = Field(ge=1)
+    quantity: int = Field(ge=1, le=1000)
+
+
+class DraftOrderIn(BaseModel):
+    """What Tienda Nube requires on a draft order (EXTERNAL_APIS F1); the orchestrator fills it."""
+
+    contact_name: str = Field(min_length=1, max_length=200)
+    contact_lastname: str = Field(min_length=1, max_length=200)
+    contact_email: str = Field(min_length=3, max_length=320)
+    contact_phone: str | None = Field(default=None, max_length=40)
+    payment_status: Literal["unpaid"] = "unpaid"
+    products: list[DraftProduct] = Field(min_length=1, max_length=100)
+    discount: str | None = Field(default=None, pattern=r"^\d{1,12}(\.\d{1,2})?$")
+    discount_type: Literal["percentage", "absolute"] | None = None
+    note: str | None = Field(default=None, max_length=500)
+
+
+class CouponIn(BaseModel):
+    code: str = Field(pattern=r"^[A-Za-z0-9]{4,40}$")  # unique, alphanumeric only (F3)
+    type: Literal["percentage", "absolute"]
+    value: str = Field(pattern=r"^\d{1,12}(\.\d{1,2})?$")
+    max_uses: int | None = Field(default=1, ge=1)
+    min_price: float | None = Field(default=None, ge=0)
+    start_date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    end_date: str | None = Field(default=None, pattern=r"^\d{4}-\d{2}-\d{2}$")
+    first_consumer_purchase: bool = False
+    combines_with_other_discounts: bool = False
+
+
+@router.post("/stores/{store_id}/draft_orders", status_code=201)
+async def create_draft_order(store_id: int, body: DraftOrderIn, token: Token, api: Api) -> Any:
+    """Create a draft order; Tienda Nube prices it from its live catalog and answers `checkout_url`."""
+    return await api.call(
+        store_id, token, "POST", "draft_orders", json=body.model_dump(exclude_none=True), retry_5xx=False
+    )
+
+
+@router.get("/stores/{store_id}/draft_orders/{draft_id}")
+async def draft_order(store_id: int, draft_id: int, token: Token, api: Api) -> Any:
+    return await api.call(store_id, token, "GET", f"draft_orders/{draft_id}")
+
+
+@router.post("/stores/{store_id}/coupons", status_code=201)
+async def create_coupon(store_id: int, body: CouponIn, token: Token, api: Api) -> Any:
+    """Create a coupon. A duplicate code is Tienda Nube's 422 (passed on as 422)."""
+    return await api.call(
+        store_id, token, "POST", "coupons", json=body.model_dump(exclude_none=True), retry_5xx=False
+    )
+
+
 @router.get("/stores/{store_id}/customers")
 async def customers(
     store_id: int,
@@ -143,9 +195,50 @@ async def customers(
     }
 
 
+class CustomerSearch(BaseModel):
+    """In a body, not the URL, so e-mails stay out of access logs."""
+
+    email: str = Field(min_length=3, max_length=320)
+
+
+@router.post("/stores/{store_id}/customers/search")
+async def search_customers(store_id: int, body: CustomerSearch, token: Token, api: Api) -> dict[str, Any]:
+    """Customers whose e-mail, name or identification matches (the platform's broad `q`)."""
+    p = await api.page(store_id, token, "customers", page=1, per_page=50, q=body.email.strip())
+    return _page_body(p)
+
+
 @router.get("/stores/{store_id}/customers/{customer_id}")
 async def customer(store_id: int, customer_id: int, token: Token, api: Api) -> Any:
     return await api.call(store_id, token, "GET", f"customers/{customer_id}")
+
+
+@router.get("/stores/{store_id}/checkouts")
+async def checkouts(
+    store_id: int,
+    token: Token,
+    api: Api,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = MAX_PER_PAGE,
+    created_at_min: Annotated[str | None, Query(max_length=40, pattern=r"^[0-9T:+.Z-]+$")] = None,
+) -> dict[str, Any]:
+    """A page of abandoned checkouts (oldest first). Tienda Nube answers an empty result with a
+    404 ("Error finding result with the parameters entered"): that is an empty page here."""
+    try:
+        p = await api.page(
+            store_id, token, "checkouts", page=page, per_page=per_page, created_at_min=created_at_min
+        )
+    except UpstreamError as exc:
+        if exc.code != "not_found":
+            raise
+        p = Page([], page, per_page, 0, None)
+    return _page_body(p)
+
+
+@router.get("/stores/{store_id}/checkouts/{checkout_id}")
+async def checkout(store_id: int, checkout_id: int, token: Token, api: Api) -> Any:
+    """One checkout; 404 when it no longer exists (e.g. it became an order)."""
+    return await api.call(store_id, token, "GET", f"checkouts/{checkout_id}")
 
 
 @router.get("/stores/{store_id}/webhooks")

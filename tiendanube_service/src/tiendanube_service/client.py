@@ -83,7 +83,11 @@ class TiendanubeAPI:
         *,
         params: dict[str, Any] | None = None,
         json: Any = None,
+        retry_5xx: bool = True,
     ) -> httpx.Response:
+        """Paced by the store's bucket; 429 is always retried (the platform did nothing). A 5xx
+        is retried only when `retry_5xx`: a POST that creates something (a draft order, a
+        coupon) may have been applied before the error, so its caller decides."""
         bucket = self.limiter.bucket(store_id)
         url = f"{self.api_url}/{store_id}/{path.lstrip('/')}"
         headers = {"Authentication": f"bearer {token}"}
@@ -106,7 +110,7 @@ class TiendanubeAPI:
                 if not isinstance(resp, Exception):
                     bucket.observe(resp.headers)
                 failures += 1
-                if failures > self.max_5xx_retries:
+                if failures > (self.max_5xx_retries if retry_5xx else 0):
                     if isinstance(resp, Exception):
                         raise UpstreamError(
                             "Tienda Nube unreachable", code="upstream_unavailable", status_code=503

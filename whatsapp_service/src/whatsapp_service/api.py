@@ -1,4 +1,5 @@
-"""Internal API: send (text, template, buttons, list, image/document by link), mark as read.
+"""Internal API: send (text, template, buttons, list, call-to-action URL button, image/document by
+link), mark as read.
 
 The tenant's access token arrives per request in `X-Graph-Token` (the orchestrator decrypts it
 in memory); it is never stored or logged here.
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Query, Request
 from nexus_common.errors import BadRequest, NexusError
 from pydantic import BaseModel, Field, model_validator
 
@@ -40,6 +41,11 @@ class InteractiveList(BaseModel):
     sections: list[ListSection] = Field(min_length=1, max_length=10)
 
 
+class CtaUrl(BaseModel):
+    display_text: str = Field(min_length=1, max_length=20)
+    url: str = Field(max_length=2048, pattern=r"^https://")
+
+
 class Template(BaseModel):
     name: str = Field(min_length=1, max_length=512)
     language: dict[str, str] = Field(default_factory=lambda: {"code": "es"})
@@ -52,11 +58,12 @@ class SendRequest(BaseModel):
     channel: Literal["whatsapp", "instagram", "messenger"] = "whatsapp"
     account_id: str = Field(pattern=_ID)  # phone_number_id, page id or Instagram account id
     to: str = Field(min_length=1, max_length=128)
-    type: Literal["text", "template", "buttons", "list", "image", "document"] = "text"
+    type: Literal["text", "template", "buttons", "list", "cta_url", "image", "document"] = "text"
     text: str | None = Field(default=None, max_length=4096)
     template: Template | None = None
     buttons: list[Button] = Field(default_factory=list, max_length=3)
     list_: InteractiveList | None = Field(default=None, alias="list")
+    cta_url: CtaUrl | None = None
     media_url: str | None = Field(default=None, max_length=2048, pattern=r"^https?://")
     caption: str | None = Field(default=None, max_length=1024)
     filename: str | None = Field(default=None, max_length=240)
@@ -70,6 +77,7 @@ class SendRequest(BaseModel):
             "template": self.template,
             "buttons": self.text and self.buttons,
             "list": self.text and self.list_,
+            "cta_url": self.text and self.cta_url,
             "image": self.media_url,
             "document": self.media_url,
         }[self.type]
@@ -118,6 +126,16 @@ def whatsapp_body(req: SendRequest) -> dict[str, Any]:
                     "button": req.list_.button,
                     "sections": [s.model_dump(exclude_none=True) for s in req.list_.sections],
                 },
+            },
+        )
+    elif req.type == "cta_url":
+        assert req.cta_url is not None
+        body.update(
+            type="interactive",
+            interactive={
+                "type": "cta_url",
+                "body": {"text": req.text},
+                "action": {"name": "cta_url", "parameters": req.cta_url.model_dump()},
             },
         )
     else:
@@ -210,3 +228,41 @@ async def mark_read(
     if not result.ok:
         _raise_for(result)
     return {"success": True}
+
+
+TEMPLATE_FIELDS = "name,language,status,category,components,id"
+MAX_TEMPLATE_PAGES = 50
+
+
+@router.get("/templates")
+async def list_templates(
+    request: Request,
+    waba_id: str = Query(pattern=_ID),
+    x_graph_token: str | None = Header(default=None),
+) -> dict[str, Any]:
+    """Every message template of a WhatsApp Business Account (all pages), as Graph lists them:
+    `{items: [{id, name, language, status, category, components}]}`. Pages are followed by their
+    `after` cursor only (never by a URL from the response)."""
+    graph: GraphClient = request.app.state.graph
+    token = _token(x_graph_token)
+    items: list[dict[str, Any]] = []
+    after: str | None = None
+    for _ in range(MAX_TEMPLATE_PAGES):
+        params: dict[str, Any] = {"fields": TEMPLATE_FIELDS, "limit": 100}
+        if after:
+            params["after"] = after
+        result = await graph.get(f"{waba_id}/message_templates", token, params)
+        if not result.ok:
+            _raise_for(result)
+        data = result.body.get("data")
+        if not isinstance(data, list):
+            raise NexusError(
+                "Graph answered an unexpected templates body", code="graph_bad_response", status_code=502
+            )
+        items.extend(t for t in data if isinstance(t, dict))
+        paging = result.body.get("paging") if isinstance(result.body.get("paging"), dict) else {}
+        cursors = paging.get("cursors") if isinstance(paging.get("cursors"), dict) else {}
+        after = cursors.get("after") if paging.get("next") else None
+        if not isinstance(after, str) or not after:
+            break
+    return {"items": items}

@@ -70,18 +70,36 @@ class GraphClient:
         await self.client.aclose()
 
     async def post(self, path: str, token: str, body: dict[str, Any]) -> GraphResult:
+        return await self.request("POST", path, token, body=body)
+
+    async def get(self, path: str, token: str, params: dict[str, Any]) -> GraphResult:
+        """A read: safe to retry after a timeout too (nothing is sent twice)."""
+        return await self.request("GET", path, token, params=params)
+
+    async def request(
+        self,
+        method: str,
+        path: str,
+        token: str,
+        *,
+        body: dict[str, Any] | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> GraphResult:
         url = f"{self.base_url}/{path.lstrip('/')}"
         headers = {"Authorization": f"Bearer {token}"}
         last: GraphResult | None = None
         for attempt in range(self.attempts):
             response: httpx.Response | None = None
             try:
-                response = await self.client.post(url, json=body, headers=headers)
+                response = await self.client.request(method, url, json=body, params=params, headers=headers)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
                 last = GraphResult(False, 0, {"error": {"message": type(exc).__name__}}, retryable=True)
             except httpx.HTTPError as exc:
-                log.warning("graph.ambiguous", error=type(exc).__name__)
-                return GraphResult(False, 0, {"error": {"message": type(exc).__name__}}, ambiguous=True)
+                if method == "GET":
+                    last = GraphResult(False, 0, {"error": {"message": type(exc).__name__}}, retryable=True)
+                else:
+                    log.warning("graph.ambiguous", error=type(exc).__name__)
+                    return GraphResult(False, 0, {"error": {"message": type(exc).__name__}}, ambiguous=True)
             if response is not None:
                 try:
                     data = response.json()

@@ -140,6 +140,12 @@ _NO_FIGURES = frozenset(
         "status_url",
         "created_at",
         "updated_at",
+        # Cart and checkout answers: a quantity or an id is no licence to state a price ("$ 1").
+        "variant_id",
+        "draft_order_id",
+        "order_id",
+        "quantity",
+        "valid_until",
     }
 )
 

@@ -4,7 +4,8 @@ Chain per tenant (`tenant.settings["provider_chain"]`, default openai → anthro
 within its timeout and the turn's ceiling (`deadline_seconds`, at most 300 s), skipped while its
 circuit is open. A reply that states a price, stock, discount or URL no tool gave (or quotes the
 system prompt) is regenerated once, then replaced by the offline responder. The offline responder
-always answers and flags the conversation for a person.
+always answers; it flags the conversation for a person only when asked for one or when it could
+not help twice in a row.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from typing import Any
 
 import httpx
 import structlog
+from nexus_common.breaker import CircuitBreakers
 from nexus_common.contracts.agent import AgentTurnRequest, AgentTurnResponse, ReplyPart, Usage
 
 from . import offline
-from .breaker import CircuitBreakers
 from .guardrails import detect_language, fact_violations, leaks_prompt, needs_person
 from .prompt import CANARY, system_prompt
 from .providers import AnthropicProvider, OpenAIProvider, Provider, ProviderError, fingerprint
@@ -104,8 +105,10 @@ class Agent:
             reason = needs_person(new_texts, history_customer)
             if reason:
                 steps.add("handoff", "handoff_to_human", reason=reason)
-                text = await offline.respond(toolbox, " ".join(new_texts), lang, handoff_reason=reason)
-                return self._response(req, text, "offline", None, lang, steps, handoff=reason, fallback=False)
+                reply = await offline.respond(toolbox, " ".join(new_texts), lang, handoff_reason=reason)
+                return self._response(
+                    req, reply.parts, "offline", None, lang, steps, handoff=reason, fallback=False
+                )
 
             chain = [
                 p for p in (req.tenant.settings.get("provider_chain") or DEFAULT_CHAIN) if p != "offline"
@@ -161,9 +164,13 @@ class Agent:
                 handoff = toolbox.handoff_reason
                 if handoff:
                     steps.add("handoff", "handoff_to_human", reason=handoff)
+                parts = [ReplyPart(type="text", text=outcome.text[:4096])]
+                if toolbox.checkout_message:
+                    # The link goes as a button built from the tool's answer, never from model text.
+                    parts.append(_cta_part(toolbox.checkout_message))
                 return self._response(
                     req,
-                    outcome.text,
+                    parts,
                     name,
                     outcome.model,
                     lang,
@@ -173,16 +180,22 @@ class Agent:
                     usage=outcome.usage,
                 )
             steps.add("fallback", "offline_responder", reason="no provider answered")
-            text = await offline.respond(toolbox, " ".join(new_texts), lang)
+            last = req.new_messages[-1]
+            reply = await offline.respond(toolbox, " ".join(new_texts), lang, reply_id=last.reply_id)
+            if reply.unhelped:
+                steps.add("fallback", "offline_unhelped", previous=req.unhelped_turns)
+            if reply.handoff:
+                steps.add("handoff", "handoff_to_human", reason=reply.handoff)
             return self._response(
                 req,
-                text,
+                reply.parts,
                 "offline",
                 None,
                 lang,
                 steps,
-                handoff="assistant offline: answered from the catalog",
+                handoff=reply.handoff,
                 fallback=True,
+                unhelped=reply.unhelped,
             )
         finally:
             await steps.close()
@@ -290,7 +303,7 @@ class Agent:
     def _response(
         self,
         req: AgentTurnRequest,
-        text: str,
+        parts: list[ReplyPart],
         provider: str,
         model: str | None,
         lang: str,
@@ -299,10 +312,12 @@ class Agent:
         handoff: str | None,
         fallback: bool,
         usage: Usage | None = None,
+        unhelped: bool = False,
     ) -> AgentTurnResponse:
         return AgentTurnResponse(
             run_id=req.run_id,
-            parts=[ReplyPart(type="text", text=text[:4096])],
+            parts=parts,
+            unhelped=unhelped,
             handoff=handoff is not None,
             handoff_reason=handoff,
             provider=provider,
@@ -312,3 +327,13 @@ class Agent:
             steps=list(steps.steps),
             usage=usage or Usage(),
         )
+
+
+def _cta_part(message: dict[str, Any]) -> ReplyPart:
+    cta = message.get("cta_url") or {}
+    return ReplyPart(
+        type="cta_url",
+        text=str(message.get("text") or "")[:4096],
+        url=cta.get("url"),
+        display_text=str(cta.get("display_text") or "")[:20] or None,
+    )

@@ -62,6 +62,70 @@ TOOL_SPECS: list[dict[str, Any]] = [
         },
     },
     {
+        "name": "add_to_cart",
+        "description": (
+            "Add a product from a search result to the customer's cart. If the product has several "
+            "variants (size, colour...) pass the customer's words in `options` or the `variant_id`; "
+            "when the answer is `choose_variant`, ask the customer which option they want."
+        ),
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "product_id": {"type": "string", "description": "The id of a search result"},
+                "variant_id": {"type": "integer"},
+                "options": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "description": "e.g. ['M', 'negro']",
+                },
+                "quantity": {"type": "integer", "minimum": 1, "default": 1},
+            },
+            "required": ["product_id"],
+        },
+    },
+    {
+        "name": "update_cart_item",
+        "description": "Change the quantity of a variant in the cart; quantity 0 removes it.",
+        "parameters": {
+            "type": "object",
+            "properties": {"variant_id": {"type": "integer"}, "quantity": {"type": "integer", "minimum": 0}},
+            "required": ["variant_id", "quantity"],
+        },
+    },
+    {
+        "name": "view_cart",
+        "description": "The customer's cart with current prices and subtotal.",
+        "parameters": {"type": "object", "properties": {}},
+    },
+    {
+        "name": "create_checkout",
+        "description": (
+            "Create the checkout for the cart; the customer receives the payment link by itself. Prices "
+            "and stock are checked live: explain any refused item. If the answer is `contact_missing`, "
+            "ask for the missing name, last name or e-mail and call again with them."
+        ),
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string"},
+                "lastname": {"type": "string"},
+                "email": {"type": "string"},
+            },
+        },
+    },
+    {
+        "name": "request_coupon",
+        "description": (
+            "Ask the store for a discount coupon for this customer (only when they ask for a discount "
+            "or hesitate over the price). The store's policy decides; never promise a discount the "
+            "answer did not give."
+        ),
+        "parameters": {
+            "type": "object",
+            "properties": {"percent": {"type": "number", "description": "the percentage asked for, if any"}},
+        },
+    },
+    {
         "name": "handoff_to_human",
         "description": "Pause the assistant and ask a person from the store to answer this customer.",
         "parameters": {
@@ -90,6 +154,8 @@ class Toolbox:
     results: list[Any] = field(default_factory=list)
     handoff_reason: str | None = None
     searches: list[dict[str, Any]] = field(default_factory=list)
+    # The link message of a checkout created in this turn (sent as a button, never model text).
+    checkout_message: dict[str, Any] | None = None
 
     async def run(self, name: str, args: dict[str, Any]) -> ToolOutcome:
         started = time.perf_counter()
@@ -134,10 +200,54 @@ class Toolbox:
             return await self.order_status(str(args.get("order_number") or ""))
         if name == "store_info":
             return store_info(self.request.tenant.settings, str(args.get("topic") or "all"))
+        if name in CART_TOOLS:
+            return await self.cart_tool(name, args)
         if name == "handoff_to_human":
             self.handoff_reason = str(args.get("reason") or "requested by the assistant")[:200]
             return {"ok": True, "note": "A person from the store will take over this conversation."}
         return {"error": f"unknown tool {name}"}
+
+    async def cart_tool(self, name: str, args: dict[str, Any]) -> dict[str, Any]:
+        """The cart tools; the conversation and customer are the turn's, never the model's."""
+        base = f"/internal/conversations/{self.request.conversation_id}"
+        params = {"tenant_id": str(self.request.tenant.id)}
+        if name == "add_to_cart":
+            body: dict[str, Any] = {
+                "product_id": str(args.get("product_id") or "")[:64],
+                "quantity": _int(args.get("quantity"), 1, 1, 100),
+                "options": [str(o)[:40] for o in (args.get("options") or []) if str(o).strip()][:5],
+            }
+            if (vid := _int(args.get("variant_id"), 0, 0, 2**53)) > 0:
+                body["variant_id"] = vid
+            r = await self.http.post(f"{base}/cart/items", params=params, json=body)
+        elif name == "update_cart_item":
+            body = {
+                "variant_id": _int(args.get("variant_id"), 0, 0, 2**53),
+                "quantity": _int(args.get("quantity"), 0, 0, 100),
+            }
+            if body["variant_id"] < 1:
+                return {"error": "variant_id is required"}
+            r = await self.http.patch(f"{base}/cart/items", params=params, json=body)
+        elif name == "view_cart":
+            r = await self.http.get(f"{base}/cart", params=params)
+        elif name == "create_checkout":
+            contact = {k: str(args[k])[:100] for k in ("name", "lastname", "email") if args.get(k)}
+            r = await self.http.post(f"{base}/checkout", params=params, json=contact or None)
+        else:  # request_coupon: only a percentage may be asked for; the policy decides
+            coupon: dict[str, Any] = {"reason": "on_request"}
+            try:
+                if args.get("percent") is not None:
+                    coupon["percent"] = max(0.0, min(float(args["percent"]), 100.0))
+            except (TypeError, ValueError):
+                pass
+            r = await self.http.post(f"{base}/coupons", params=params, json=coupon)
+        if r.status_code == 422:
+            return {"error": "invalid arguments"}
+        r.raise_for_status()
+        data = r.json()
+        if name == "create_checkout" and data.get("status") == "created":
+            self.checkout_message = data.pop("message", None)
+        return data  # type: ignore[no-any-return]
 
     async def order_status(self, number: str) -> dict[str, Any]:
         number = "".join(ch for ch in number if ch.isalnum())[:30]
@@ -178,6 +288,16 @@ class Toolbox:
             "status_url",
         )
         return {"found": True, "order": {k: o[k] for k in keep if o.get(k) is not None}}
+
+
+CART_TOOLS = ("add_to_cart", "update_cart_item", "view_cart", "create_checkout", "request_coupon")
+
+
+def _int(value: Any, default: int, low: int, high: int) -> int:
+    try:
+        return max(low, min(int(value), high))
+    except (TypeError, ValueError):
+        return default
 
 
 def _slim(item: dict[str, Any]) -> dict[str, Any]:

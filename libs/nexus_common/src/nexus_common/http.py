@@ -41,7 +41,9 @@ def make_client(
         timeout=httpx.Timeout(timeout, connect=connect_timeout),
         headers=hdrs,
         transport=transport,
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        # Idle connections are dropped after 4 s, before uvicorn's 5 s keep-alive timeout closes
+        # them on the server side: reusing one the server is closing fails the request.
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=4.0),
         follow_redirects=False,
     )
 

@@ -22,6 +22,7 @@ from ..db import Session
 from ..events.commit import commit_and_announce
 from ..integrations.tiendanube.catalog import start_catalog_sync
 from ..models import Tenant
+from ..recovery import schedule as recovery_schedule
 from .schemas import ConversationBody, HandoffBody, NoBody, TranscriptBody
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
@@ -70,6 +71,16 @@ async def _resync_catalog(
     return {"started": True, "sync_id": str(sync_id)}
 
 
+async def _poll_checkouts(
+    request: Request, session: AsyncSession, p: Principal, body: NoBody
+) -> dict[str, Any]:
+    tenant = await session.get(Tenant, p.tenant)
+    if tenant is None or tenant.tiendanube_store_id is None:
+        raise Conflict("this store is not connected to Tienda Nube yet", code="tiendanube_not_connected")
+    await recovery_schedule.start_poll(session, p.tenant)
+    return {"started": True}
+
+
 async def _rotate_keys(request: Request, session: AsyncSession, p: Principal, body: NoBody) -> dict[str, Any]:
     changed = await credentials.rotate_all(session, request.app.state.settings.crypto)
     return {"re_encrypted": changed}
@@ -88,6 +99,8 @@ ACTIONS: dict[str, Action] = {
     "trigger_handoff": Action("agent", HandoffBody, _trigger_handoff),
     "resume_ai": Action("agent", ConversationBody, _resume_ai),
     "resync_catalog": Action("admin", NoBody, _resync_catalog),
+    # Look for abandoned checkouts now instead of at the next scheduled poll.
+    "poll_checkouts": Action("admin", NoBody, _poll_checkouts),
     # Re-encrypts every tenant's credentials (one platform key): the platform operator's call.
     "rotate_keys": Action("super_admin", NoBody, _rotate_keys),
     "send_transcript": Action("agent", TranscriptBody, _send_transcript),

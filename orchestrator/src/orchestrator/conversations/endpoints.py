@@ -69,6 +69,10 @@ def _message_out(m: ChatMessage) -> dict[str, Any]:
         "sent_by_user_id": m.sent_by_user_id,
         "agent_run_id": m.agent_run_id,
         "created_at": m.created_at,
+        # What an outbound interactive message offered (list rows, buttons, a checkout link).
+        "interactive": m.payload if m.direction == "outbound" and m.type == "interactive" else None,
+        # Sent by Nexus first (order_paid, cart_recovery, ...): the dashboard marks it as such.
+        "proactive": (m.payload or {}).get("proactive") if m.direction == "outbound" else None,
     }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from nexus_common.errors import Conflict, NotFound
 from sqlalchemy import select
@@ -124,25 +125,7 @@ async def human_reply(
     if conv.status == "resolved":
         raise Conflict("this conversation is resolved")
     await pause(session, conv, actor=actor, reason="human_reply")
-    msg = ChatMessage(
-        id=uuid.uuid4(),
-        tenant_id=conv.tenant_id,
-        conversation_id=conv.id,
-        channel=conv.channel,
-        direction="outbound",
-        sender="human",
-        type="text",
-        text=text,
-        status="queued",
-        sent_by_user_id=user_id,
-    )
-    session.add(msg)
-    await session.flush()
-    await session.refresh(msg, ["created_at"])
-    conv.last_message_at = msg.created_at
-    await session.flush()
-    await publish(session, conv.tenant_id, "message.created", message_data(msg))
-    await enqueue_send(session, msg.conversation_id)
+    msg = await queue_outbound(session, conv, sender="human", text=text, user_id=user_id)
     await audit.record(
         session,
         actor=actor,
@@ -153,6 +136,42 @@ async def human_reply(
         conversation_id=conv.id,
         payload={"length": len(text)},
     )
+    return msg
+
+
+async def queue_outbound(
+    session: AsyncSession,
+    conv: ChatConversation,
+    *,
+    sender: str,
+    text: str,
+    type_: str = "text",
+    payload: dict[str, Any] | None = None,
+    user_id: uuid.UUID | None = None,
+) -> ChatMessage:
+    """Write an outbound message (`queued`), publish it and hand it to the sender, all in the
+    caller's transaction. `payload` carries what an interactive message offers (buttons, list
+    rows, a call-to-action URL)."""
+    msg = ChatMessage(
+        id=uuid.uuid4(),
+        tenant_id=conv.tenant_id,
+        conversation_id=conv.id,
+        channel=conv.channel,
+        direction="outbound",
+        sender=sender,
+        type=type_,
+        text=text,
+        payload=payload,
+        status="queued",
+        sent_by_user_id=user_id,
+    )
+    session.add(msg)
+    await session.flush()
+    await session.refresh(msg, ["created_at"])
+    conv.last_message_at = msg.created_at
+    await session.flush()
+    await publish(session, conv.tenant_id, "message.created", message_data(msg))
+    await enqueue_send(session, msg.conversation_id)
     return msg
 
 

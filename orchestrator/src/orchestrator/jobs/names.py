@@ -29,6 +29,13 @@ TN_PRODUCTSALL = "tiendanube:productsall"
 TN_PROCESS_EVENT = "tiendanube:process_event"
 TN_NIGHTLY_SYNC = "tiendanube:nightly_sync"
 TN_SWEEP = "tiendanube:sweep"
+# reaching out: templates, abandoned-checkout recovery
+TEMPLATES_APPLY_WEBHOOK = "templates:apply_webhook"
+RECOVERY_POLL = "recovery:poll_store"
+RECOVERY_SEND_DUE = "recovery:send_due"
+RECOVERY_TICK = "recovery:tick"
+# campaigns
+CAMPAIGNS_NOTIFY_PAUSED = "campaigns:notify_paused"
 
 
 class Locks(TypedDict):
@@ -54,3 +61,14 @@ def send_locks(conversation_id: object) -> Locks:
 def tiendanube_event_lock(tenant_id: object, resource: str) -> str:
     """Events about one resource run one at a time (a product update never races its delete)."""
     return f"tnevents:{tenant_id}:{resource}"
+
+
+def recovery_poll_locks(tenant_id: object) -> Locks:
+    """A store's recovery jobs (poll, send) run one at a time, so recovery has one Tienda Nube
+    request of that store in flight; at most one poll pending."""
+    return {"lock": f"recovery:{tenant_id}", "queueing_lock": f"recovery-pollq:{tenant_id}"}
+
+
+def recovery_send_locks(tenant_id: object) -> Locks:
+    """Shares the store's recovery lock with its poll; at most one send pending."""
+    return {"lock": f"recovery:{tenant_id}", "queueing_lock": f"recovery-sendq:{tenant_id}"}

@@ -116,3 +116,15 @@ async def verify_token_matches(
     if legacy:
         await session.commit()
     return matched
+
+
+async def accounts_of_wabas(session: AsyncSession, waba_ids: set[str]) -> set[tuple[str, str]]:
+    """The WhatsApp numbers (channel, phone_number_id) that use these Business Accounts."""
+    rows = await session.execute(
+        select(ChannelAccount.external_id).where(
+            ChannelAccount.channel == "whatsapp",
+            ChannelAccount.enabled.is_(True),
+            ChannelAccount.settings["waba_id"].astext.in_(sorted(waba_ids)),
+        )
+    )
+    return {("whatsapp", r[0]) for r in rows.all()}

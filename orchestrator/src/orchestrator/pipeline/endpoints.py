@@ -29,7 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ..jobs import defer_many, names
 from ..models import InboundEvent
 from ..rejections import service as rejections
-from .accounts import Account, account_with_app_secret, verify_token_matches
+from .accounts import Account, account_with_app_secret, accounts_of_wabas, verify_token_matches
 from .dbutil import is_db_unavailable
 from .parsing import ParsedWebhook, UnknownShape, parse_meta, parse_whatsapp
 
@@ -63,6 +63,22 @@ async def receive(request: Request, source: str, parse: Callable[[Any], ParsedWe
         parsed = parse(data)
     except UnknownShape as exc:
         raise BadRequest(f"unknown webhook shape: {exc}", code="unknown_shape") from None
+    if parsed.template_updates and not parsed.channel_accounts:
+        # Template webhooks are addressed to the WABA: verify with its numbers' app secret.
+        try:
+            async with maker() as session:
+                parsed.channel_accounts |= await accounts_of_wabas(
+                    session, {u.waba_id for u in parsed.template_updates}
+                )
+        except Exception as exc:
+            if is_db_unavailable(exc):
+                raise ServiceUnavailable(
+                    "storage unavailable, retry later", headers={"Retry-After": "5"}
+                ) from None
+            raise
+        if not parsed.channel_accounts:
+            await rejections.count(maker, source, "unknown WhatsApp Business Account")
+            raise Unauthorized("signature cannot be verified for this account")
     if not parsed.channel_accounts:
         raise BadRequest("unknown webhook shape: no channel account", code="unknown_shape")
     try:
@@ -126,6 +142,14 @@ def _jobs_for(event_id: uuid.UUID, ev: PendingEvent) -> list[dict[str, Any]]:
         )
     if ev.parsed.statuses:
         jobs.append({"task": names.INGEST, "args": {"event_id": str(event_id), "statuses": True}})
+    if ev.parsed.template_updates:
+        tenants = sorted({str(a.tenant_id) for a in ev.accounts.values()})
+        jobs.append(
+            {
+                "task": names.TEMPLATES_APPLY_WEBHOOK,
+                "args": {"event_id": str(event_id), "tenant_ids": tenants},
+            }
+        )
     return jobs
 
 
@@ -142,7 +166,9 @@ async def store_batch(session: AsyncSession, events: list[PendingEvent]) -> list
                 "body_sha256": hashlib.sha256(ev.raw).hexdigest(),
                 "payload": ev.data,
                 # Nothing to process (echoes, receipts, other fields): stored for the record only.
-                "state": "pending" if ev.parsed.messages or ev.parsed.statuses else "ignored",
+                "state": "pending"
+                if ev.parsed.messages or ev.parsed.statuses or ev.parsed.template_updates
+                else "ignored",
             }
         )
     # One cached statement run as "insertmanyvalues" (batched VALUES), not a fresh compile per size.

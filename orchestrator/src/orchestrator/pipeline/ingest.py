@@ -8,6 +8,7 @@ message id inserts nothing, a status never moves backwards.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from ..conversations.events import conversation_data, message_data
 from ..events.publisher import publish
 from ..jobs import defer, names
 from ..models import ChannelIdentity, ChatConversation, ChatMessage, Customer, InboundEvent
+from . import consent_keywords, send_errors
 from .accounts import Account, find_account
 from .parsing import InboundMessage, ParsedWebhook, StatusUpdate, parse_meta, parse_whatsapp
 
@@ -27,7 +29,7 @@ log = structlog.get_logger("orchestrator.pipeline.ingest")
 
 STATUS_RANK = {"queued": 0, "sending": 1, "sent": 2, "delivered": 3, "read": 4, "failed": 5}
 # Messages that never start an AI turn on their own.
-SILENT_TYPES = ("reaction",)
+SILENT_TYPES = ("reaction", "consent")
 
 
 def parse_event(source: str, payload: Any) -> ParsedWebhook:
@@ -131,7 +133,8 @@ async def store_messages(
                 direction="inbound",
                 sender="customer",
                 provider_message_id=m.provider_message_id,
-                type=m.type,
+                # An opt-out/opt-in keyword is stored as a silent `consent` message (never to the AI).
+                type=consent_keywords.CONSENT_TYPE if consent_keywords.intent_of(m.type, m.text) else m.type,
                 text=m.text,
                 media=m.media,
                 payload=m.payload,
@@ -148,6 +151,8 @@ async def store_messages(
         assert msg is not None
         stored.append(msg)
         await publish(session, account.tenant_id, "message.created", message_data(msg))
+        if msg.type == consent_keywords.CONSENT_TYPE:
+            await consent_keywords.handle(session, customer, conv, msg)
     if not stored:
         return conv, stored
     conv.last_message_at = stored[-1].created_at
@@ -164,6 +169,18 @@ async def store_messages(
             **names.turn_locks(conv.id),
         )
     return conv, stored
+
+
+# Statuses of messages sent outside a conversation's outbox (campaigns) belong to the domain that
+# sent them: it registers (claims, apply) at import and gets them in bulk, per tenant.
+StatusClaim = Callable[[StatusUpdate], bool]
+StatusApply = Callable[[AsyncSession, uuid.UUID, list[StatusUpdate]], Awaitable[object]]
+_STATUS_HOOKS: list[tuple[StatusClaim, StatusApply]] = []
+
+
+def register_status_hook(claims: StatusClaim, apply: StatusApply) -> None:
+    if all(c is not claims for c, _ in _STATUS_HOOKS):
+        _STATUS_HOOKS.append((claims, apply))
 
 
 def _rank_sql() -> Any:
@@ -210,6 +227,11 @@ async def apply_status(session: AsyncSession, tenant_id: uuid.UUID, st: StatusUp
             ).first()
     if row is None:
         return False
+    if st.status == "failed" and st.error_code in send_errors.ACTIONABLE:
+        # Meta's asynchronous verdict (131047 → template, 131050 → opt-out, ...).
+        failed = await session.get(ChatMessage, row.id, with_for_update=True)
+        if failed is not None and await send_errors.on_final_failure(session, failed, st.error_code):
+            return True
     await publish(
         session,
         tenant_id,
@@ -241,13 +263,21 @@ async def process(
     ev.attempts += 1
     if statuses:
         accounts: dict[tuple[str, str], Account | None] = {}
+        hooked: dict[tuple[int, uuid.UUID], list[StatusUpdate]] = {}
         for st in parsed.statuses:
             key = (st.channel, st.account_id)
             if key not in accounts:
                 accounts[key] = await find_account(session, *key)
             acc = accounts[key]
-            if acc is not None:
+            if acc is None:
+                continue
+            hook = next((i for i, (claims, _) in enumerate(_STATUS_HOOKS) if claims(st)), None)
+            if hook is not None:
+                hooked.setdefault((hook, acc.tenant_id), []).append(st)  # applied in bulk below
+            else:
                 await apply_status(session, acc.tenant_id, st)
+        for (hook, tenant_id), batch in hooked.items():
+            await _STATUS_HOOKS[hook][1](session, tenant_id, batch)
     else:
         assert channel and account_external_id and contact
         items = [

@@ -13,6 +13,8 @@ import contextlib
 
 import structlog
 from procrastinate import App
+from procrastinate.exceptions import UniqueViolation
+from procrastinate.jobs import Status
 
 from ..runtime import Runtime
 from . import outbox
@@ -24,9 +26,18 @@ async def retry_stalled_jobs(jobs: App, stalled_seconds: float) -> int:
     stalled = await jobs.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_seconds)
     n = 0
     for job in stalled:
-        with contextlib.suppress(Exception):  # another replica got there first
+        try:
             await jobs.job_manager.retry_job(job)
             n += 1
+        except UniqueViolation:
+            # The same job already waits under its queueing lock (deferred again since the crash):
+            # this copy is redundant, and left `doing` it would hold its lock, and everything
+            # queued behind it, forever.
+            with contextlib.suppress(Exception):
+                await jobs.job_manager.finish_job(job, status=Status.FAILED, delete_job=False)
+                n += 1
+        except Exception:  # noqa: BLE001, S110 - another replica got there first
+            pass
     if n:
         log.warning("jobs.stalled_retried", count=n)
     return n

@@ -5,7 +5,10 @@ claimed row is sent. The send carries the row id as `callback_data` (WhatsApp ec
 webhooks as `biz_opaque_callback_data`), so a send whose answer was lost (crash, timeout) is
 recognised when its status webhook arrives. A row left in `sending` past the grace period with no
 provider id was not accepted, and the sweeper queues it again. Network errors, 429 and 5xx are
-retried with exponential backoff and jitter; other 4xx fail the row with the Graph error.
+retried with exponential backoff and jitter; other 4xx fail the row with the Graph error, and
+Meta's codes decide the rest (send_errors.py: 130429/131056 retry, 131047 → template, 131050 →
+opt-out). Messages Nexus sends first (`payload.proactive`) are checked against the customer's
+consent at the moment of sending: nothing goes to an opted-out customer, whatever queued it.
 """
 
 from __future__ import annotations
@@ -20,11 +23,13 @@ import httpx
 import structlog
 from sqlalchemy import select, update
 
+from ..consent import service as consent
 from ..events.publisher import announce, publish
 from ..jobs import defer, names
 from ..models import ChannelAccount, ChatConversation, ChatMessage
 from ..runtime import Runtime
 from ..sandbox import service as sandbox
+from . import send_errors
 from .accounts import Account, access_token, find_account
 from .clients import whatsapp_client
 from .turn import CARE_WINDOW
@@ -120,9 +125,28 @@ async def _claim_next(
             .order_by(ChatMessage.created_at.desc())
             .limit(1)
         )
+        # A customer Nexus writes to first (order update, recovery) may never have written.
+        recipient = recipient or str((msg.payload or {}).get("to") or "")
         token = await access_token(session, s.crypto, account)
-        body = build_body(msg, conv, account, recipient or "", now)
+        body = build_body(msg, conv, account, recipient, now)
+        refusal = await _consent_refusal(session, msg, conv, body)
+        if refusal is not None:
+            body = {"_refuse": refusal}
     return msg, body, token
+
+
+async def _consent_refusal(
+    session: Any, msg: ChatMessage, conv: ChatConversation, body: dict[str, Any]
+) -> tuple[str, str] | None:
+    """Proactive messages, and templates sent outside the window, need the customer's consent."""
+    proactive = (msg.payload or {}).get("proactive")
+    if not proactive and body.get("type") != "template":
+        return None
+    kind = "marketing" if (msg.payload or {}).get("consent_kind") == "marketing" else "utility"
+    decision = await consent.can_send(session, msg.tenant_id, conv.customer_id, kind, conv.channel)  # type: ignore[arg-type]
+    if decision.allowed:
+        return None
+    return decision.reason, "the customer has not agreed to receive this message"
 
 
 def build_body(
@@ -134,6 +158,10 @@ def build_body(
         "to": to,
         "callback_data": str(msg.id),
     }
+    tpl = (msg.payload or {}).get("template")
+    if msg.type == "template" and conv.channel == "whatsapp" and isinstance(tpl, dict):
+        body.update(type="template", template=tpl)
+        return body
     in_window = conv.last_inbound_at is not None and conv.last_inbound_at > now - CARE_WINDOW
     if not in_window:
         template = account.settings.get("reengagement_template")
@@ -152,6 +180,27 @@ def build_body(
         body.update(type="image", media_url=msg.media["url"], caption=msg.text)
     elif msg.type == "interactive" and msg.payload and msg.payload.get("buttons"):
         body.update(type="buttons", text=msg.text, buttons=msg.payload["buttons"])
+    elif msg.type == "interactive" and msg.payload and msg.payload.get("list"):
+        rows = msg.payload["list"].get("rows") or []
+        if conv.channel == "whatsapp":
+            section = {"title": msg.payload["list"]["button"][:24], "rows": rows}
+            body.update(
+                type="list",
+                text=msg.text,
+                list={"button": msg.payload["list"]["button"], "sections": [section]},
+            )
+        else:  # no list messages off WhatsApp: number the rows
+            lines = [
+                f"{n}. {r['title']}" + (f" — {r['description']}" if r.get("description") else "")
+                for n, r in enumerate(rows, 1)
+            ]
+            body.update(type="text", text="\n".join([msg.text or "", *lines])[:4096])
+    elif msg.type == "interactive" and msg.payload and msg.payload.get("cta_url"):
+        cta = msg.payload["cta_url"]
+        if conv.channel == "whatsapp":
+            body.update(type="cta_url", text=msg.text, cta_url=cta)
+        else:  # no URL buttons off WhatsApp: the link as text
+            body.update(type="text", text=f"{msg.text or ''}\n{cta['url']}"[:4096])
     else:
         body.update(type="text", text=msg.text or "")
     return body
@@ -175,6 +224,8 @@ async def _send(rt: Runtime, body: dict[str, Any], token: str) -> Outcome:
     details = err.get("details") or {}
     code = str(details.get("graph_code") or err.get("code") or resp.status_code)[:32]
     message = str(err.get("message") or "")[:500]
+    if code in send_errors.RETRY_CODES:
+        return Outcome("retry", error_code=code, error_message=message)
     if resp.status_code == 504:
         return Outcome("ambiguous", error_code=code, error_message=message)
     if resp.status_code in (429, 502, 503) or resp.status_code >= 500:
@@ -198,7 +249,8 @@ async def _record(rt: Runtime, claimed: ChatMessage, outcome: Outcome) -> bool:
             msg.error_code = msg.error_message = None
         elif outcome.kind == "retry" and msg.attempts < s.nexus_outbox_max_attempts:
             msg.status = "queued"
-            msg.next_attempt_at = now + timedelta(seconds=backoff(msg.attempts))
+            delay = send_errors.retry_delay(outcome.error_code, msg.attempts, backoff(msg.attempts))
+            msg.next_attempt_at = now + timedelta(seconds=delay)
             msg.error_code, msg.error_message = outcome.error_code, outcome.error_message
             await defer(
                 session,
@@ -216,6 +268,8 @@ async def _record(rt: Runtime, claimed: ChatMessage, outcome: Outcome) -> bool:
             msg.next_attempt_at = None
             msg.error_code = (outcome.error_code or "send_failed")[:32]
             msg.error_message = outcome.error_message
+            if await send_errors.on_final_failure(session, msg, msg.error_code):
+                stop = True  # queued again as a template: its own send job takes it
         if outcome.kind in ("sent", "failed", "retry") and msg.status in ("sent", "failed"):
             await publish(
                 session,

@@ -50,10 +50,24 @@ class StatusUpdate:
 
 
 @dataclass
+class TemplateUpdate:
+    """A `message_template_status_update` / `template_category_update` of a WABA (F5)."""
+
+    waba_id: str
+    field: str
+    value: dict[str, Any]
+
+
+TEMPLATE_FIELDS = ("message_template_status_update", "template_category_update")
+
+
+@dataclass
 class ParsedWebhook:
     channel_accounts: set[tuple[str, str]] = field(default_factory=set)
     messages: list[InboundMessage] = field(default_factory=list)
     statuses: list[StatusUpdate] = field(default_factory=list)
+    # Template webhooks name the WABA, not a phone number: the receiver maps it to the accounts.
+    template_updates: list[TemplateUpdate] = field(default_factory=list)
 
 
 def _obj(v: Any, what: str) -> dict[str, Any]:
@@ -116,8 +130,13 @@ def parse_whatsapp(data: Any) -> ParsedWebhook:
     for entry in entries:
         for change in _list(_obj(entry, "entry[]").get("changes"), "entry[].changes"):
             change = _obj(change, "changes[]")
+            if change.get("field") in TEMPLATE_FIELDS:
+                waba = _str(entry.get("id"), "entry[].id")
+                value = _obj(change.get("value"), "changes[].value")
+                out.template_updates.append(TemplateUpdate(waba, str(change["field"]), value))
+                continue
             if change.get("field") != "messages":
-                continue  # account/template updates: valid, not ours
+                continue  # account updates and the like: valid, not ours
             value = _obj(change.get("value"), "changes[].value")
             metadata = _obj(value.get("metadata"), "value.metadata")
             account = _str(metadata.get("phone_number_id"), "metadata.phone_number_id")

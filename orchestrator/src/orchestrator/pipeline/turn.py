@@ -57,7 +57,38 @@ def _role(m: ChatMessage) -> str:
 
 
 def _history_item(m: ChatMessage) -> HistoryMessage:
-    return HistoryMessage(role=_role(m), text=(m.text or "")[:8000], type=m.type, at=m.created_at)
+    reply_id = None
+    if m.direction == "inbound" and m.payload:
+        chosen = m.payload.get("interactive") or {}
+        reply_id = chosen.get("id") if isinstance(chosen, dict) else None
+    return HistoryMessage(
+        role=_role(m),
+        text=(m.text or "")[:8000],
+        type=m.type,
+        at=m.created_at,
+        reply_id=str(reply_id)[:256] if reply_id else None,
+    )
+
+
+UNHELPED_STEP = "offline_unhelped"
+
+
+async def _unhelped_turns(session: Any, conversation_id: uuid.UUID) -> int:
+    """How many of the latest turns in a row the offline responder could not help with."""
+    runs = (
+        await session.scalars(
+            select(AgentRun.steps)
+            .where(AgentRun.conversation_id == conversation_id, AgentRun.outcome != "running")
+            .order_by(AgentRun.created_at.desc())
+            .limit(3)
+        )
+    ).all()
+    count = 0
+    for steps in runs:
+        if not any(isinstance(st, dict) and st.get("name") == UNHELPED_STEP for st in steps or []):
+            break
+        count += 1
+    return count
 
 
 async def run_turn(rt: Runtime, conversation_id: uuid.UUID) -> str:
@@ -111,11 +142,13 @@ async def run_turn(rt: Runtime, conversation_id: uuid.UUID) -> str:
                 .where(
                     ChatMessage.conversation_id == conversation_id,
                     ChatMessage.created_at < pending[0].created_at,
+                    ChatMessage.type != "consent",  # opt-out/opt-in keywords never reach the AI
                 )
                 .order_by(ChatMessage.created_at.desc())
                 .limit(HISTORY)
             )
         ).all()
+        unhelped = await _unhelped_turns(session, conversation_id)
         run = AgentRun(
             tenant_id=conv.tenant_id, conversation_id=conversation_id, trigger_message_id=pending[-1].id
         )
@@ -148,6 +181,7 @@ async def run_turn(rt: Runtime, conversation_id: uuid.UUID) -> str:
             ),
             history=[_history_item(m) for m in reversed(history)],
             new_messages=[_history_item(m) for m in pending],
+            unhelped_turns=unhelped,
             within_care_window=conv.last_inbound_at is not None and conv.last_inbound_at > now - CARE_WINDOW,
             deadline_seconds=min(s.nexus_agent_timeout_seconds, 300.0),
         )
@@ -297,6 +331,27 @@ def _outbound(conv: ChatConversation, run_id: uuid.UUID, part: ReplyPart) -> Cha
             type="interactive",
             text=part.text,
             payload={"buttons": [b.model_dump() for b in part.buttons]},
+            **common,
+        )
+    if part.type == "list" and part.rows and part.text:
+        return ChatMessage(
+            type="interactive",
+            text=part.text,
+            payload={
+                "list": {
+                    "button": (part.list_button or "Ver")[:20],
+                    "rows": [r.model_dump(exclude_none=True) for r in part.rows],
+                }
+            },
+            **common,
+        )
+    if part.type == "cta_url" and part.url and part.text:
+        if not part.url.startswith("https://"):
+            return ChatMessage(type="text", text=part.text, **common)
+        return ChatMessage(
+            type="interactive",
+            text=part.text,
+            payload={"cta_url": {"display_text": (part.display_text or "Ver")[:20], "url": part.url}},
             **common,
         )
     if part.text:

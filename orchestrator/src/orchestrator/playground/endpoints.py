@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from nexus_common.errors import Conflict, NotFound, ServiceUnavailable
@@ -33,6 +33,8 @@ router = APIRouter(prefix="/api/v1/playground", tags=["playground"])
 class PlaygroundMessage(BaseModel):
     text: Annotated[str, Field(min_length=1, max_length=4096)]
     name: Annotated[str, Field(max_length=200)] = "Playground"
+    # A row the simulated customer chose in a list message (its id; `text` is the row's title).
+    reply_id: Annotated[str | None, Field(max_length=200)] = None
 
 
 class PlaygroundIdentity(BaseModel):
@@ -67,6 +69,15 @@ class PlaygroundAccepted(BaseModel):
     message_id: str
     phone_number_id: str
     wa_id: str
+
+
+def _message(body: PlaygroundMessage, wa_id: str, message_id: str) -> dict[str, Any]:
+    """The customer's message as WhatsApp delivers it: a text, or a list row chosen."""
+    msg: dict[str, Any] = {"from": wa_id, "id": message_id, "timestamp": str(int(time.time()))}
+    if body.reply_id:
+        reply = {"id": body.reply_id, "title": body.text[:24]}
+        return {**msg, "type": "interactive", "interactive": {"type": "list_reply", "list_reply": reply}}
+    return {**msg, "type": "text", "text": {"body": body.text}}
 
 
 @router.post("/messages", status_code=202, response_model=PlaygroundAccepted)
@@ -104,15 +115,7 @@ async def post_message(body: PlaygroundMessage, request: Request, principal: Age
                                         "phone_number_id": row.external_id,
                                     },
                                     "contacts": [{"profile": {"name": body.name}, "wa_id": wa_id}],
-                                    "messages": [
-                                        {
-                                            "from": wa_id,
-                                            "id": message_id,
-                                            "timestamp": str(int(time.time())),
-                                            "type": "text",
-                                            "text": {"body": body.text},
-                                        }
-                                    ],
+                                    "messages": [_message(body, wa_id, message_id)],
                                 },
                             }
                         ],

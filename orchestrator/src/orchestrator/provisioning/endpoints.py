@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Depends
 from nexus_common.crypto import Crypto
@@ -51,11 +52,13 @@ async def put_whatsapp(
     """Connect (or update) the tenant's WhatsApp number. Secrets are stored encrypted and shown
     masked; webhooks for `phone_number_id` are routed to this tenant."""
     crypto: Crypto = settings.crypto
-    extra = (
+    extra: dict[str, Any] = (
         {"reengagement_template": body.reengagement_template.model_dump()}
         if body.reengagement_template
         else {}
     )
+    if body.waba_id:
+        extra["waba_id"] = body.waba_id
     secrets = (
         body.access_token.get_secret_value(),
         body.app_secret.get_secret_value(),

@@ -28,6 +28,8 @@ class WhatsAppChannel(BaseModel):
     display_name: str | None = Field(default=None, max_length=200)
     # Sent instead of free text outside the 24-hour customer-care window.
     reengagement_template: Template | None = None
+    # The WhatsApp Business Account whose message templates the number uses.
+    waba_id: str | None = Field(default=None, pattern=_ID)
 
 
 class MetaChannel(BaseModel):

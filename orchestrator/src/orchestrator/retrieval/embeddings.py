@@ -148,21 +148,40 @@ def local_embedder(which: str = "e5") -> _LocalModel:
 
 
 class OpenAIEmbedder:
-    """OpenAI embeddings; the key lives only in the client object, never in logs or metadata."""
+    """OpenAI embeddings; the key lives only in the client object, never in logs or metadata.
+
+    A query is never retried (a customer's search waits at most `query_timeout`); indexing
+    retries twice (a dropped keep-alive connection is not an outage). The caller's circuit
+    breaker decides whether to call at all."""
 
     def __init__(
-        self, api_key: str, model: str = "text-embedding-3-small", base_url: str | None = None
+        self,
+        api_key: str,
+        model: str = "text-embedding-3-small",
+        base_url: str | None = None,
+        query_timeout: float = 3.0,
+        index_timeout: float = 30.0,
     ) -> None:
+        import hashlib
+
         from openai import AsyncOpenAI  # imported only when OpenAI embeddings are configured
 
         self.name = f"openai:{model}"
         self._model = model
-        self._client = AsyncOpenAI(api_key=api_key, base_url=base_url or None, max_retries=2, timeout=30.0)
+        fp = hashlib.sha256(api_key.encode()).hexdigest()[:16]
+        self.breaker_key = f"openai:{base_url or 'default'}:{fp}"
+        self._client = AsyncOpenAI(
+            api_key=api_key, base_url=base_url or None, max_retries=2, timeout=index_timeout
+        )
+        self._query_client = self._client.with_options(timeout=query_timeout, max_retries=0)
 
     async def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return await self._embed(self._client, texts)
+
+    async def _embed(self, client: Any, texts: list[str]) -> list[list[float]]:
         out: list[list[float]] = []
         for i in range(0, len(texts), 256):
-            resp = await self._client.embeddings.create(model=self._model, input=texts[i : i + 256])
+            resp = await client.embeddings.create(model=self._model, input=texts[i : i + 256])
             out.extend(d.embedding for d in sorted(resp.data, key=lambda d: d.index))
         return out
 
@@ -170,6 +189,6 @@ class OpenAIEmbedder:
         hit = _cache.get((self.name, text))
         if hit is not None:
             return hit
-        vec = (await self.embed_documents([text]))[0]
+        vec = (await self._embed(self._query_client, [text]))[0]
         _cache.put((self.name, text), vec)
         return vec

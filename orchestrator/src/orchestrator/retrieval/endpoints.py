@@ -31,6 +31,7 @@ def _render(result: SearchResult) -> dict[str, Any]:
         "embedding": result.embedding,
         "vector_status": result.vector_status,
         "timings_ms": {k: round(v, 2) for k, v in result.timings_ms.items()},
+        "understood": result.understood,
     }
 
 
@@ -41,7 +42,13 @@ async def _search(
     if settings is None:
         raise NotFound("tenant not found")
     result = await get_retrieval().search(
-        session, tenant_id, q, limit, include_out_of_stock, synonyms=groups_for(settings)
+        session,
+        tenant_id,
+        q,
+        limit,
+        include_out_of_stock,
+        synonyms=groups_for(settings),
+        tenant_settings=settings,
     )
     return _render(result)
 

@@ -17,10 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import chromadb
-from chromadb.config import Settings as ChromaSettings
-
 EMBEDDING_KEY = "nexus_embedding"
+VERSION_KEY = "v"  # per vector: the product row's updated_at it was embedded from
 
 _clients: dict[str, Any] = {}
 _clients_lock = threading.Lock()
@@ -31,6 +29,11 @@ def make_client(chroma_url: str | None, data_dir: Path) -> Any:
     key = chroma_url or str((data_dir / "chroma").resolve())
     with _clients_lock:
         if key not in _clients:
+            # Imported here: chromadb takes seconds to import and a process that never searches
+            # (or not yet) should not wait for it to start serving webhooks.
+            import chromadb
+            from chromadb.config import Settings as ChromaSettings
+
             settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
             if chroma_url:
                 u = urlparse(chroma_url)
@@ -89,19 +92,52 @@ class ProductIndex:
         await asyncio.to_thread(self._create_sync, tenant_id, model)
 
     def _upsert_sync(
-        self, tenant_id: uuid.UUID, model: str, ids: list[str], vectors: list[list[float]], docs: list[str]
+        self,
+        tenant_id: uuid.UUID,
+        model: str,
+        ids: list[str],
+        vectors: list[list[float]],
+        docs: list[str],
+        versions: list[str] | None,
     ) -> None:
         col = self._existing(tenant_id)
         if col is None or (col.metadata or {}).get(EMBEDDING_KEY) != model:
             raise StaleIndex(tenant_id)
+        metas = [{VERSION_KEY: v} for v in versions] if versions else None
         for i in range(0, len(ids), 1000):
-            col.upsert(ids=ids[i : i + 1000], embeddings=vectors[i : i + 1000], documents=docs[i : i + 1000])
+            col.upsert(
+                ids=ids[i : i + 1000],
+                embeddings=vectors[i : i + 1000],
+                documents=docs[i : i + 1000],
+                metadatas=metas[i : i + 1000] if metas else None,
+            )
 
     async def upsert(
-        self, tenant_id: uuid.UUID, model: str, ids: list[str], vectors: list[list[float]], docs: list[str]
+        self,
+        tenant_id: uuid.UUID,
+        model: str,
+        ids: list[str],
+        vectors: list[list[float]],
+        docs: list[str],
+        versions: list[str] | None = None,
     ) -> None:
+        """`versions`: the product row's version (its updated_at) each vector was made from."""
         if ids:
-            await asyncio.to_thread(self._upsert_sync, tenant_id, model, ids, vectors, docs)
+            await asyncio.to_thread(self._upsert_sync, tenant_id, model, ids, vectors, docs, versions)
+
+    def _versions_sync(self, tenant_id: uuid.UUID) -> dict[str, str | None]:
+        col = self._existing(tenant_id)
+        if col is None:
+            return {}
+        res = col.get(include=["metadatas"])
+        return {
+            pid: (meta or {}).get(VERSION_KEY)
+            for pid, meta in zip(res["ids"], res["metadatas"] or [None] * len(res["ids"]), strict=True)
+        }
+
+    async def versions(self, tenant_id: uuid.UUID) -> dict[str, str | None]:
+        """Every indexed product id with the row version its vector was made from."""
+        return await asyncio.to_thread(self._versions_sync, tenant_id)
 
     def _delete_sync(self, tenant_id: uuid.UUID, ids: list[str]) -> None:
         col = self._existing(tenant_id)

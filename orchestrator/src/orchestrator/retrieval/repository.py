@@ -10,6 +10,9 @@ from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import Product
+from .query import PriceRange
+
+NO_RANGE = PriceRange()
 
 # Both configurations: a Spanish stemmer misses Portuguese plurals and vice versa.
 _FTS = text(
@@ -18,6 +21,8 @@ _FTS = text(
     SELECT p.id, ts_rank(p.search_vector, q.q) AS rank
     FROM products p, q
     WHERE p.tenant_id = :tid AND p.published AND p.search_vector @@ q.q
+      AND (CAST(:pmin AS numeric) IS NULL OR COALESCE(p.promotional_price, p.price) >= :pmin)
+      AND (CAST(:pmax AS numeric) IS NULL OR COALESCE(p.promotional_price, p.price) <= :pmax)
     ORDER BY rank DESC, p.id
     LIMIT :k
     """
@@ -29,6 +34,8 @@ _TRGM = text(
     SELECT p.id, word_similarity(:q, p.name_text) AS sim
     FROM products p
     WHERE p.name_text %> :q AND p.tenant_id = :tid AND p.published
+      AND (CAST(:pmin AS numeric) IS NULL OR COALESCE(p.promotional_price, p.price) >= :pmin)
+      AND (CAST(:pmax AS numeric) IS NULL OR COALESCE(p.promotional_price, p.price) <= :pmax)
     ORDER BY sim DESC, p.id
     LIMIT :k
     """
@@ -44,31 +51,41 @@ _SKU = text(
 )
 
 
-async def _prefer_indexes(session: AsyncSession) -> None:
-    """Planner hint for this transaction only: with one tenant's few thousand rows the planner
-    picks a sequential scan, but evaluating a tsquery or trigram match on every row (detoasting
-    each tsvector) costs 10x more than the GIN index it skips."""
-    await session.execute(text("SELECT set_config('enable_seqscan', 'off', true)"))
+async def prepare_search(session: AsyncSession, trigram_threshold: float = 0.45) -> None:
+    """Settings for this transaction only, in one round trip: the trigram threshold, and a planner
+    hint: with one tenant's few thousand rows the planner picks a sequential scan, but evaluating
+    a tsquery or trigram match on every row (detoasting each tsvector) costs 10x more than the
+    tenant-scoped GIN index it skips."""
+    await session.execute(
+        text(
+            "SELECT set_config('enable_seqscan', 'off', true), "
+            "set_config('pg_trgm.word_similarity_threshold', :th, true)"
+        ),
+        {"th": str(trigram_threshold)},
+    )
 
 
-async def fulltext(session: AsyncSession, tenant_id: uuid.UUID, tsq: str, k: int) -> list[uuid.UUID]:
+async def fulltext(
+    session: AsyncSession, tenant_id: uuid.UUID, tsq: str, k: int, price: PriceRange = NO_RANGE
+) -> list[uuid.UUID]:
+    """Call `prepare_search` first in the same transaction."""
     if not tsq:
         return []
-    await _prefer_indexes(session)
-    rows = await session.execute(_FTS, {"tsq": tsq, "tid": tenant_id, "k": k})
+    rows = await session.execute(
+        _FTS, {"tsq": tsq, "tid": tenant_id, "k": k, "pmin": price.low, "pmax": price.high}
+    )
     return [r[0] for r in rows]
 
 
 async def trigram(
-    session: AsyncSession, tenant_id: uuid.UUID, q: str, k: int, threshold: float = 0.45
+    session: AsyncSession, tenant_id: uuid.UUID, q: str, k: int, price: PriceRange = NO_RANGE
 ) -> list[uuid.UUID]:
+    """Call `prepare_search` first in the same transaction (it sets the similarity threshold)."""
     if not q:
         return []
-    await session.execute(
-        text("SELECT set_config('pg_trgm.word_similarity_threshold', :th, true)"), {"th": str(threshold)}
+    rows = await session.execute(
+        _TRGM, {"q": q, "tid": tenant_id, "k": k, "pmin": price.low, "pmax": price.high}
     )
-    await _prefer_indexes(session)
-    rows = await session.execute(_TRGM, {"q": q, "tid": tenant_id, "k": k})
     return [r[0] for r in rows]
 
 
@@ -102,6 +119,16 @@ async def product_batches(session: AsyncSession, tenant_id: uuid.UUID, batch: in
             return
         yield rows
         last = rows[-1].id
+
+
+def version_of(p: Product) -> str:
+    """A product row's version, stored with its vector (the index is complete when they agree)."""
+    return p.updated_at.isoformat() if p.updated_at else ""
+
+
+async def product_versions(session: AsyncSession, tenant_id: uuid.UUID) -> dict[uuid.UUID, str]:
+    rows = await session.execute(select(Product.id, Product.updated_at).where(Product.tenant_id == tenant_id))
+    return {pid: (ts.isoformat() if ts else "") for pid, ts in rows}
 
 
 async def price_cuts(session: AsyncSession, tenant_id: uuid.UUID) -> tuple[Decimal, Decimal] | None:

@@ -21,7 +21,7 @@ def get_retrieval() -> Retrieval:
 async def on_products_changed(
     tenant_id: uuid.UUID, changed: Sequence[uuid.UUID], deleted: Sequence[uuid.UUID]
 ) -> None:
-    await get_retrieval().products_changed(tenant_id, changed, deleted)
+    await get_retrieval().on_catalog_change(tenant_id, changed, deleted)
 
 
 async def rebuild_index(tenant_id: uuid.UUID) -> int:

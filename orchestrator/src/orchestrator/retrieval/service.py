@@ -8,15 +8,17 @@ read from the `products` rows at answer time — the vector store only ever give
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
+from nexus_common.breaker import CircuitBreakers
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -27,12 +29,18 @@ from . import repository as repo
 from .documents import _strings, product_document
 from .embeddings import Embedder, OpenAIEmbedder, local_embedder
 from .index import ProductIndex, StaleIndex, make_client
+from .query import price_range
 from .synonyms import expand, groups_for, term_groups
 from .text import fold, sku_candidates
+from .vocabulary import Vocabulary, VocabularyCache, understand
 
 log = structlog.get_logger("orchestrator.retrieval")
+T = TypeVar("T")
 
 RRF_K = 60
+INLINE_INDEX_MAX = 16  # catalog changes up to this many products are indexed before the hook returns
+INDEX_SETTLE_SECONDS = 2.0  # bulk changes are embedded once no more arrived for this long
+INDEX_MAX_WAIT_SECONDS = 60.0  # ... or once the oldest has waited this long
 CANDIDATES = 40
 OPENAI_KEY_KIND = "openai_api_key"
 
@@ -40,7 +48,10 @@ STOPWORDS = frozenset(
     """a al algo algun alguna alguno busco buscando cual cuales cuanto cuanta cuesta custa con como com
     de del do da das dos e el en em es esta estan este esto hay la las lo los me mi mis muy necesito
     no o os para pero por precio preco quanto que quero quiero se sin su sus tem tenes tenga tengo
-    tienen tienes tiene um uma un una uno unos unas vcs voce voces y ya hola oi ola tambien""".split()
+    tienen tienes tiene um uma un una uno unos unas vcs voce voces y ya hola oi ola tambien
+    pra pro pras pros na nas no nos num numa ao aos pela pelo cuando quando donde onde ir voy vou
+    ser estar estou estoy meu minha seu sua mas mais muito bien bem eso esto isso isto aqui aca
+    le les lhe otro otra outro outra todo toda todos cada sobre hacia tipo coisa cosa""".split()
 )
 
 
@@ -55,8 +66,14 @@ class Hit:
 class SearchResult:
     hits: list[Hit]
     embedding: str | None
-    vector_status: str  # "ok" | "stale" | "error" | "disabled"
+    vector_status: str  # "ok" | "stale" | "error" | "unavailable" (breaker open) | "disabled"
     timings_ms: dict[str, float]
+    # What the query was taken to mean: spelling corrections, words no product has, price range.
+    understood: dict[str, Any] = field(default_factory=dict)
+
+
+class ProviderDown(Exception):
+    """The embedding provider's circuit is open: it is not called until the cooldown ends."""
 
 
 def _term(phrase: str) -> str:
@@ -65,11 +82,17 @@ def _term(phrase: str) -> str:
     return parts[0] if len(parts) == 1 else "(" + " & ".join(parts) + ")"
 
 
-def fts_queries(query: str, synonyms: list[list[str]]) -> list[str]:
+def fts_queries(query: str, synonyms: list[list[str]], vocab: Vocabulary | None = None) -> list[str]:
     """Safe to_tsquery strings, strictest first: every term group; all groups but one (a typo or an
     extra word does not empty it); any group. Search stops at the first that finds enough, which
-    also keeps the ranked set small."""
-    groups = term_groups(query, synonyms, STOPWORDS)[:6]
+    also keeps the ranked set small. With the catalog's vocabulary, groups none of whose words
+    occur in the catalog are left out (they could only empty the strict levels), unless that
+    would leave nothing."""
+    groups = term_groups(query, synonyms, STOPWORDS)
+    if vocab is not None and len(vocab):
+        known = [g for g in groups if any(all(vocab.known(w) for w in m.split()) for m in g)]
+        groups = known or groups
+    groups = groups[:6]
     alts = ["(" + " | ".join(_term(m) for m in g) + ")" for g in groups]
     if not alts:
         return []
@@ -90,14 +113,28 @@ def typo_query(query: str) -> str:
     )
 
 
+# Weak evidence counts half in the fusion: products matching only some of the query's words (the
+# looser full-text levels) and trigram look-alikes, so they do not outvote the vector neighbours
+# when the words themselves found nothing ("algo para no mojarme cuando llueve").
+WEIGHTS = {"fts_loose": 0.5, "trigram": 0.5}
+RANK_AFTER = {"fts_loose": "fts"}  # the loose matches rank after the strict ones
+
+
 def rrf(lists: dict[str, list[uuid.UUID]], k: int = RRF_K) -> dict[uuid.UUID, tuple[float, dict[str, int]]]:
     fused: dict[uuid.UUID, tuple[float, dict[str, int]]] = {}
     for source, ids in lists.items():
-        for rank, pid in enumerate(ids, start=1):
+        weight = WEIGHTS.get(source, 1.0)
+        offset = len(lists.get(RANK_AFTER.get(source, ""), []))
+        for rank, pid in enumerate(ids, start=1 + offset):
             score, srcs = fused.get(pid, (0.0, {}))
             srcs[source] = rank
-            fused[pid] = (score + 1.0 / (k + rank), srcs)
+            fused[pid] = (score + weight / (k + rank), srcs)
     return fused
+
+
+def paid_price(p: Product) -> Decimal | None:
+    """What the customer pays: the promotional price when there is one."""
+    return p.promotional_price if p.promotional_price is not None else p.price
 
 
 def in_stock(p: Product) -> bool:
@@ -119,11 +156,27 @@ class Retrieval:
         self._locks: dict[uuid.UUID, asyncio.Lock] = {}
         self._openai: dict[str, OpenAIEmbedder] = {}
         self._background: set[asyncio.Task[Any]] = set()
+        self.vocabulary = VocabularyCache(sessionmaker)
+        self.breakers = CircuitBreakers(
+            settings.embedding_breaker_failures, settings.embedding_breaker_cooldown_seconds
+        )
+        # Tenants whose index missed vectors while their provider was down, by breaker key.
+        self._incomplete: dict[str, set[uuid.UUID]] = {}
+        # Bulk changes (a full sync's pages) waiting for the per-tenant indexer: changed, deleted.
+        self._pending: dict[uuid.UUID, tuple[set[uuid.UUID], set[uuid.UUID]]] = {}
+        self._indexers: dict[uuid.UUID, asyncio.Task[None]] = {}
+        self._last_change: dict[uuid.UUID, float] = {}
+        self._first_pending: dict[uuid.UUID, float] = {}
 
     # ---- embedding choice -------------------------------------------------------------------
-    async def embedder_for(self, session: AsyncSession, tenant_id: uuid.UUID) -> Embedder:
+    async def embedder_for(
+        self, session: AsyncSession, tenant_id: uuid.UUID, tenant_settings: dict[str, Any] | None = None
+    ) -> Embedder:
         """OpenAI when the tenant (first) or the platform has a key, else the offline model."""
-        tenant_settings = await session.scalar(select(Tenant.settings).where(Tenant.id == tenant_id)) or {}
+        if tenant_settings is None:
+            tenant_settings = (
+                await session.scalar(select(Tenant.settings).where(Tenant.id == tenant_id)) or {}
+            )
         if tenant_settings.get("embedding") != "local":
             key = await credentials.get(session, self.settings.crypto, tenant_id, OPENAI_KEY_KIND)
             if not key and self.settings.openai_api_key:
@@ -136,9 +189,43 @@ class Retrieval:
         fp = hashlib.sha256(key.encode()).hexdigest()[:16]  # cache by fingerprint, never by key
         if fp not in self._openai:
             self._openai[fp] = OpenAIEmbedder(
-                key, self.settings.openai_embedding_model, self.settings.openai_base_url
+                key,
+                self.settings.openai_embedding_model,
+                self.settings.openai_base_url,
+                query_timeout=self.settings.embedding_timeout_seconds,
+                index_timeout=self.settings.embedding_index_timeout_seconds,
             )
         return self._openai[fp]
+
+    # ---- the provider's circuit breaker -------------------------------------------------------
+    async def _guarded(self, embedder: Embedder, call: Callable[[], Awaitable[T]]) -> T:
+        """Call the embedding provider through its breaker. Open: ProviderDown at once, no call.
+        The success that closes an open circuit completes the indexes that missed vectors."""
+        key: str | None = getattr(embedder, "breaker_key", None)
+        if key is None:  # the offline model: nothing to break
+            return await call()
+        if not self.breakers.allow(key):
+            raise ProviderDown(key)
+        try:
+            result = await call()
+        except Exception:
+            self.breakers.failure(key)
+            if self.breakers.is_open(key):
+                log.warning("retrieval.embedding_breaker_open", provider=embedder.name)
+            raise
+        if self.breakers.success(key):
+            log.info("retrieval.embedding_breaker_closed", provider=embedder.name)
+            for tid in self._incomplete.pop(key, set()):
+                self._soon(self.complete(tid))
+        return result
+
+    def _mark_incomplete(self, embedder: Embedder, tenant_id: uuid.UUID) -> None:
+        key: str | None = getattr(embedder, "breaker_key", None)
+        if key is not None:
+            self._incomplete.setdefault(key, set()).add(tenant_id)
+
+    def is_incomplete(self, tenant_id: uuid.UUID) -> bool:
+        return any(tenant_id in tids for tids in self._incomplete.values())
 
     def _lock(self, tenant_id: uuid.UUID) -> asyncio.Lock:
         return self._locks.setdefault(tenant_id, asyncio.Lock())
@@ -148,6 +235,7 @@ class Retrieval:
         self, tenant_id: uuid.UUID, changed: Sequence[uuid.UUID], deleted: Sequence[uuid.UUID]
     ) -> None:
         """The catalog hook: upsert the changed products, drop the deleted ones."""
+        self.vocabulary.invalidate(tenant_id)
         async with self._lock(tenant_id):
             async with self.sessionmaker() as session:
                 embedder = await self.embedder_for(session, tenant_id)
@@ -158,11 +246,82 @@ class Retrieval:
                 cuts = await repo.price_cuts(session, tenant_id)
             gone = [str(i) for i in deleted] + [str(i) for i in changed if i not in rows]
             await self.index.delete(tenant_id, gone)
-            await self._embed_and_upsert(tenant_id, embedder, list(rows.values()), cuts)
-            log.info("retrieval.indexed", tenant_id=str(tenant_id), upserted=len(rows), deleted=len(gone))
+            if await self._embed_or_defer(tenant_id, embedder, list(rows.values()), cuts):
+                log.info("retrieval.indexed", tenant_id=str(tenant_id), upserted=len(rows), deleted=len(gone))
+
+    async def on_catalog_change(
+        self, tenant_id: uuid.UUID, changed: Sequence[uuid.UUID], deleted: Sequence[uuid.UUID]
+    ) -> None:
+        """The catalog hook. A few products (a webhook's refresh) are indexed before returning, so
+        they are searchable by vector at once; more (a full sync's pages) are queued for this
+        tenant's background indexer, so the sync runs at the store's rate limit, not at the
+        embedding model's speed (an offline CPU model embeds a few documents per second)."""
+        if len(changed) + len(deleted) <= INLINE_INDEX_MAX and tenant_id not in self._indexers:
+            await self.products_changed(tenant_id, changed, deleted)
+            return
+        self.vocabulary.invalidate(tenant_id)
+        todo, gone = self._pending.setdefault(tenant_id, (set(), set()))
+        todo.difference_update(deleted)
+        todo.update(changed)
+        gone.update(deleted)
+        now = time.monotonic()
+        self._last_change[tenant_id] = now
+        self._first_pending.setdefault(tenant_id, now)
+        if tenant_id not in self._indexers:
+            task = asyncio.create_task(self._drain(tenant_id))
+            self._indexers[tenant_id] = task
+            task.add_done_callback(lambda _t: self._indexers.pop(tenant_id, None))
+
+    async def _drain(self, tenant_id: uuid.UUID) -> None:
+        while self._pending.get(tenant_id):
+            # Wait for the changes to settle (a full sync sends a page every half second): the
+            # sync then runs alone, at the store's rate limit, and its products are embedded in
+            # one pass after it; never more than INDEX_MAX_WAIT after the first pending change.
+            while True:
+                now = time.monotonic()
+                quiet = now - self._last_change.get(tenant_id, 0.0)
+                waited = now - self._first_pending.get(tenant_id, now)
+                if quiet >= INDEX_SETTLE_SECONDS or waited >= INDEX_MAX_WAIT_SECONDS:
+                    break
+                await asyncio.sleep(min(INDEX_SETTLE_SECONDS - quiet, INDEX_MAX_WAIT_SECONDS - waited))
+            self._first_pending.pop(tenant_id, None)
+            todo, gone = self._pending.pop(tenant_id)
+            try:
+                await self.products_changed(tenant_id, list(todo), list(gone))
+            except Exception as exc:  # noqa: BLE001 - Chroma down: logged, the next change retries
+                log.error(
+                    "retrieval.background_index_failed", tenant_id=str(tenant_id), error=type(exc).__name__
+                )
+
+    async def indexed(self, tenant_id: uuid.UUID) -> None:
+        """Wait until the tenant's queued changes are indexed (tests, CLI, benchmarks)."""
+        while (task := self._indexers.get(tenant_id)) is not None:
+            await task
+
+    async def complete(self, tenant_id: uuid.UUID) -> int:
+        """Bring the tenant's index level with Postgres: embed the products with no vector or with
+        one made from an older row, drop vectors of products that are gone. Runs when the
+        embedding provider is back; returns how many products were embedded."""
+        async with self._lock(tenant_id):
+            async with self.sessionmaker() as session:
+                embedder = await self.embedder_for(session, tenant_id)
+                if await self.index.model_of(tenant_id) != embedder.name:
+                    return await self._rebuild_locked(session, tenant_id, embedder)
+                indexed = await self.index.versions(tenant_id)
+                current = await repo.product_versions(session, tenant_id)
+                todo = [pid for pid, v in current.items() if indexed.get(str(pid)) != v]
+                rows = await repo.products_by_ids(session, tenant_id, todo)
+                cuts = await repo.price_cuts(session, tenant_id)
+            gone = [pid for pid in indexed if uuid.UUID(pid) not in current]
+            await self.index.delete(tenant_id, gone)
+            if not await self._embed_or_defer(tenant_id, embedder, list(rows.values()), cuts):
+                return 0
+            log.info("retrieval.completed", tenant_id=str(tenant_id), embedded=len(rows), deleted=len(gone))
+            return len(rows)
 
     async def rebuild(self, tenant_id: uuid.UUID) -> int:
         """Drop and rebuild the tenant's collection from Postgres (resync, model change)."""
+        self.vocabulary.invalidate(tenant_id)
         async with self._lock(tenant_id):
             async with self.sessionmaker() as session:
                 embedder = await self.embedder_for(session, tenant_id)
@@ -170,11 +329,16 @@ class Retrieval:
 
     async def _rebuild_locked(self, session: AsyncSession, tenant_id: uuid.UUID, embedder: Embedder) -> int:
         started = time.perf_counter()
+        key: str | None = getattr(embedder, "breaker_key", None)
+        if key is not None and self.breakers.is_open(key):
+            self._mark_incomplete(embedder, tenant_id)  # rebuilt when the provider is back
+            return 0
         await self.index.recreate(tenant_id, embedder.name)
         cuts = await repo.price_cuts(session, tenant_id)
         total = 0
         async for batch in repo.product_batches(session, tenant_id):
-            await self._embed_and_upsert(tenant_id, embedder, batch, cuts)
+            if not await self._embed_or_defer(tenant_id, embedder, batch, cuts):
+                return total
             total += len(batch)
         log.info(
             "retrieval.rebuilt",
@@ -185,25 +349,48 @@ class Retrieval:
         )
         return total
 
-    async def _embed_and_upsert(
+    async def _embed_or_defer(
         self,
         tenant_id: uuid.UUID,
         embedder: Embedder,
         products: list[Product],
         cuts: tuple[Decimal, Decimal] | None,
-    ) -> None:
+    ) -> bool:
+        """Embed and store `products`; False when the provider is down (the tenant is then marked
+        for `complete` once it is back; what was stored so far stays)."""
         for i in range(0, len(products), 64):
             chunk = products[i : i + 64]
             docs = [product_document(p, cuts) for p in chunk]
-            vectors = await embedder.embed_documents(docs)
-            await self.index.upsert(tenant_id, embedder.name, [str(p.id) for p in chunk], vectors, docs)
+            try:
+                vectors = await self._guarded(embedder, functools.partial(embedder.embed_documents, docs))
+            except Exception as exc:  # noqa: BLE001 - provider down or failing: index later
+                self._mark_incomplete(embedder, tenant_id)
+                log.warning(
+                    "retrieval.index_deferred",
+                    tenant_id=str(tenant_id),
+                    provider=embedder.name,
+                    error=type(exc).__name__,
+                )
+                return False
+            await self.index.upsert(
+                tenant_id,
+                embedder.name,
+                [str(p.id) for p in chunk],
+                vectors,
+                docs,
+                [repo.version_of(p) for p in chunk],
+            )
+        return True
+
+    def _soon(self, coro: Coroutine[Any, Any, Any]) -> None:
+        task = asyncio.create_task(coro)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _rebuild_soon(self, tenant_id: uuid.UUID) -> None:
         if self._lock(tenant_id).locked():
             return  # a rebuild or upsert is already running for this tenant
-        task = asyncio.create_task(self.rebuild(tenant_id))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._soon(self.rebuild(tenant_id))
 
     # ---- search -------------------------------------------------------------------------------
     async def search(
@@ -215,57 +402,75 @@ class Retrieval:
         include_out_of_stock: bool = False,
         modes: Sequence[str] = ("sku", "vector", "fts", "trigram"),
         synonyms: list[list[str]] | None = None,
+        tenant_settings: dict[str, Any] | None = None,
     ) -> SearchResult:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
-        if synonyms is None:
+        if tenant_settings is None:
             tenant_settings = (
                 await session.scalar(select(Tenant.settings).where(Tenant.id == tenant_id)) or {}
             )
+        if synonyms is None:
             synonyms = groups_for(tenant_settings)
-        extra = expand(query, synonyms)
+        text_modes = {"fts", "trigram"} & set(modes)
+        vocab = await self.vocabulary.get(session, tenant_id) if text_modes else None
+        words, price = price_range(query)  # "menos de 20 mil" is a filter, not words to match
+        understood = understand(words, vocab, STOPWORDS, synonyms)
+        extra = expand(understood.text, synonyms)
         lists: dict[str, list[uuid.UUID]] = {}
         embedding_name: str | None = None
         vector_status = "disabled"
 
+        # The vector half (query embedding and Chroma, both in threads) runs while Postgres answers.
+        vector_task: asyncio.Task[list[uuid.UUID]] | None = None
         if "vector" in modes:
-            embedder = await self.embedder_for(session, tenant_id)
+            embedder = await self.embedder_for(session, tenant_id, tenant_settings)
             embedding_name = embedder.name
+            vector_task = asyncio.create_task(
+                self._vector(tenant_id, embedder, " ".join([understood.text, *extra]), timings)
+            )
+
+        try:
+            t = time.perf_counter()
+            skus = sku_candidates(query) if "sku" in modes else []
+            sku_ids = await repo.by_sku(session, tenant_id, skus, CANDIDATES)
+            if text_modes:
+                await repo.prepare_search(session)
+            strict_hits = 0
+            if "fts" in modes:
+                found: list[uuid.UUID] = []
+                for level, tsq in enumerate(fts_queries(understood.text, synonyms, vocab)):
+                    more = await repo.fulltext(session, tenant_id, tsq, CANDIDATES, price)
+                    found += [i for i in more if i not in found]
+                    if level == 0:
+                        strict_hits = len(found)
+                    if len(found) >= limit:
+                        break
+                lists["fts"] = found[:strict_hits]
+                lists["fts_loose"] = found[strict_hits:]
+            # Typo tolerance costs a trigram scan: only when the words did not all match.
+            if "trigram" in modes and ("fts" not in modes or strict_hits < limit):
+                lists["trigram"] = await repo.trigram(
+                    session, tenant_id, typo_query(understood.text), CANDIDATES, price
+                )
+            timings["postgres"] = (time.perf_counter() - t) * 1000
+        except BaseException:
+            if vector_task is not None:
+                vector_task.cancel()
+            raise
+
+        if vector_task is not None:
             try:
-                t = time.perf_counter()
-                vec = await embedder.embed_query(" ".join([query, *extra]))
-                timings["embed_query"] = (time.perf_counter() - t) * 1000
-                t = time.perf_counter()
-                lists["vector"] = [
-                    h.product_id for h in await self.index.query(tenant_id, embedder.name, vec, CANDIDATES)
-                ]
-                timings["vector"] = (time.perf_counter() - t) * 1000
+                lists["vector"] = await vector_task
                 vector_status = "ok"
             except StaleIndex:
                 vector_status = "stale"  # never mix models: full-text only until the rebuild is done
                 self._rebuild_soon(tenant_id)
+            except ProviderDown:
+                vector_status = "unavailable"  # breaker open: full text answers, no call made
             except Exception as exc:  # noqa: BLE001 - Chroma/OpenAI down: full-text still answers
                 vector_status = "error"
                 log.warning("retrieval.vector_failed", tenant_id=str(tenant_id), error=type(exc).__name__)
-
-        t = time.perf_counter()
-        skus = sku_candidates(query) if "sku" in modes else []
-        sku_ids = await repo.by_sku(session, tenant_id, skus, CANDIDATES)
-        strict_hits = 0
-        if "fts" in modes:
-            found: list[uuid.UUID] = []
-            for level, tsq in enumerate(fts_queries(query, synonyms)):
-                more = await repo.fulltext(session, tenant_id, tsq, CANDIDATES)
-                found += [i for i in more if i not in found]
-                if level == 0:
-                    strict_hits = len(found)
-                if len(found) >= limit:
-                    break
-            lists["fts"] = found
-        # Typo tolerance costs a trigram scan: only when the words as typed did not all match.
-        if "trigram" in modes and ("fts" not in modes or strict_hits < limit):
-            lists["trigram"] = await repo.trigram(session, tenant_id, typo_query(query), CANDIDATES)
-        timings["postgres"] = (time.perf_counter() - t) * 1000
 
         fused = rrf(lists)
         for rank, pid in enumerate(sku_ids, start=1):
@@ -281,14 +486,41 @@ class Retrieval:
             p = rows.get(pid)
             if p is None or not p.published or (not include_out_of_stock and not in_stock(p)):
                 continue
+            if price and not price.admits(paid_price(p)):
+                continue
             hits.append(Hit(product=p, score=round(fused[pid][0], 6), sources=fused[pid][1]))
             if len(hits) >= limit:
                 break
         timings["rows"] = (time.perf_counter() - t) * 1000
         timings["total"] = (time.perf_counter() - t0) * 1000
+        understood_view: dict[str, Any] = {}
+        if understood.corrections:
+            understood_view["corrections"] = understood.corrections
+        if understood.unknown:
+            understood_view["unknown_words"] = understood.unknown
+        if price:
+            understood_view["price"] = {
+                "min": None if price.low is None else str(price.low),
+                "max": None if price.high is None else str(price.high),
+            }
         return SearchResult(
-            hits=hits, embedding=embedding_name, vector_status=vector_status, timings_ms=timings
+            hits=hits,
+            embedding=embedding_name,
+            vector_status=vector_status,
+            timings_ms=timings,
+            understood=understood_view,
         )
+
+    async def _vector(
+        self, tenant_id: uuid.UUID, embedder: Embedder, text: str, timings: dict[str, float]
+    ) -> list[uuid.UUID]:
+        t = time.perf_counter()
+        vec = await self._guarded(embedder, lambda: embedder.embed_query(text))
+        timings["embed_query"] = (time.perf_counter() - t) * 1000
+        t = time.perf_counter()
+        hits = await self.index.query(tenant_id, embedder.name, vec, CANDIDATES)
+        timings["vector"] = (time.perf_counter() - t) * 1000
+        return [h.product_id for h in hits]
 
     async def get_product(
         self, session: AsyncSession, tenant_id: uuid.UUID, product_id: uuid.UUID
@@ -323,6 +555,7 @@ def product_view(
 
 def _variant_view(v: dict[str, Any]) -> dict[str, Any]:
     return {
+        "id": v.get("id"),  # what the agent's add_to_cart takes as variant_id
         "values": _strings(v.get("values")),
         "sku": v.get("sku"),
         "price": None if v.get("price") is None else str(v.get("price")),

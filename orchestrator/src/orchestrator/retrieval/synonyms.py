@@ -77,12 +77,36 @@ def groups_for(settings: Mapping[str, Any] | None) -> list[list[str]]:
     return DEFAULT_SYNONYMS
 
 
+def _alnum(word: str) -> str:
+    return "".join(ch for ch in word if ch.isalnum())
+
+
+_FOLDED: dict[int, list[tuple[list[str], list[str]]]] = {}
+
+
+def _folded(groups: Iterable[Iterable[str]]) -> list[tuple[list[str], list[str]]]:
+    """Each group's members folded two ways (spaces kept; letters and digits only), cached per
+    distinct list: folding every synonym on every search cost more than the search's SQL."""
+    frozen = tuple(tuple(g) for g in groups)
+    key = hash(frozen)
+    out = _FOLDED.get(key)
+    if out is None:
+        out = []
+        for group in frozen:
+            spaced = [" ".join(fold(w).split()) for w in group]
+            alnum = [" ".join(_alnum(t) for t in fold(m).split()) for m in group]
+            out.append((spaced, [m for m in alnum if m]))
+        if len(_FOLDED) > 256:
+            _FOLDED.clear()
+        _FOLDED[key] = out
+    return out
+
+
 def expand(query: str, groups: Iterable[Iterable[str]]) -> list[str]:
     """The synonyms (folded) of every word or phrase of `query` found in a group, not in the query."""
     folded = f" {' '.join(fold(query).split())} "
     extra: list[str] = []
-    for group in groups:
-        members = [" ".join(fold(w).split()) for w in group]
+    for members, _ in _folded(groups):
         if any(f" {m} " in folded for m in members if m):
             extra.extend(m for m in members if m and f" {m} " not in folded and m not in extra)
     return extra
@@ -97,9 +121,7 @@ def term_groups(query: str, groups: Iterable[Iterable[str]], stopwords: frozense
     text = f" {' '.join(words)} "
     used = [False] * len(words)
     out: list[tuple[int, list[str]]] = []
-    for group in groups:
-        members = [" ".join("".join(ch for ch in t if ch.isalnum()) for t in fold(m).split()) for m in group]
-        members = [m for m in members if m]
+    for _, members in _folded(groups):
         hit = next((m for m in sorted(members, key=len, reverse=True) if f" {m} " in text), None)
         if hit is None:
             continue

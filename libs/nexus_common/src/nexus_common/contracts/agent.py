@@ -17,6 +17,8 @@ class HistoryMessage(BaseModel):
     text: str = Field(default="", max_length=8000)
     type: str = "text"
     at: datetime | None = None
+    # The id of the row or button a customer chose in an interactive message (list/button reply).
+    reply_id: str | None = Field(default=None, max_length=256)
 
 
 class CustomerInfo(BaseModel):
@@ -72,6 +74,8 @@ class AgentTurnRequest(BaseModel):
     # The burst being answered (one or more customer messages), oldest first.
     new_messages: list[HistoryMessage] = Field(min_length=1, max_length=50)
     within_care_window: bool = True
+    # Consecutive previous turns the offline responder could not help with.
+    unhelped_turns: int = Field(default=0, ge=0, le=100)
     deadline_seconds: float = Field(default=300.0, gt=0, le=300.0)
 
 
@@ -80,11 +84,24 @@ class Button(BaseModel):
     title: str = Field(max_length=20)
 
 
+class ListRow(BaseModel):
+    id: str = Field(max_length=200)
+    title: str = Field(max_length=24)
+    description: str | None = Field(default=None, max_length=72)
+
+
 class ReplyPart(BaseModel):
-    type: Literal["text", "image", "buttons"] = "text"
+    """One outbound message. `list` and `cta_url` are WhatsApp interactive messages; on other
+    channels the orchestrator sends them as text (rows numbered, the URL written out)."""
+
+    type: Literal["text", "image", "buttons", "list", "cta_url"] = "text"
     text: str | None = Field(default=None, max_length=4096)
     media_url: str | None = None  # only URLs that came from tool results (catalog images)
     buttons: list[Button] = Field(default_factory=list, max_length=3)
+    list_button: str | None = Field(default=None, max_length=20)
+    rows: list[ListRow] = Field(default_factory=list, max_length=10)
+    url: str | None = Field(default=None, max_length=2048)  # cta_url: only a checkout URL Nexus created
+    display_text: str | None = Field(default=None, max_length=20)
 
 
 StepKind = Literal[
@@ -111,6 +128,8 @@ class AgentTurnResponse(BaseModel):
     handoff: bool = False
     handoff_reason: str | None = None
     provider: str  # "openai", "anthropic" or "offline"
+    # The offline responder could not help with this turn (two in a row hand off to a person).
+    unhelped: bool = False
     model: str | None = None
     fallback_used: bool = False
     language: str | None = None

@@ -25,6 +25,8 @@ EventType = Literal[
     "agent.run",  # data: run_id, conversation_id, outcome, provider, model, latency_ms
     "handoff",  # data: conversation_id, reason, by
     "catalog.sync",  # data: sync_id, state, done, total
+    "cart.updated",  # data: conversation_id, cart (items, subtotal, currency) or null, by
+    "campaign.updated",  # data: campaign_id, status, paused_reason (progress: refetch the campaign)
 ]
 
 

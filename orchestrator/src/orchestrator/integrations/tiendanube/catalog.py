@@ -9,6 +9,7 @@ overwrites a newer one, but still counts as seen by the sync.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from dataclasses import dataclass
@@ -35,6 +36,11 @@ log = structlog.get_logger("orchestrator.tiendanube.catalog")
 
 TOKEN_KIND = "tiendanube_access_token"  # noqa: S105 - a credential kind, not a secret
 PER_PAGE = 200
+# Pages fetched ahead of the writer (the rate limit's burst is 40 requests): a full sync is
+# bound by the rate limit, not by Postgres. One write transaction takes what has arrived, at
+# most WRITE_PAGES pages (mapping a page is CPU work on the event loop: keep each stretch short).
+PREFETCH_PAGES = 40
+WRITE_PAGES = 8
 CONTENT_COLUMNS = (
     "handle",
     "name",
@@ -307,38 +313,67 @@ async def _run_locked(
     async def fetch(c: ServiceClient, p: int) -> dict[str, Any]:
         return await c.products_page(access.store_id, access.token, p, PER_PAGE)
 
-    async def loop(c: ServiceClient) -> None:
-        nonlocal page, done, pages_done
-        pending = asyncio.ensure_future(fetch(c, page))
+    async def produce(c: ServiceClient, pages: asyncio.Queue[Any]) -> None:
+        """Fetch page after page as fast as the rate limit lets through, never waiting for
+        Postgres: the writer drains what has arrived. Ends with None, or the fetch's error."""
+        p = page
         try:
             while True:
-                body = await pending
-                items = list(body.get("items") or [])
+                body = await fetch(c, p)
+                await pages.put((p, body))
                 nxt = body.get("next_page")
-                if nxt:  # fetch the next page while this one is written
-                    pending = asyncio.ensure_future(fetch(c, int(nxt)))
+                if not nxt or not body.get("items"):
+                    await pages.put(None)
+                    return
+                p = int(nxt)
+        except Exception as exc:  # noqa: BLE001 - handed to the writer, raised after the pages before it
+            await pages.put(exc)
+
+    async def loop(c: ServiceClient) -> None:
+        nonlocal page, done, pages_done
+        pages: asyncio.Queue[Any] = asyncio.Queue(maxsize=PREFETCH_PAGES)
+        producer = asyncio.ensure_future(produce(c, pages))
+        try:
+            end: BaseException | None = None
+            finished = False
+            while not finished:
+                # Everything fetched so far goes into one transaction (one upsert, one cursor).
+                batch = [await pages.get()]
+                while len(batch) < WRITE_PAGES and not pages.empty():
+                    batch.append(pages.get_nowait())
+                got = [b for b in batch if isinstance(b, tuple)]
+                tail = batch[-1]
+                if not isinstance(tail, tuple):
+                    finished, end = True, tail
+                if not got:
+                    break
+                items = [item for _, body in got for item in (body.get("items") or [])]
+                last_page, last = got[-1]
+                nxt = last.get("next_page")
                 async with maker() as session, session.begin():
                     changed = await upsert_products(session, access, items)
                     done += len(items)
-                    pages_done += 1
-                    total = body.get("total")
+                    pages_done += len(got)
+                    total = last.get("total")
                     await _progress(
                         session,
                         sync,
                         "running",
-                        next_page=int(nxt) if nxt else page + 1,
+                        next_page=int(nxt) if nxt else last_page + 1,
                         done=done,
                         pages_done=pages_done,
                         total=int(total) if total is not None else None,
                     )
                 await announce(session, redis)
                 await hooks.products_changed(access.tenant_id, changed, [])
-                if not nxt or not items:
-                    return
-                page = int(nxt)
+                page = int(nxt) if nxt else last_page + 1
+            if isinstance(end, BaseException):
+                raise end
         finally:
-            if not pending.done():
-                pending.cancel()
+            if not producer.done():
+                producer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await producer
 
     try:
         if client is not None:

@@ -93,6 +93,35 @@ class ServiceClient:
         body = await self._call("POST", f"/v1/stores/{store_id}/orders/search", token=token, json=query)
         return list(body.get("items") or [])
 
+    async def order(self, store_id: int, token: str, order_id: int) -> dict[str, Any]:
+        return await self._call("GET", f"/v1/stores/{store_id}/orders/{order_id}", token=token)
+
+    async def create_draft_order(self, store_id: int, token: str, body: dict[str, Any]) -> dict[str, Any]:
+        return await self._call("POST", f"/v1/stores/{store_id}/draft_orders", token=token, json=body)
+
+    async def create_coupon(self, store_id: int, token: str, body: dict[str, Any]) -> dict[str, Any]:
+        return await self._call("POST", f"/v1/stores/{store_id}/coupons", token=token, json=body)
+
+    async def customer(self, store_id: int, token: str, customer_id: int) -> dict[str, Any]:
+        return await self._call("GET", f"/v1/stores/{store_id}/customers/{customer_id}", token=token)
+
+    async def customers_by_email(self, store_id: int, token: str, email: str) -> list[dict[str, Any]]:
+        body = await self._call(
+            "POST", f"/v1/stores/{store_id}/customers/search", token=token, json={"email": email}
+        )
+        return list(body.get("items") or [])
+
+    async def checkouts_page(
+        self, store_id: int, token: str, page: int, *, created_at_min: str | None = None, per_page: int = 200
+    ) -> dict[str, Any]:
+        params: dict[str, Any] = {"page": page, "per_page": per_page}
+        if created_at_min:
+            params["created_at_min"] = created_at_min
+        return await self._call("GET", f"/v1/stores/{store_id}/checkouts", token=token, params=params)
+
+    async def checkout(self, store_id: int, token: str, checkout_id: int) -> dict[str, Any]:
+        return await self._call("GET", f"/v1/stores/{store_id}/checkouts/{checkout_id}", token=token)
+
     async def ensure_webhooks(
         self, store_id: int, token: str, url: str, events: tuple[str, ...] = WEBHOOK_EVENTS
     ) -> dict[str, Any]:

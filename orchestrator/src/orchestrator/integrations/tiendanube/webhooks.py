@@ -20,6 +20,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from ... import order_events
 from ...audit import service as audit
 from ...config import Settings
 from ...db import rowcount
@@ -176,7 +177,10 @@ async def _dispatch(
         return await catalog.refresh_product(maker, settings, tenant_id, rid)
     if topic.startswith("order/"):
         await orders.invalidate_tenant_cache(tenant_id)
-        return "orders_cache_invalidated"
+        oid = payload.get("id")
+        if not isinstance(oid, int):
+            return "orders_cache_invalidated"
+        return await order_events.dispatch(order_events.OrderEvent(maker, settings, tenant_id, topic, oid))
     if topic == "app/uninstalled":
         async with maker() as session, session.begin():
             await uninstall(session, tenant_id)

@@ -1,4 +1,6 @@
-"""A circuit breaker per provider (and key): stop calling a provider that keeps failing."""
+"""A circuit breaker per provider (and key): stop calling a provider that keeps failing.
+
+Used by agent_service's LLM chain and by the orchestrator's embedding provider."""
 
 from __future__ import annotations
 
@@ -29,8 +31,10 @@ class CircuitBreakers:
             return True
         return False
 
-    def success(self, key: str) -> None:
-        self._states.pop(key, None)
+    def success(self, key: str) -> bool:
+        """Record a success; True when this closed a circuit that had opened (a recovery)."""
+        st = self._states.pop(key, None)
+        return st is not None and st.opened_at is not None
 
     def failure(self, key: str) -> None:
         st = self._states.setdefault(key, _State())

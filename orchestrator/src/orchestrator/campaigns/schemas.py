@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..audiences.schemas import AudienceFilter
+
+CampaignStatus = Literal["draft", "scheduled", "running", "paused", "done", "cancelled"]
+
+
+class Audience(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    filter: AudienceFilter = Field(default_factory=AudienceFilter)
+
+
+class CampaignCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    template: str = Field(min_length=1, max_length=512, pattern=r"^[a-z0-9_]+$")
+    language: str = Field(min_length=2, max_length=15, pattern=r"^[a-z]{2,3}([_-][A-Za-z]{2,4})?$")
+    audience: Audience = Field(default_factory=Audience)
+    variables: list[str] | None = Field(default=None, max_length=20)
+    # A naive time is in the store's time zone; an aware one is taken as given.
+    schedule_at: datetime | None = None
+    coupon: dict[str, Any] | None = None
+
+
+class CampaignUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    template: str | None = Field(default=None, min_length=1, max_length=512, pattern=r"^[a-z0-9_]+$")
+    language: str | None = Field(default=None, min_length=2, max_length=15)
+    audience: Audience | None = None
+    variables: list[str] | None = Field(default=None, max_length=20)
+    schedule_at: datetime | None = None
+
+
+class StartRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    # Required when the plan spreads the sends over several days (the daily limit).
+    accept_spread: bool = False
+
+
+class TestSendRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    phone: str = Field(min_length=6, max_length=32)
+    name: str = Field(default="Test", max_length=200)
+
+
+class Counts(BaseModel):
+    total: int = 0
+    queued: int = 0
+    sent: int = 0
+    delivered: int = 0
+    read: int = 0
+    replied: int = 0
+    failed: int = 0
+    opted_out: int = 0
+    skipped: int = 0
+    cancelled: int = 0
+
+
+class Plan(BaseModel):
+    audience: int
+    messages_per_second: float
+    daily_unique_limit: int | None
+    available_today: int | None
+    days: int
+    spread: bool
+    estimated_seconds: float
+    note: str
+
+
+class CampaignOut(BaseModel):
+    id: uuid.UUID
+    name: str
+    template: str
+    language: str
+    audience: dict[str, Any]
+    variables: list[str]
+    status: CampaignStatus
+    schedule_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    paused_reason: str | None
+    plan: dict[str, Any] | None
+    created_at: datetime
+    counts: Counts | None = None
+
+
+class Report(BaseModel):
+    counts: Counts
+    failed_by_code: dict[str, int]
+    skipped_by_reason: dict[str, int]
+    revenue: float | None
+    revenue_note: str
+
+
+class SendingSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    messages_per_second: int = Field(default=80, ge=1, le=1000)
+    # Unique users per rolling 24 h (Meta's tier: 250, 2000, 10000, 100000); null = unlimited.
+    daily_unique_limit: int | None = Field(default=1000, ge=1)
+
+
+class SendingSettingsUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    messages_per_second: int | None = Field(default=None, ge=1, le=1000)
+    daily_unique_limit: int | None = Field(default=None, ge=1)
+    unlimited: bool | None = None

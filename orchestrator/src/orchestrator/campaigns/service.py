@@ -1,0 +1,522 @@
+"""Campaign lifecycle: create, plan, start / pause / resume / cancel, counts and report.
+
+Statuses: draft → scheduled (a future `schedule_at`) → running → done, with paused and cancelled
+on the side. Recipients are written when the campaign starts (the audience as it is then; opted-out
+and not-opted-in customers never enter), and each is sent by `sender` exactly once.
+A start that the daily unique-user limit cannot cover in 24 h is spread over the following days,
+and the plan says so before it starts: such a start needs `accept_spread`.
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import structlog
+from nexus_common.errors import Conflict, NexusError, NotFound
+from sqlalchemy import and_, exists, func, literal, select, update
+from sqlalchemy.dialects.postgresql import distinct_on, insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from ..audiences import reach
+from ..audiences.schemas import AudienceFilter
+from ..audiences.service import customers_matching
+from ..audit import service as audit
+from ..events.publisher import publish
+from ..models import Campaign, CampaignRecipient, ChannelAccount, ChatConversation, ChatMessage, Tenant
+from . import render
+from .schemas import CampaignCreate, CampaignOut, CampaignUpdate, Counts, Plan, Report, SendingSettings
+
+log = structlog.get_logger("orchestrator.campaigns")
+
+DAY = timedelta(hours=24)
+REVENUE_NOTE = "orders are not stored by Nexus yet: revenue attribution needs the store's order history"
+
+
+# --- sending settings (per store) -------------------------------------------------------------
+
+
+def sending_settings(tenant: Tenant) -> SendingSettings:
+    raw = (tenant.settings or {}).get("sending") or {}
+    return SendingSettings.model_validate(raw)
+
+
+async def used_last_24h(session: AsyncSession, tenant_id: uuid.UUID) -> int:
+    """Unique users this store reached (or is reaching) in the moving 24-hour window."""
+    since = datetime.now(UTC) - DAY
+    return (
+        await session.scalar(
+            select(func.count(func.distinct(CampaignRecipient.customer_id))).where(
+                CampaignRecipient.tenant_id == tenant_id,
+                (CampaignRecipient.sent_at > since) | (CampaignRecipient.state == "sending"),
+            )
+        )
+        or 0
+    )
+
+
+# --- create / read ----------------------------------------------------------------------------
+
+
+def store_zone(tenant: Tenant) -> ZoneInfo:
+    try:
+        return ZoneInfo(str((tenant.settings or {}).get("timezone") or "UTC"))
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def to_utc(at: datetime | None, tenant: Tenant) -> datetime | None:
+    if at is None:
+        return None
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=store_zone(tenant))
+    return at.astimezone(UTC)
+
+
+async def _tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
+    tenant = await session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise NotFound("tenant not found")
+    return tenant
+
+
+async def whatsapp_account(session: AsyncSession, tenant_id: uuid.UUID) -> ChannelAccount:
+    account = await session.scalar(
+        select(ChannelAccount)
+        .where(
+            ChannelAccount.tenant_id == tenant_id,
+            ChannelAccount.channel == "whatsapp",
+            ChannelAccount.enabled.is_(True),
+        )
+        .order_by(ChannelAccount.created_at)
+        .limit(1)
+    )
+    if account is None:
+        raise NexusError("connect a WhatsApp number first", code="no_whatsapp_number", status_code=422)
+    return account
+
+
+async def _checked(
+    session: AsyncSession, tenant_id: uuid.UUID, template: str, language: str, variables: list[str] | None
+) -> tuple[list[str], reach.TemplateInfo]:
+    info = await reach.approved_template(session, tenant_id, template, language)
+    if info is None:
+        raise NexusError(
+            f"template {template!r} is not approved in {language!r}",
+            code="template_not_approved",
+            status_code=422,
+        )
+    if variables is None:
+        variables = render.DEFAULT_VARIABLES
+        if info.parameters is not None:
+            variables = variables[: info.parameters]
+    return render.validate(variables, info.parameters), info
+
+
+async def create(session: AsyncSession, tenant_id: uuid.UUID, actor: str, body: CampaignCreate) -> Campaign:
+    tenant = await _tenant(session, tenant_id)
+    if body.coupon:
+        render.validate(["coupon.code"], None)  # raises: the coupon policy has not landed
+    variables, info = await _checked(session, tenant_id, body.template, body.language, body.variables)
+    customers_matching(tenant_id, body.audience.filter, marketing=True)  # 422 on unusable keys
+    account = await whatsapp_account(session, tenant_id)
+    campaign = Campaign(
+        tenant_id=tenant_id,
+        channel_account_id=account.id,
+        name=body.name,
+        template=info.name,
+        language=info.language,
+        audience=body.audience.filter.model_dump(mode="json", exclude_none=True),
+        variables=variables,
+        schedule_at=to_utc(body.schedule_at, tenant),
+        created_by=actor,
+    )
+    session.add(campaign)
+    await session.flush()
+    await audit.record(
+        session,
+        actor=actor,
+        action="campaign.create",
+        tenant_id=tenant_id,
+        target_type="campaign",
+        target_id=str(campaign.id),
+    )
+    return campaign
+
+
+async def get(
+    session: AsyncSession, tenant_id: uuid.UUID, campaign_id: uuid.UUID, *, lock: bool = False
+) -> Campaign:
+    q = select(Campaign).where(Campaign.id == campaign_id, Campaign.tenant_id == tenant_id)
+    campaign = await session.scalar(q.with_for_update() if lock else q)
+    if campaign is None:
+        raise NotFound("campaign not found")
+    return campaign
+
+
+async def edit(
+    session: AsyncSession, tenant_id: uuid.UUID, campaign_id: uuid.UUID, body: CampaignUpdate
+) -> Campaign:
+    campaign = await get(session, tenant_id, campaign_id, lock=True)
+    if campaign.status not in ("draft", "scheduled"):
+        raise Conflict(f"a {campaign.status} campaign cannot be edited", code="campaign_not_editable")
+    tenant = await _tenant(session, tenant_id)
+    fields = body.model_fields_set
+    template = body.template or campaign.template
+    language = body.language or campaign.language
+    if {"template", "language", "variables"} & fields:
+        variables, info = await _checked(
+            session,
+            tenant_id,
+            template,
+            language,
+            body.variables if "variables" in fields else list(campaign.variables),
+        )
+        campaign.variables, template, language = variables, info.name, info.language
+    campaign.template, campaign.language = template, language
+    if body.name:
+        campaign.name = body.name
+    if body.audience is not None:
+        customers_matching(tenant_id, body.audience.filter, marketing=True)
+        campaign.audience = body.audience.filter.model_dump(mode="json", exclude_none=True)
+    if "schedule_at" in fields:
+        campaign.schedule_at = to_utc(body.schedule_at, tenant)
+    await session.flush()
+    return campaign
+
+
+async def counts(session: AsyncSession, campaign_id: uuid.UUID) -> Counts:
+    rows = (
+        await session.execute(
+            select(CampaignRecipient.state, func.count())
+            .where(CampaignRecipient.campaign_id == campaign_id)
+            .group_by(CampaignRecipient.state)
+        )
+    ).all()
+    by = {state: n for state, n in rows}
+    replied = await session.scalar(
+        select(func.count()).where(
+            CampaignRecipient.campaign_id == campaign_id,
+            CampaignRecipient.sent_at.is_not(None),
+            exists(
+                select(ChatMessage.id)
+                .join(ChatConversation, ChatConversation.id == ChatMessage.conversation_id)
+                .where(
+                    ChatConversation.customer_id == CampaignRecipient.customer_id,
+                    ChatConversation.tenant_id == CampaignRecipient.tenant_id,
+                    ChatMessage.direction == "inbound",
+                    ChatMessage.created_at > CampaignRecipient.sent_at,
+                )
+            ),
+        )
+    )
+    # `sent` counts every message Meta accepted (delivered and read ones too): a funnel.
+    read = by.get("read", 0)
+    delivered = by.get("delivered", 0) + read
+    return Counts(
+        total=sum(by.values()),
+        queued=by.get("pending", 0) + by.get("sending", 0),
+        sent=by.get("sent", 0) + delivered,
+        delivered=delivered,
+        read=read,
+        replied=replied or 0,
+        failed=by.get("failed", 0),
+        opted_out=by.get("opted_out", 0),
+        skipped=by.get("skipped", 0),
+        cancelled=by.get("cancelled", 0),
+    )
+
+
+async def report(session: AsyncSession, campaign: Campaign) -> Report:
+    failed = (
+        await session.execute(
+            select(CampaignRecipient.error_code, func.count())
+            .where(CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.state == "failed")
+            .group_by(CampaignRecipient.error_code)
+        )
+    ).all()
+    skipped = (
+        await session.execute(
+            select(CampaignRecipient.reason, func.count())
+            .where(CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.state == "skipped")
+            .group_by(CampaignRecipient.reason)
+        )
+    ).all()
+    return Report(
+        counts=await counts(session, campaign.id),
+        failed_by_code={code or "unknown": n for code, n in failed},
+        skipped_by_reason={reason or "unknown": n for reason, n in skipped},
+        revenue=None,
+        revenue_note=REVENUE_NOTE,
+    )
+
+
+def out(campaign: Campaign, c: Counts | None = None) -> CampaignOut:
+    return CampaignOut(
+        id=campaign.id,
+        name=campaign.name,
+        template=campaign.template,
+        language=campaign.language,
+        audience=campaign.audience,
+        variables=campaign.variables,
+        status=campaign.status,
+        schedule_at=campaign.schedule_at,
+        started_at=campaign.started_at,
+        finished_at=campaign.finished_at,
+        paused_reason=campaign.paused_reason,
+        plan=campaign.plan,
+        created_at=campaign.created_at,
+        counts=c,
+    )
+
+
+# --- plan and lifecycle -----------------------------------------------------------------------
+
+
+async def plan(session: AsyncSession, campaign: Campaign) -> Plan:
+    tenant = await _tenant(session, campaign.tenant_id)
+    cfg = sending_settings(tenant)
+    materialized = await session.scalar(
+        select(func.count()).where(
+            CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.state.in_(("pending", "sending"))
+        )
+    )
+    if campaign.status in ("draft", "scheduled"):
+        query = customers_matching(
+            campaign.tenant_id, AudienceFilter.model_validate(campaign.audience), marketing=True
+        )
+        audience = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    else:
+        audience = materialized or 0
+    limit = cfg.daily_unique_limit
+    available = None if limit is None else max(0, limit - await used_last_24h(session, campaign.tenant_id))
+    if limit is None or available is None or audience <= available:
+        days = 1
+    else:
+        days = 1 + math.ceil((audience - available) / limit)
+    seconds = audience / cfg.messages_per_second
+    if days > 1:
+        note = (
+            f"{audience} recipients exceed the {limit} unique users per 24 h this number may reach "
+            f"({available} left now): the sends are spread over {days} days."
+        )
+    else:
+        note = f"{audience} recipients at {cfg.messages_per_second} messages/s: about {math.ceil(seconds)} s."
+    return Plan(
+        audience=audience,
+        messages_per_second=cfg.messages_per_second,
+        daily_unique_limit=limit,
+        available_today=available,
+        days=days,
+        spread=days > 1,
+        estimated_seconds=round(seconds, 1),
+        note=note,
+    )
+
+
+async def materialize(session: AsyncSession, campaign: Campaign) -> int:
+    """Write the recipients: the audience as it is now, marketing consent required."""
+    query = customers_matching(
+        campaign.tenant_id, AudienceFilter.model_validate(campaign.audience), marketing=True
+    )
+    result = await session.execute(_insert_recipients(campaign, query.subquery()))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def _insert_recipients(campaign: Campaign, sub: Any) -> Any:
+    source = select(
+        literal(campaign.tenant_id), literal(campaign.id), sub.c.id, func.left(sub.c.wa_id, 32)
+    ).ext(distinct_on(sub.c.wa_id))
+    return (
+        insert(CampaignRecipient)
+        .from_select(["tenant_id", "campaign_id", "customer_id", "wa_id"], source, include_defaults=False)
+        .on_conflict_do_nothing(index_elements=["campaign_id", "customer_id"])
+    )
+
+
+async def changed(session: AsyncSession, campaign: Campaign) -> None:
+    await publish(
+        session,
+        campaign.tenant_id,
+        "campaign.updated",
+        {"campaign_id": str(campaign.id), "status": campaign.status, "paused_reason": campaign.paused_reason},
+    )
+
+
+async def start(
+    session: AsyncSession, tenant_id: uuid.UUID, campaign_id: uuid.UUID, actor: str, *, accept_spread: bool
+) -> tuple[Campaign, Plan]:
+    campaign = await get(session, tenant_id, campaign_id, lock=True)
+    if campaign.status not in ("draft", "scheduled"):
+        raise Conflict(f"a {campaign.status} campaign cannot be started", code="campaign_not_startable")
+    p = await plan(session, campaign)
+    if p.spread and not accept_spread:
+        raise Conflict(
+            p.note + " Start again with accept_spread to go ahead.",
+            code="spread_over_days",
+            details={"plan": p.model_dump()},
+        )
+    if p.audience == 0:
+        raise NexusError(
+            "the audience has no opted-in customer to send to", code="empty_audience", status_code=422
+        )
+    campaign.plan = p.model_dump()
+    now = datetime.now(UTC)
+    if campaign.schedule_at is not None and campaign.schedule_at > now:
+        campaign.status = "scheduled"
+    else:
+        await begin(session, campaign)
+    await audit.record(
+        session,
+        actor=actor,
+        action="campaign.start",
+        tenant_id=tenant_id,
+        target_type="campaign",
+        target_id=str(campaign.id),
+        payload={"audience": p.audience, "days": p.days},
+    )
+    await changed(session, campaign)
+    return campaign, p
+
+
+async def begin(session: AsyncSession, campaign: Campaign) -> None:
+    """scheduled/draft → running: the recipients are written now."""
+    await materialize(session, campaign)
+    campaign.status = "running"
+    campaign.started_at = campaign.started_at or datetime.now(UTC)
+    campaign.paused_reason = None
+    await session.flush()
+
+
+async def start_due(session: AsyncSession) -> list[Campaign]:
+    """Scheduled campaigns whose time has come (any replica; SKIP LOCKED keeps it to one)."""
+    due = (
+        await session.scalars(
+            select(Campaign)
+            .where(Campaign.status == "scheduled", Campaign.schedule_at <= func.now())
+            .with_for_update(skip_locked=True)
+            .limit(20)
+        )
+    ).all()
+    for campaign in due:
+        await begin(session, campaign)
+        await changed(session, campaign)
+    return list(due)
+
+
+async def pause(session: AsyncSession, tenant_id: uuid.UUID, campaign_id: uuid.UUID, actor: str) -> Campaign:
+    campaign = await get(session, tenant_id, campaign_id, lock=True)
+    if campaign.status not in ("running", "scheduled"):
+        raise Conflict(f"a {campaign.status} campaign cannot be paused", code="campaign_not_running")
+    campaign.status, campaign.paused_reason = "paused", "paused by staff"
+    await audit.record(
+        session,
+        actor=actor,
+        action="campaign.pause",
+        tenant_id=tenant_id,
+        target_type="campaign",
+        target_id=str(campaign.id),
+    )
+    await changed(session, campaign)
+    return campaign
+
+
+async def resume(session: AsyncSession, tenant_id: uuid.UUID, campaign_id: uuid.UUID, actor: str) -> Campaign:
+    campaign = await get(session, tenant_id, campaign_id, lock=True)
+    if campaign.status != "paused":
+        raise Conflict(f"a {campaign.status} campaign cannot be resumed", code="campaign_not_paused")
+    if (
+        campaign.started_at is None
+        and campaign.schedule_at is not None
+        and campaign.schedule_at > datetime.now(UTC)
+    ):
+        campaign.status, campaign.paused_reason = "scheduled", None
+    else:
+        await begin(session, campaign)
+    await audit.record(
+        session,
+        actor=actor,
+        action="campaign.resume",
+        tenant_id=tenant_id,
+        target_type="campaign",
+        target_id=str(campaign.id),
+    )
+    await changed(session, campaign)
+    return campaign
+
+
+async def cancel(session: AsyncSession, tenant_id: uuid.UUID, campaign_id: uuid.UUID, actor: str) -> Campaign:
+    campaign = await get(session, tenant_id, campaign_id, lock=True)
+    if campaign.status in ("done", "cancelled"):
+        raise Conflict(f"a {campaign.status} campaign cannot be cancelled", code="campaign_finished")
+    campaign.status = "cancelled"
+    campaign.finished_at = datetime.now(UTC)
+    await session.execute(
+        update(CampaignRecipient)
+        .where(CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.state == "pending")
+        .values(state="cancelled", next_attempt_at=None)
+    )
+    await audit.record(
+        session,
+        actor=actor,
+        action="campaign.cancel",
+        tenant_id=tenant_id,
+        target_type="campaign",
+        target_id=str(campaign.id),
+    )
+    await changed(session, campaign)
+    return campaign
+
+
+async def pause_for(session: AsyncSession, campaign_id: uuid.UUID, reason: str) -> bool:
+    """The platform pauses a running campaign (template paused, error-rate spike) and tells the owner."""
+    campaign = await session.get(Campaign, campaign_id, with_for_update=True)
+    if campaign is None or campaign.status != "running":
+        return False
+    campaign.status, campaign.paused_reason = "paused", reason[:200]
+    await audit.record(
+        session,
+        actor="system",
+        action="campaign.auto_pause",
+        tenant_id=campaign.tenant_id,
+        level="warning",
+        target_type="campaign",
+        target_id=str(campaign.id),
+        payload={"reason": reason, "name": campaign.name},
+    )
+    await changed(session, campaign)
+    await notify_owner(session, campaign, reason)
+    log.warning("campaign.auto_paused", campaign_id=str(campaign.id), reason=reason)
+    return True
+
+
+async def notify_owner(session: AsyncSession, campaign: Campaign, reason: str) -> None:
+    """Owners hear of an automatic pause on the dashboard (event + audit log) and by e-mail."""
+    from . import notify
+
+    await notify.campaign_paused(session, campaign, reason)
+
+
+async def finish_if_drained(session: AsyncSession, campaign_id: uuid.UUID) -> bool:
+    left = await session.scalar(
+        select(
+            exists().where(
+                and_(
+                    CampaignRecipient.campaign_id == campaign_id,
+                    CampaignRecipient.state.in_(("pending", "sending")),
+                )
+            )
+        )
+    )
+    if left:
+        return False
+    campaign = await session.get(Campaign, campaign_id, with_for_update=True)
+    if campaign is None or campaign.status != "running":
+        return False
+    campaign.status = "done"
+    campaign.finished_at = datetime.now(UTC)
+    await changed(session, campaign)
+    return True
