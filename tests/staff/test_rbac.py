@@ -102,6 +102,7 @@ ACTION_ROLES: dict[str, str] = {
     "resync_catalog": "admin",
     "rotate_keys": "super_admin",
     "send_transcript": "agent",
+    "poll_checkouts": "admin",  # issue 15
 }
 
 
