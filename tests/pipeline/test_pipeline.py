@@ -291,7 +291,7 @@ async def test_playground_runs_the_whole_pipeline_as_a_sandbox_customer(stack: S
     async def replied() -> list[tuple[str, str, str]]:
         return stack.rows(
             "SELECT m.status, m.text, m.provider_message_id FROM chat_messages m "
-            "WHERE m.direction = 'outbound' AND m.status <> 'queued'"
+            "WHERE m.direction = 'outbound' AND m.status IN ('sent', 'failed')"
         )
 
     out = await eventually(replied)
