@@ -81,7 +81,12 @@ USER root
 # by nexus, so a fresh named volume starts with that ownership.
 RUN mkdir -p /app/data && chown nexus:nexus /app/data
 USER 10001:10001
-ENV DATA_DIR=/app/data
+ENV DATA_DIR=/app/data \
+    NEXUS_INTERNAL_PORT=8010
+# Two listeners: the public API on UVICORN_PORT (8000) and /internal/* on NEXUS_INTERNAL_PORT
+# (8010), which compose never publishes (orchestrator/listeners/serve.py).
+EXPOSE 8010
+CMD ["python", "-m", "orchestrator.listeners.serve"]
 
 
 # whatsapp_service: the whatsapp_sessions volume, owned by nexus for the same reason.

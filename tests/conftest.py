@@ -10,6 +10,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,51 @@ def create_database() -> tuple[str, str]:
 def drop_database(name: str) -> None:
     with psycopg.connect(ADMIN_DSN, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def job_errors(dsn: str, until: datetime | None = None) -> list[str]:
+    """Every job attempt that ended in an error in this database (failed for good, or raised and
+    went back for a retry), up to `until`, as "task: event" lines. Empty when the job queue was
+    never created."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        if conn.execute("SELECT to_regclass('procrastinate.procrastinate_events')").fetchone() == (None,):
+            return []
+        rows = conn.execute(
+            "SELECT j.task_name, e.type::text, count(*) FROM procrastinate.procrastinate_events e "
+            "JOIN procrastinate.procrastinate_jobs j ON j.id = e.job_id "
+            "WHERE e.type IN ('failed', 'deferred_for_retry') AND (%s::timestamptz IS NULL OR e.at <= %s) "
+            "GROUP BY 1, 2 ORDER BY 1, 2",
+            (until, until),
+        ).fetchall()
+    return [f"{task}: {kind} x{n}" for task, kind, n in rows]
+
+
+CALL_ENDED = pytest.StashKey[datetime]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    """When the test body ended: jobs cut short by the teardown that follows (servers stopping
+    mid-job) are not the test's errors."""
+    try:
+        return (yield)
+    finally:
+        item.stash[CALL_ENDED] = datetime.now(UTC)
+
+
+@pytest.fixture(autouse=True)
+def no_job_errors(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The guard of the pipeline and end-to-end suites: a job that ends in error fails the test
+    that caused it (unless the test is marked `allow_job_errors`: it provokes them on purpose)."""
+    suite = request.node.path.parent.name
+    if suite != "pipeline" or "fresh_dsn" not in request.fixturenames:
+        yield
+        return
+    dsn = request.getfixturevalue("fresh_dsn")
+    yield
+    if request.node.get_closest_marker("allow_job_errors") is None:
+        errors = job_errors(dsn, request.node.stash.get(CALL_ENDED, None))
+        assert not errors, f"jobs ended in error: {errors}"
 
 
 @pytest.fixture

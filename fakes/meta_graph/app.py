@@ -258,6 +258,10 @@ def create_app(state: FakeState | None = None) -> FastAPI:
             failure = st.failures.popleft()
             if "timeout" in failure:
                 delay = float(failure["timeout"])  # answer late, but the message IS accepted
+            elif "lost" in failure:
+                # The request dies before Graph takes it: answer late, and the message is NOT sent.
+                await asyncio.sleep(float(failure["lost"]))
+                return answer(JSONResponse({"error": {"message": "lost", "code": 2}}, status_code=500))
             elif "status" in failure and "code" not in failure:
                 return answer(
                     JSONResponse(
@@ -405,7 +409,8 @@ def create_app(state: FakeState | None = None) -> FastAPI:
     @app.post("/_fake/fail")
     async def fail(request: Request) -> dict[str, int]:
         """Queue failures for the next sends: `{"status": 500}`, `{"status": 429}`, `{"code": 131047}`,
-        `{"timeout": 3}` (answers after 3 s, message accepted); `"times": n` repeats it."""
+        `{"timeout": 3}` (answers after 3 s, message accepted), `{"lost": 3}` (answers after 3 s, message
+        never sent); `"times": n` repeats it."""
         spec = await request.json()
         for _ in range(int(spec.pop("times", 1))):
             st.failures.append(dict(spec))

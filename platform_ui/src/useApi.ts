@@ -163,6 +163,7 @@ export function ApiProvider({ children, initialDiscovery, fetchImpl, eventSource
         base: discovery.base,
         getSession: () => sessionRef.current,
         onSession: setSession,
+        storedSession: loadSession,
         fetchImpl,
       }),
     [discovery.base, setSession, fetchImpl],

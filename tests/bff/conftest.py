@@ -61,7 +61,7 @@ class SSEClient:
                 if line == "":
                     if "data" in block:
                         await self.events.put(
-                            (int(block["id"]), block.get("event", ""), json.loads(block["data"]))
+                            (int(block.get("id", 0)), block.get("event", ""), json.loads(block["data"]))
                         )
                     block = {}
                 elif line.startswith(":"):

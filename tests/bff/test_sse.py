@@ -164,3 +164,101 @@ async def test_bff_started_before_the_schema_exists_becomes_ready_by_itself(fres
                     break
                 await asyncio.sleep(0.05)
             assert (await c.get("/health/ready")).status_code == 200
+
+
+async def closed_reason(client: object, within: float = 10.0) -> str:
+    """Events until the server's `stream.closed`; its reason."""
+    while True:
+        _, kind, data = await client.next(within)  # type: ignore[attr-defined]
+        if kind == "stream.closed":
+            return str(data["reason"])
+
+
+@pytest.fixture
+async def rechecking_bff(staff_env: dict[str, str], orchestrator_url: str) -> AsyncIterator[str]:
+    bff = make_bff(staff_env, orchestrator_url, TEST_REDIS_URL, sse_recheck_seconds=0.5)
+    async with serve(bff) as url:
+        await wait_listening(bff)
+        yield url
+
+
+async def test_open_streams_end_on_logout_deactivation_and_expiry(app: FastAPI, rechecking_bff: str) -> None:
+    from orchestrator.auth import service as auth_service
+    from orchestrator.auth import tokens
+    from orchestrator.models import User
+    from sqlalchemy import update
+
+    a = await seed_tenant(app, unique("SseRevoke"))
+    logged_out = await token_for(app, a, "viewer")
+    deactivated = await token_for(app, a, "agent")
+    kept = await token_for(app, a, "admin")
+    async with maker(app)() as s, s.begin():
+        user = await s.get(User, a.users["owner"])
+        assert user is not None
+        short = app.state.settings.model_copy(update={"auth_access_ttl_seconds": 2})
+        pair = await auth_service.create_session(s, short, user)
+    expiring = pair.access_token
+    assert tokens.decode_access_token(app.state.settings, expiring) is not None
+
+    async with (
+        sse(rechecking_bff, bearer(logged_out)) as c1,
+        sse(rechecking_bff, bearer(deactivated)) as c2,
+        sse(rechecking_bff, bearer(expiring)) as c3,
+        sse(rechecking_bff, bearer(kept)) as c4,
+    ):
+        assert {c.status for c in (c1, c2, c3, c4)} == {200}
+        await publish(app, a.id, 1, "before")
+        for c in (c1, c2, c4):
+            assert (await c.next())[1] == "message.created"
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://o") as api:
+            assert (await api.post("/api/v1/auth/logout", headers=bearer(logged_out))).status_code == 204
+        async with maker(app)() as s, s.begin():
+            await s.execute(update(User).where(User.id == a.users["agent"]).values(is_active=False))
+
+        assert await closed_reason(c1) == "revoked"
+        assert await closed_reason(c2) == "revoked"
+        assert await closed_reason(c3) == "token_expired"
+        # The valid session's stream goes on and still gets the tenant's events.
+        ids = await publish(app, a.id, 1, "after")
+        assert (await c4.next())[0] == ids[0]
+
+
+def role_dsn(dsn: str, user: str) -> str:
+    scheme, _, rest = dsn.partition("://")
+    hostpart = rest.split("@", 1)[-1]
+    return f"{scheme}://{user}:bff-password-0123456789@{hostpart}"
+
+
+async def test_the_bff_streams_as_a_role_that_can_only_read_events(
+    app: FastAPI, staff_env: dict[str, str], orchestrator_url: str
+) -> None:
+    import psycopg
+    from orchestrator.migrate import BFF_ROLE, enable_bff_login
+
+    await enable_bff_login(app.state.engine, "bff-password-0123456789")
+    dsn = role_dsn(staff_env["POSTGRES_DSN"], BFF_ROLE)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("SELECT count(*) FROM events").fetchone()
+        conn.execute("LISTEN nexus_events")
+        for forbidden in (
+            "SELECT * FROM credentials",
+            "SELECT * FROM users",
+            "SELECT * FROM procrastinate.procrastinate_jobs",
+            "INSERT INTO events (tenant_id, type, data) VALUES (gen_random_uuid(), 'x', '{}')",
+            "DELETE FROM events",
+            "CREATE TABLE bff_was_here (id int)",
+        ):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(forbidden)
+
+    # And it is all the BFF needs: replay and live delivery work with that role.
+    a = await seed_tenant(app, unique("SseRole"))
+    bff = make_bff({"POSTGRES_DSN": dsn}, orchestrator_url, None, sse_heartbeat_seconds=0.3)
+    async with serve(bff) as url:
+        await wait_listening(bff)
+        token = await token_for(app, a, "viewer")
+        before = await publish(app, a.id, 2, "before")
+        async with sse(url, {**bearer(token), "Last-Event-ID": str(before[0] - 1)}) as c:
+            assert [(await c.next())[0] for _ in before] == before
+            live = await publish(app, a.id, 1, "live")
+            assert (await c.next())[0] == live[0]

@@ -108,7 +108,17 @@ def test_one_network_for_everyone(compose: dict[str, Any], services: dict[str, A
     assert len(networks) == 1
     (net,) = networks
     for name, svc in services.items():
-        assert svc.get("networks") == [net], f"{name} is on {svc.get('networks')}"
+        nets = svc.get("networks")
+        assert list(nets) == [net], f"{name} is on {nets}"
+    # nginx has a fixed address inside the network's subnet: the only one the orchestrator
+    # believes X-Forwarded-For from.
+    subnet = compose["networks"][net]["ipam"]["config"][0]["subnet"]
+    address = services["nginx"]["networks"][net]["ipv4_address"]
+    assert subnet == "${NEXUS_SUBNET:-172.28.0.0/24}" and address == "${NGINX_ADDRESS:-172.28.0.10}"
+    assert (
+        services["orchestrator"]["environment"]["FORWARDED_ALLOW_IPS"]
+        == "${FORWARDED_ALLOW_IPS:-172.28.0.10}"
+    )
 
 
 def test_restart_policy(services: dict[str, Any]) -> None:
@@ -134,10 +144,34 @@ def test_redis_keeps_nothing_on_disk(services: dict[str, Any]) -> None:
     assert command[command.index("--appendonly") + 1] == "no"
 
 
-def test_secrets_only_where_needed(services: dict[str, Any]) -> None:
-    # The application services read .env; the edge and the databases get only their own variables.
-    for name in PYTHON_SERVICES:
-        assert services[name]["env_file"] == ".env"
+# Variables a process reads outside its settings class: uvicorn's trusted proxies.
+PROCESS_VARIABLES = {"orchestrator": {"FORWARDED_ALLOW_IPS"}}
+ADMIN_SECRETS = {"ADMIN_TOKEN", "ENCRYPTION_KEY", "AUTH_SECRET", "BFF_DB_PASSWORD"}
+
+
+@pytest.mark.parametrize("name", list(PYTHON_SERVICES))
+def test_each_service_receives_exactly_what_its_settings_read(name: str, services: dict[str, Any]) -> None:
+    """No env_file: a container gets the variables its settings declare, and nothing else."""
+    import importlib
+
+    svc = services[name]
+    assert "env_file" not in svc, f"{name} would get every variable of .env"
+    module = PYTHON_SERVICES[name][1]
+    declared = {f.upper() for f in importlib.import_module(f"{module}.config").Settings.model_fields}
+    given = set(svc["environment"])
+    assert given == declared | PROCESS_VARIABLES.get(name, set()), name
+    if name != "orchestrator":
+        assert not (given & ADMIN_SECRETS), f"{name} holds {sorted(given & ADMIN_SECRETS)}"
+    if name not in ("orchestrator", "tiendanube_service"):  # the app secret: OAuth and webhooks
+        assert "TIENDANUBE_CLIENT_SECRET" not in given, name
+
+
+def test_the_bff_uses_its_own_restricted_database_role(services: dict[str, Any]) -> None:
+    assert services["bff"]["environment"]["POSTGRES_DSN"].startswith("${BFF_POSTGRES_DSN:?")
+    assert services["orchestrator"]["environment"]["BFF_DB_PASSWORD"] == "${BFF_DB_PASSWORD-}"
+
+
+def test_edge_and_databases_get_only_their_own_variables(services: dict[str, Any]) -> None:
     for name in ("nginx", "redis", "postgres"):
         assert "env_file" not in services[name], name
     assert set(services["nginx"]["environment"]) == {"API_BASE_URL", "APP_VERSION"}
@@ -154,8 +188,10 @@ def test_internal_service_urls_point_at_the_compose_services(services: dict[str,
     ):
         port = PYTHON_SERVICES[svc][2]
         assert env[var] == f"${{{var}:-http://{svc}:{port}}}"
-    for name in ("agent_service", "whatsapp_service", "tiendanube_service", "bff"):
+    # whatsapp_service and tiendanube_service never call the orchestrator: they get no URL of it.
+    assert "ORCHESTRATOR_URL" not in services["whatsapp_service"]["environment"]
+    for name in ("agent_service", "bff"):
         assert (
             services[name]["environment"]["ORCHESTRATOR_URL"]
-            == "${ORCHESTRATOR_URL:-http://orchestrator:8000}"
+            == "${ORCHESTRATOR_URL:-http://orchestrator:8010}"  # the internal listener
         )

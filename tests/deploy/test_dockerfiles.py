@@ -224,7 +224,9 @@ def test_runtime_stage_runs_the_venv_as_a_fixed_non_root_user(svc: str) -> None:
     assert re.search(rf"--uid {user}\b", runs), "uid must be fixed"
     env = " ".join(e.args for e in DF.instructions(target, "ENV", args))
     assert "PATH=/app/.venv/bin:$PATH" in env and "PYTHONUNBUFFERED=1" in env
-    assert [e.args for e in DF.instructions(target, "EXPOSE", args)] == [args["PORT"]]
+    exposed = [e.args for e in DF.instructions(target, "EXPOSE", args)]
+    # The orchestrator's internal listener too (never published by compose).
+    assert exposed == [args["PORT"], *(["8010"] if svc == "orchestrator" else [])]
 
 
 def image_env(svc: str) -> dict[str, str]:
@@ -241,7 +243,18 @@ def test_cmd_starts_the_app_factory_that_exists(svc: str, monkeypatch: pytest.Mo
     from uvicorn.main import main as uvicorn_cli
 
     _, module, port = PYTHON_SERVICES[svc]
-    (cmd,) = DF.instructions(PYTHON_TARGETS[svc], "CMD", build_args(svc))
+    cmd = DF.instructions(PYTHON_TARGETS[svc], "CMD", build_args(svc))[-1]  # the last CMD wins
+    if svc == "orchestrator":
+        # Two listeners (public UVICORN_PORT, internal NEXUS_INTERNAL_PORT), one app factory.
+        assert cmd.exec_form() == ["python", "-m", "orchestrator.listeners.serve"]
+        from orchestrator.listeners import serve
+
+        env = image_env(svc)
+        assert (env["UVICORN_PORT"], env["NEXUS_INTERNAL_PORT"]) == (str(port), "8010")
+        source = (REPO / "orchestrator/src/orchestrator/listeners/serve.py").read_text()
+        assert '"orchestrator.app:create_app"' in source and "proxy_headers=True" in source
+        assert callable(serve.main)
+        return
     assert cmd.exec_form() == ["uvicorn"]
     for key in [k for k in os.environ if k.startswith("UVICORN_")]:
         monkeypatch.delenv(key)

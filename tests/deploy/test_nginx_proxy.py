@@ -14,6 +14,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import pytest
 
@@ -330,7 +331,9 @@ def test_webhook_verify_token_never_reaches_the_logs(edge: Edge) -> None:
 
 def test_access_log_records_the_requested_path_not_the_rewritten_one(edge: Edge) -> None:
     call(edge, "GET", "/some/deep/route?session=abc")
-    last = json.loads(edge.nginx.access_log.read_text().splitlines()[-1])
+    # Its own line (a slower earlier request may be logged after it).
+    lines = [json.loads(line) for line in edge.nginx.access_log.read_text().splitlines()]
+    last = [line for line in lines if line["path"].startswith("/some/deep")][-1]
     assert last["path"] == "/some/deep/route"
     assert last["status"] == 200
     assert "session=abc" not in edge.nginx.access_log.read_text()
@@ -384,3 +387,79 @@ def test_events_are_streamed_as_they_happen(edge: Edge) -> None:
     assert seen.target == "/events/stream?tenant=t1"
     assert seen.headers.get("Connection") is None  # HTTP/1.1 upstream, no "Connection: close"
     assert re.fullmatch(r"[0-9a-f]{32}", seen.headers["X-Request-ID"])
+
+
+# --- Security review (issue 11) ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/api/internal/tenants/6b0f/llm-keys",
+        "/api/internal",
+        "/api/v1/../internal/auth/verify",
+        "/api/%69nternal/products/search?q=x",
+    ],
+)
+def test_the_internal_api_is_a_404_at_the_edge(edge: Edge, target: str) -> None:
+    before = len(edge.orchestrator.seen)
+    r = call(edge, "GET", target, headers={"X-Internal-Token": "whatever-the-caller-holds"})
+    assert r.status == 404
+    assert json.loads(r.body)["error"]["code"] == "not_found"
+    assert len(edge.orchestrator.seen) == before  # never forwarded
+
+
+def test_hsts_over_https_and_a_permissions_policy_everywhere(edge: Edge) -> None:
+    for target in ("/", "/api/v1/tenant", "/assets/index-Abc123.js"):
+        https = call(edge, "GET", target, headers={"X-Forwarded-Proto": "https"})
+        assert https.header("Strict-Transport-Security") == "max-age=31536000; includeSubDomains", target
+        policy = https.header("Permissions-Policy") or ""
+        assert "camera=()" in policy and "geolocation=()" in policy, target
+        plain = call(edge, "GET", target)
+        assert plain.header("Strict-Transport-Security") is None, target
+
+
+def test_the_event_stream_token_never_reaches_the_logs(edge: Edge) -> None:
+    token = "eyJhbGciOiJIUzI1NiJ9.SSE-TOKEN-never-logged"
+    dropped = call(edge, "GET", f"/events/drop?access_token={token}")
+    assert dropped.status == 502  # the BFF failed: nginx's error log would print the request line
+    control = call(edge, "GET", "/api/v1/drop?marker=VISIBLE-in-error-log-2")
+    assert control.status == 502
+    assert "VISIBLE-in-error-log-2" in edge.nginx.error_log.read_text()  # the log is captured
+    assert token not in edge.nginx.all_logs()
+
+
+@pytest.fixture
+def fresh_edge(tmp_path: Path, nginx_bin: str) -> Iterator[Edge]:
+    """An edge of its own: rate-limit state must not leak into the module's other tests."""
+    orchestrator, bff = start_upstream("orchestrator"), start_upstream("bff")
+    inst = prepare(
+        tmp_path / "nginx", nginx_bin, upstreams={"orchestrator": orchestrator.url, "bff": bff.url}
+    )
+    inst.start()
+    try:
+        yield Edge(inst, orchestrator, bff)
+    finally:
+        inst.stop()
+        for up in (orchestrator, bff):
+            up.server.shutdown()
+            up.server.server_close()
+
+
+def test_sign_in_and_webhooks_are_rate_limited_per_address(fresh_edge: Edge) -> None:
+    logins = [
+        call(
+            fresh_edge, "POST", "/api/v1/auth/login", body=b"{}", headers={"Content-Type": "application/json"}
+        )
+        for _ in range(15)
+    ]
+    statuses = [r.status for r in logins]
+    assert statuses[:10] == [200] * 10 and statuses[-1] == 429, statuses  # burst of 10, then 429
+    assert sum(s == 200 for s in statuses) <= 11
+    reaching = [s for s in fresh_edge.orchestrator.seen if s.target == "/api/v1/auth/login"]
+    assert len(reaching) == sum(s == 200 for s in statuses)  # refused ones never reach it
+
+    hooks = [call(fresh_edge, "POST", "/api/webhooks/whatsapp", body=b"{}").status for _ in range(300)]
+    assert hooks[:100] == [200] * 100 and 429 in hooks[100:], hooks
+    # Other routes are not limited.
+    assert all(call(fresh_edge, "GET", "/api/v1/tenant").status == 200 for _ in range(30))

@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 
 from scripts.devstack import processes, secretfile
-from tests.conftest import TEST_REDIS_URL, create_database, drop_database
+from tests.conftest import TEST_REDIS_URL, create_database, drop_database, job_errors
 
 REPO = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
@@ -202,7 +202,12 @@ def platform(ui_built: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
         reader.join(timeout=5)
-        drop_database(db_name)
+        try:
+            errors = job_errors(dsn)
+        finally:
+            drop_database(db_name)
+        # The suite's guard: a background job that ended in error fails the run.
+        assert not errors, f"jobs ended in error during the end-to-end run: {errors}"
 
 
 @pytest.fixture(scope="session")

@@ -65,6 +65,12 @@ def test_every_task_keeps_its_stored_name_and_schedule() -> None:
         "staff:send_conversation_mail",
         "staff:resume_expired_pauses",
         "staff:prune_events",
+        "retention:prune_inbound_events",
+        "retention:prune_audit_log",
+        "retention:prune_agent_runs",
+        "retention:prune_analytics_terms",
+        "retention:prune_webhook_rejections",
+        "auth:send_password_reset",
         "tiendanube:productsall",
         "tiendanube:process_event",
         "tiendanube:nightly_sync",
@@ -78,6 +84,11 @@ def test_every_task_keeps_its_stored_name_and_schedule() -> None:
     assert periodic >= {
         ("staff:resume_expired_pauses", "resume_expired_pauses", "* * * * *"),
         ("staff:prune_events", "prune_events", "17 * * * *"),
+        ("retention:prune_inbound_events", "prune_inbound_events", "20 * * * *"),
+        ("retention:prune_audit_log", "prune_audit_log", "23 * * * *"),
+        ("retention:prune_agent_runs", "prune_agent_runs", "26 * * * *"),
+        ("retention:prune_analytics_terms", "prune_analytics_terms", "29 * * * *"),
+        ("retention:prune_webhook_rejections", "prune_webhook_rejections", "32 * * * *"),
         ("tiendanube:nightly_sync", "", "17 4 * * *"),
         ("tiendanube:sweep", "", "* * * * *"),
         ("recovery:tick", "", "* * * * *"),
@@ -116,3 +127,48 @@ async def test_a_stalled_job_whose_queueing_lock_is_taken_again_is_closed_not_le
         with psycopg.connect(dsn) as c:
             rows = dict(c.execute("SELECT id, status FROM procrastinate.procrastinate_jobs").fetchall())
         assert rows == {first: "failed", second: "todo"}
+
+
+async def test_the_suite_guard_sees_a_job_that_ended_in_error(
+    migrated_engine: object, env: dict[str, str]
+) -> None:
+    """tests/conftest.py::job_errors, which fails pipeline and end-to-end tests: a job that raised
+    is reported (retried or failed for good), one that succeeded is not."""
+    from datetime import UTC, datetime
+
+    from tests.conftest import job_errors
+
+    bp = Blueprint()
+    done: list[str] = []
+
+    @bp.task(name="boom")
+    async def boom() -> None:
+        done.append("boom")
+        raise RuntimeError("job failed")
+
+    @bp.task(name="fine")
+    async def fine() -> None:
+        done.append("fine")
+
+    before = datetime.now(UTC)
+    app = create_job_app(env["POSTGRES_DSN"])
+    app.add_tasks_from(bp, namespace="g")
+    async with app.open_async():
+        await app.tasks["g:fine"].defer_async()
+        await app.tasks["g:boom"].defer_async()
+        worker = asyncio.create_task(
+            app.run_worker_async(
+                concurrency=1, wait=True, install_signal_handlers=False, fetch_job_polling_interval=0.1
+            )
+        )
+        for _ in range(200):
+            if len(done) == 2:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # the worker records the outcome
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+    # (The worker also runs the project's periodic tasks, which have no runtime here: only ours.)
+    assert [e for e in job_errors(env["POSTGRES_DSN"]) if e.startswith("g:")] == ["g:boom: failed x1"]
+    assert job_errors(env["POSTGRES_DSN"], until=before) == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
 from collections.abc import Callable
 
 from fakes.meta_graph import meta_message, wa_message, wa_status
@@ -274,17 +275,49 @@ async def test_argentine_number_with_and_without_9_is_one_customer(stack: Stack)
     assert stack.rows("SELECT external_id FROM channel_identities") == [("5491123456789",)]
 
 
-async def test_playground_runs_the_whole_pipeline(stack: Stack) -> None:
+async def test_playground_runs_the_whole_pipeline_as_a_sandbox_customer(stack: Stack) -> None:
+    from orchestrator.sandbox.service import wa_id_for
+
+    admin = {"Authorization": f"Bearer {ADMIN}", "X-Tenant-Id": stack.tenant_id}
+    url = f"{stack.orch_url}/api/v1/playground"
+    # A real customer's number in the body is ignored: the caller always plays their sandbox id.
     r = await stack.client.post(
-        f"{stack.orch_url}/api/v1/playground/messages",
-        json={"text": "Olá, vocês têm estoque?", "wa_id": "5511987654321"},
-        headers={"Authorization": f"Bearer {ADMIN}", "X-Tenant-Id": stack.tenant_id},
+        f"{url}/messages", json={"text": "Olá, vocês têm estoque?", "wa_id": "5511987654321"}, headers=admin
     )
     assert r.status_code == 202, r.text
-    sent = await eventually(lambda: stack.sent_to("5511987654321"))
-    assert sent[0]["body"]["text"]["body"].startswith("Obrigado")
-    denied = await stack.client.post(f"{stack.orch_url}/api/v1/playground/messages", json={"text": "x"})
+    wa_id = r.json()["wa_id"]
+    assert wa_id == wa_id_for(uuid.UUID(stack.tenant_id), "super_admin") and wa_id.startswith("0")
+
+    async def replied() -> list[tuple[str, str, str]]:
+        return stack.rows(
+            "SELECT m.status, m.text, m.provider_message_id FROM chat_messages m "
+            "WHERE m.direction = 'outbound' AND m.status IN ('sent', 'failed')"
+        )
+
+    out = await eventually(replied)
+    assert out[0][0] == "sent" and out[0][1].startswith("Obrigado") and out[0][2].startswith("sandbox.")
+    # Nothing reached WhatsApp: not the sandbox id, not the number in the body, nobody.
+    assert stack.graph.sent == []
+    assert stack.rows("SELECT phone_number FROM customers") == [(None,)]
+    ident = (await stack.client.get(f"{url}/identity", headers=admin)).json()
+    conv = stack.rows("SELECT id FROM chat_conversations")
+    assert ident == {"wa_id": wa_id, "conversation_id": str(conv[0][0])}
+    denied = await stack.client.post(f"{url}/messages", json={"text": "x"})
     assert denied.status_code == 401
+
+
+def test_sandbox_ids_are_per_person_and_never_a_phone_number() -> None:
+    from orchestrator.phones import normalize_wa_id
+    from orchestrator.sandbox.service import is_sandbox, wa_id_for
+
+    tenant = uuid.uuid4()
+    ids = {wa_id_for(tenant, str(uuid.uuid4())) for _ in range(200)}
+    assert len(ids) == 200
+    for wa_id in ids:
+        assert len(wa_id) == 15 and is_sandbox(wa_id)
+        assert normalize_wa_id(wa_id).e164 is None  # no country code starts with 0
+    assert wa_id_for(tenant, "u1") != wa_id_for(uuid.uuid4(), "u1")
+    assert not is_sandbox("5491123456789")
 
 
 async def test_staff_pause_human_reply_and_resume_through_the_pipeline(stack: Stack) -> None:

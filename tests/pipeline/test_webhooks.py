@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from fakes.meta_graph import encode, sign, wa_message
 
 from .conftest import APP_SECRET, PHONE_NUMBER_ID, VERIFY_TOKEN, Stack, eventually
@@ -27,9 +29,23 @@ async def test_signature_good_bad_and_missing(stack: Stack) -> None:
     assert missing.json()["error"]["code"] == "unauthorized"
     assert stack.rows("SELECT count(*) FROM inbound_events") == [(0,)]
     assert stack.rows("SELECT count(*) FROM chat_messages") == [(0,)]
-    audits = stack.rows("SELECT action, payload::text FROM audit_log WHERE action = 'webhook.rejected'")
-    assert len(audits) == 3
-    assert APP_SECRET not in json.dumps(audits)
+    # Counted per source, reason and minute: no row per forged request.
+    counted = stack.rows(
+        "SELECT source, reason, sum(count)::int FROM webhook_rejections GROUP BY 1, 2 ORDER BY reason"
+    )
+    assert counted == [
+        ("whatsapp", "signature mismatch", 2),
+        ("whatsapp", "signature missing or malformed", 1),
+    ]
+    assert stack.rows("SELECT count(*) FROM audit_log WHERE action = 'webhook.rejected'") == [(0,)]
+    assert APP_SECRET not in json.dumps(counted)
+    for _ in range(20):  # a flood adds to the same counter
+        await stack.client.post(
+            url, content=body, headers={"X-Hub-Signature-256": sign(body, "wrong-secret")}
+        )
+    # 23 rejections, at most two counter rows per minute this test spanned (not 23 rows).
+    assert stack.rows("SELECT sum(count)::int FROM webhook_rejections") == [(23,)]
+    assert stack.rows("SELECT count(*) <= 2 * count(DISTINCT minute) FROM webhook_rejections") == [(True,)]
 
     good = await stack.client.post(url, content=body, headers={"X-Hub-Signature-256": sign(body, APP_SECRET)})
     assert good.status_code == 200
@@ -56,6 +72,33 @@ async def test_handshake(stack: Stack) -> None:
         params={"hub.mode": "subscribe", "hub.verify_token": VERIFY_TOKEN, "hub.challenge": "42"},
     )
     assert meta.status_code == 200 and meta.text == "42"
+
+
+async def test_handshake_decrypts_no_tenant_secret(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> None:
+    from nexus_common.crypto import Crypto
+
+    decrypted: list[bytes] = []
+    real = Crypto.decrypt
+
+    def counting(self: Crypto, token: bytes) -> str:
+        decrypted.append(token)
+        return real(self, token)
+
+    monkeypatch.setattr(Crypto, "decrypt", counting)
+    url = f"{stack.orch_url}/webhooks/whatsapp"
+
+    async def shake(token: str) -> int:
+        params = {"hub.mode": "subscribe", "hub.verify_token": token, "hub.challenge": "7"}
+        return (await stack.client.get(url, params=params)).status_code
+
+    assert [await shake(VERIFY_TOKEN), await shake("not-the-token")] == [200, 403]
+    assert decrypted == []
+    # A token stored before the lookup hash existed is decrypted once, then found by its hash.
+    stack.rows("UPDATE credentials SET lookup_hash = NULL WHERE kind LIKE '%%verify_token' RETURNING id")
+    assert await shake(VERIFY_TOKEN) == 200
+    assert len(decrypted) == 1  # only the one whatsapp verify token without a hash
+    assert await shake(VERIFY_TOKEN) == 200 and await shake("not-the-token") == 403
+    assert len(decrypted) == 1
 
 
 async def test_malformed_and_unknown_shapes_are_400(stack: Stack) -> None:

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
+from cryptography.fernet import Fernet
 from fastapi import FastAPI
+from nexus_common.crypto import Crypto
+from orchestrator.credentials import service as credentials
 from sqlalchemy import select
 
 from .conftest import ADMIN_TOKEN, bearer, maker, seed_tenant, token_for, unique
@@ -39,6 +44,14 @@ async def test_unknown_action_is_404_and_audited(app: FastAPI, client: httpx.Asy
     ]
 
 
+async def _ciphertexts(app: FastAPI) -> dict[tuple[uuid.UUID, str], bytes]:
+    from orchestrator.models import Credential
+
+    async with maker(app)() as s:
+        rows = (await s.scalars(select(Credential))).all()
+    return {(c.tenant_id, c.kind): bytes(c.ciphertext) for c in rows}
+
+
 async def test_roles_bodies_and_outcomes_are_audited(app: FastAPI, client: httpx.AsyncClient) -> None:
     seed = await seed_tenant(app, unique("Gw2"))
     agent = bearer(await token_for(app, seed, "agent"))
@@ -66,9 +79,30 @@ async def test_roles_bodies_and_outcomes_are_audited(app: FastAPI, client: httpx
     assert r.status_code == 409 and r.json()["error"]["code"] == "tiendanube_not_connected"
     # rotate_keys re-encrypts every tenant's credentials: platform super-admin only.
     owner = bearer(await token_for(app, seed, "owner"))
+    secret = "sk-rotate-me-0123456789abcdef"
+    put = await client.put("/api/v1/credentials/openai_api_key", json={"value": secret}, headers=owner)
+    assert put.status_code == 200
+    before = await _ciphertexts(app)
     assert (await client.post("/api/v1/admin/actions/rotate_keys", headers=owner)).status_code == 403
-    r = await client.post("/api/v1/admin/actions/rotate_keys", headers=bearer(ADMIN_TOKEN, seed.id))
-    assert r.status_code == 200 and r.json()["result"]["re_encrypted"] >= 0
+    assert await _ciphertexts(app) == before  # refused: nothing touched
+    # The operator put a NEW key first (ENCRYPTION_KEY=NEW,OLD) and rotates.
+    settings = app.state.settings
+    old_key = settings.encryption_key.get_secret_value()
+    new_key = Fernet.generate_key().decode()
+    try:
+        settings.__dict__["crypto"] = Crypto(f"{new_key},{old_key}")
+        r = await client.post("/api/v1/admin/actions/rotate_keys", headers=bearer(ADMIN_TOKEN, seed.id))
+        after = await _ciphertexts(app)
+        # Every stored credential (all tenants') was re-encrypted, and NEW alone opens it.
+        assert r.status_code == 200 and r.json()["result"]["re_encrypted"] == len(before) >= 1
+        assert set(after) == set(before) and all(after[k] != before[k] for k in before)
+        mine = next(k for k in after if k[0] == seed.id and k[1] == "openai_api_key")
+        assert Crypto(new_key).decrypt(after[mine]) == secret
+    finally:  # back to the session's key for the other tests sharing this database
+        settings.__dict__["crypto"] = Crypto(f"{old_key},{new_key}")
+        async with maker(app)() as s, s.begin():
+            await credentials.rotate_all(s, settings.crypto)
+        settings.__dict__.pop("crypto")
     outcomes = [(e["action"], e["outcome"]) for e in await _audit(app, seed.id)]
     assert outcomes[:6] == [
         ("clear_cache", "forbidden"),
@@ -85,7 +119,7 @@ async def test_roles_bodies_and_outcomes_are_audited(app: FastAPI, client: httpx
 async def test_send_transcript_action(app: FastAPI, client: httpx.AsyncClient, smtp: tuple) -> None:
     inbox, _ = smtp
     seed = await seed_tenant(app, unique("Gw3"))
-    to = f"ops-{seed.id}@example.com"
+    to = seed.emails["admin"]
     r = await client.post(
         "/api/v1/admin/actions/send_transcript",
         json={"conversation_id": str(seed.conversation_id), "to": to},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 import uuid
 from email.message import Message
@@ -42,9 +43,7 @@ async def test_login_success_refresh_and_logout_revokes(app: FastAPI, client: ht
     refreshed = await client.post("/api/v1/auth/refresh", json={"refresh_token": body["refresh_token"]})
     assert refreshed.status_code == 200
     new = refreshed.json()
-    # The refresh token rotates: the old one is spent.
-    again = await client.post("/api/v1/auth/refresh", json={"refresh_token": body["refresh_token"]})
-    assert again.status_code == 401
+    assert new["refresh_token"] != body["refresh_token"]  # rotated (replaying the old one: below)
 
     assert (await client.post("/api/v1/auth/logout", headers=bearer(new["access_token"]))).status_code == 204
     for token in (body["access_token"], new["access_token"]):
@@ -91,42 +90,149 @@ async def test_wrong_password_unknown_user_tampered_and_expired_tokens(
     assert (await client.get("/api/v1/auth/me", headers=bearer(forged))).status_code == 401
 
 
-async def test_account_lockout_after_failures_then_unlock(app: FastAPI, client: httpx.AsyncClient) -> None:
-    from orchestrator.models import AuditLog, LoginThrottle
+async def test_a_replayed_refresh_token_revokes_the_whole_session(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    from orchestrator.models import AuditLog
+
+    seed = await seed_tenant(app, unique("Replay"), passwords=True)
+    first = (await _login(client, seed.emails["agent"], PASSWORD)).json()
+    other = (await _login(client, seed.emails["agent"], PASSWORD)).json()  # another device
+    second = (
+        await client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    ).json()
+    third = (
+        await client.post("/api/v1/auth/refresh", json={"refresh_token": second["refresh_token"]})
+    ).json()
+    assert (await client.get("/api/v1/auth/me", headers=bearer(third["access_token"]))).status_code == 200
+
+    # A thief replays the first (twice-rotated) token: refused, and the legitimate holder's
+    # current tokens of that session die with it.
+    stolen = await client.post("/api/v1/auth/refresh", json={"refresh_token": first["refresh_token"]})
+    assert stolen.status_code == 401
+    assert (await client.get("/api/v1/auth/me", headers=bearer(third["access_token"]))).status_code == 401
+    again = await client.post("/api/v1/auth/refresh", json={"refresh_token": third["refresh_token"]})
+    assert again.status_code == 401
+    # The user's other session is untouched.
+    assert (await client.get("/api/v1/auth/me", headers=bearer(other["access_token"]))).status_code == 200
+    async with maker(app)() as s:
+        actions = (await s.scalars(select(AuditLog.action).where(AuditLog.tenant_id == seed.id))).all()
+    assert actions.count("auth.refresh_reuse") == 1
+    # A token that never existed is a plain 401 and revokes nothing.
+    assert (await client.post("/api/v1/auth/refresh", json={"refresh_token": "x" * 43})).status_code == 401
+    assert (await client.get("/api/v1/auth/me", headers=bearer(other["access_token"]))).status_code == 200
+
+
+async def test_password_reset_is_queued_throttled_and_answers_alike(
+    app: FastAPI, client: httpx.AsyncClient, smtp: tuple[Inbox, int]
+) -> None:
+    from orchestrator.auth.service import RESET_MAIL_TASK
+    from sqlalchemy import text
+
+    inbox, _ = smtp
+    seed = await seed_tenant(app, unique("Iota"), passwords=True)
+    known, unknown = seed.emails["viewer"], f"ghost-{seed.id}@iota.example"
+
+    async def queued() -> list[str]:
+        async with maker(app)() as s:
+            rows = await s.execute(
+                text("SELECT args->>'email' FROM procrastinate.procrastinate_jobs WHERE task_name = :t"),
+                {"t": RESET_MAIL_TASK},
+            )
+            return [r[0] for r in rows if r[0] in (known, unknown)]
+
+    answers = []
+    for email in (known, unknown):
+        r = await client.post("/api/v1/auth/password-reset", json={"email": email})
+        answers.append((r.status_code, r.content))
+    assert answers[0] == answers[1] == (202, b'{"status":"accepted"}')
+    # Both requests did the same thing: queue a job (the job, not the request, looks the account up).
+    assert sorted(await queued()) == sorted([known, unknown])
+    await inbox.wait_for(known)
+
+    # Mail bombing one address: more requests answer the same but send no more mail.
+    limit = app.state.settings.password_reset_max_per_account_hour
+    for _ in range(limit + 2):
+        async with other_address(app, f"192.0.2.{random.randint(1, 254)}") as elsewhere:
+            r = await elsewhere.post("/api/v1/auth/password-reset", json={"email": known})
+        assert (r.status_code, r.content) == answers[0]
+    assert (await queued()).count(known) == limit
+    await inbox.wait_for(known, limit)
+
+    # One address flooding many e-mails is refused outright.
+    per_ip = app.state.settings.password_reset_max_per_ip_hour
+    statuses = []
+    for i in range(per_ip):
+        r = await client.post("/api/v1/auth/password-reset", json={"email": f"p{i}-{seed.id}@iota.example"})
+        statuses.append(r.status_code)
+    assert statuses[: per_ip - 2] == [202] * (per_ip - 2) and statuses[-1] == 429
+
+
+def other_address(app: FastAPI, ip: str) -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(ip, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://orch")
+
+
+async def expire_delays(app: FastAPI) -> None:
+    """Stand in for waiting out a delay (no sleeping in tests): every delay ends now."""
+    from orchestrator.models import LoginThrottle
+    from sqlalchemy import update
+
+    async with maker(app)() as s, s.begin():
+        await s.execute(update(LoginThrottle).values(locked_until=None))
+
+
+async def test_failures_grow_a_delay_for_that_address_and_never_lock_the_owner(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    from orchestrator.models import AuditLog
 
     seed = await seed_tenant(app, unique("Epsilon"), passwords=True)
     email = seed.emails["owner"]
-    for _ in range(5):
+    free = app.state.settings.login_free_failures_per_account
+    for _ in range(free):
         assert (await _login(client, email, "wrong password!")).status_code == 401
-    locked = await _login(client, email, PASSWORD)
-    assert locked.status_code == 429
-    assert int(locked.headers["Retry-After"]) > 0
-    # Another account from the same IP is not locked by this account's failures.
-    assert (await _login(client, seed.emails["viewer"], PASSWORD)).status_code == 200
+    retries = []
+    for _ in range(3):
+        assert (await _login(client, email, "wrong password!")).status_code == 401
+        throttled = await _login(client, email, PASSWORD)  # even the right password must wait
+        assert throttled.status_code == 429
+        assert throttled.json()["error"]["code"] == "too_many_attempts"
+        retries.append(int(throttled.headers["Retry-After"]))
+        # Meanwhile the owner, from anywhere else, signs in: a stranger cannot hold the account.
+        async with other_address(app, f"198.51.100.{len(retries)}") as owner:
+            assert (await _login(owner, email, PASSWORD)).status_code == 200
+        await expire_delays(app)
+    assert retries == [1, 2, 4]  # doubling delays, not a lock
+    assert (await _login(client, email, PASSWORD)).status_code == 200
     async with maker(app)() as s:
         actions = (await s.scalars(select(AuditLog.action).where(AuditLog.tenant_id == seed.id))).all()
-        assert actions.count("auth.login_failed") == 5
-    # Counters live in Postgres (no Redis needed); expire the lock and sign-in works again.
-    from orchestrator.auth.service import account_key
-
-    async with maker(app)() as s, s.begin():
-        row = await s.get(LoginThrottle, account_key(email))
-        assert row is not None and row.locked_until is not None
-        row.locked_until = None
-    assert (await _login(client, email, PASSWORD)).status_code == 200
+    assert actions.count("auth.login_failed") == free + 3
+    assert "auth.login_locked" not in actions
 
 
-async def test_per_ip_limit_spans_accounts(app: FastAPI, client: httpx.AsyncClient) -> None:
+def test_delays_double_up_to_the_cap() -> None:
+    from orchestrator.auth.service import delay_after
+
+    assert [delay_after(n, 3, 1.0, 900.0) for n in range(1, 8)] == [0, 0, 0, 1, 2, 4, 8]
+    assert delay_after(60, 3, 1.0, 900.0) == 900.0
+
+
+async def test_per_ip_delay_spans_accounts(app: FastAPI, client: httpx.AsyncClient) -> None:
     seed = await seed_tenant(app, unique("Zeta"), passwords=True)
-    app.state.settings.login_max_failures_per_ip = 4
+    app.state.settings.login_free_failures_per_ip = 4
     try:
-        for i in range(4):
+        for i in range(5):
             r = await _login(client, f"probe{i}-{seed.id}@zeta.example", "whatever-password")
             assert r.status_code == 401
-        # The IP (this test client's address) is now locked, even for a right password.
+        # This address now waits, even with a right password of another account...
         assert (await _login(client, seed.emails["agent"], PASSWORD)).status_code == 429
+        # ...another address does not.
+        async with other_address(app, "203.0.113.77") as elsewhere:
+            assert (await _login(elsewhere, seed.emails["agent"], PASSWORD)).status_code == 200
     finally:
-        app.state.settings.login_max_failures_per_ip = 30
+        app.state.settings.login_free_failures_per_ip = 30
+        await expire_delays(app)
 
 
 async def test_super_admin_token_and_tenant_header(app: FastAPI, client: httpx.AsyncClient) -> None:

@@ -194,3 +194,47 @@ async def test_sync_deletes_products_that_disappeared(orch: Orchestrator, fake: 
             select(func.count()).select_from(AuditLog).where(AuditLog.action == "tiendanube.connected")
         )
     assert sync.deleted == 3 and not (ids & set(gone)) and len(ids) == 27 and audit == 1
+
+
+async def test_a_platform_disable_survives_reinstalls_a_store_uninstall_does_not(
+    orch: Orchestrator, fake: FakeTiendanube
+) -> None:
+    admin = {"Authorization": "Bearer test-admin-token-0123456789"}
+
+    async def status() -> str:
+        async with orch.maker() as s:
+            tenant = await s.get(Tenant, tenant_id)
+            assert tenant is not None
+            return tenant.status
+
+    tenant_id = await install(orch, fake)
+    await wait_sync_done(orch.maker, tenant_id)
+    # The store uninstalls and reinstalls: it is served again.
+    assert await fake.deliver(STORE_ID, "app/uninstalled", STORE_ID, client=orch.client) == [200]
+    await wait_for(lambda: _is(status, "disabled"), 10)
+    assert await install(orch, fake) == tenant_id
+    await wait_sync_done(orch.maker, tenant_id)  # each install starts a sync: let it finish
+    assert await status() == "active"
+
+    # The platform disables it: reinstalling (twice) does not bring it back.
+    r = await orch.client.patch(f"/api/v1/tenants/{tenant_id}", json={"status": "disabled"}, headers=admin)
+    assert r.status_code == 200, r.text
+    for _ in range(2):
+        assert await install(orch, fake) == tenant_id
+        assert await status() == "disabled"
+        # A disabled store's sync does not run ("no connected store"); let it settle.
+        await wait_for(lambda: _sync_settled(orch, tenant_id), 30)
+    # Only the platform re-enables it.
+    r = await orch.client.patch(f"/api/v1/tenants/{tenant_id}", json={"status": "active"}, headers=admin)
+    assert r.status_code == 200 and await status() == "active"
+
+
+async def _sync_settled(orch: Orchestrator, tenant_id: uuid.UUID) -> bool:
+    from .conftest import sync_state
+
+    sync = await sync_state(orch.maker, tenant_id)
+    return sync is not None and sync.state in ("done", "failed")
+
+
+async def _is(get: object, value: str) -> bool:
+    return await get() == value  # type: ignore[operator]

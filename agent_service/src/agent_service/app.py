@@ -50,6 +50,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = create_service_app(
         service=SERVICE,
         version=settings.app_version,
+        settings=settings,
         health=health,
         # Internal service: every route except the health checks requires X-Internal-Token.
         internal_token=token,

@@ -16,3 +16,6 @@ class Settings(BaseServiceSettings):
     sse_replay_limit: int = 5000
     # A browser that cannot keep up is disconnected (it resumes from Last-Event-ID).
     sse_queue_size: int = 1000
+    # An open stream re-checks its token this often (logout, deactivation, revoked session) and
+    # ends when the token expires.
+    sse_recheck_seconds: float = 30.0

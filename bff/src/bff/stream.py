@@ -1,16 +1,25 @@
 """`GET /events/stream`: the dashboard's server-sent events.
 
 Auth: the staff member's bearer token (`Authorization: Bearer …`, or `?access_token=` because
-browsers' EventSource cannot set headers). It is checked once per connection by the orchestrator
-(`GET /internal/auth/verify`), which also knows about revocation; the stream carries only that
-user's tenant's events. `Last-Event-ID` (or `?last_event_id=`) replays what was missed from the
+browsers' EventSource cannot set headers). The orchestrator checks it (`GET /internal/auth/verify`,
+which also knows about revocation) when the stream opens and again every SSE_RECHECK_SECONDS
+(30 s): a stream ends when its session is revoked (logout, deactivated user, password reset) or
+when the token expires. The stream carries only that user's tenant's events. While the
+orchestrator cannot answer a re-check, the stream goes on until the token's expiry (availability
+over an immediate cut; a stolen token still dies within its 15 minutes).
+`Last-Event-ID` (or `?last_event_id=`) replays what was missed from the
 `events` table, then the stream continues live from the shared hub. Heartbeats keep proxies open.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
+import time
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated
 
 import httpx
@@ -26,7 +35,13 @@ log = structlog.get_logger("bff.stream")
 router = APIRouter(tags=["events"])
 
 
-async def verify(request: Request, token: str, tenant_header: str | None) -> uuid.UUID:
+@dataclass(frozen=True)
+class Verified:
+    tenant: uuid.UUID
+    expires_in: float | None  # seconds until the token expires; None: never
+
+
+async def verify(request: Request, token: str, tenant_header: str | None) -> Verified:
     settings = request.app.state.settings
     headers = {
         "Authorization": f"Bearer {token}",
@@ -47,10 +62,18 @@ async def verify(request: Request, token: str, tenant_header: str | None) -> uui
         raise BadRequest("name an existing tenant (super-admin: tenant_id)")
     if r.status_code != 200:
         raise ServiceUnavailable("cannot verify the token right now")
-    tenant = r.json().get("tenant_id")
+    body = r.json()
+    tenant = body.get("tenant_id")
     if not tenant:
         raise BadRequest("super-admin streams need tenant_id")
-    return uuid.UUID(tenant)
+    expires = body.get("expires_at")
+    expires_in = datetime.fromisoformat(expires).timestamp() - time.time() if expires else None
+    return Verified(uuid.UUID(tenant), expires_in)
+
+
+def _closed(reason: str) -> ServerSentEvent:
+    """The last event of a stream the server ends: the dashboard signs in again (or refreshes)."""
+    return ServerSentEvent(data=json.dumps({"reason": reason}), event="stream.closed")
 
 
 def _sse(event: Event) -> ServerSentEvent:
@@ -76,7 +99,10 @@ async def stream(
         token = authorization[7:].strip()
     if not token:
         raise Unauthorized("missing bearer token", headers={"WWW-Authenticate": "Bearer"})
-    tenant = await verify(request, token, str(tenant_id) if tenant_id else None)
+    tenant_param = str(tenant_id) if tenant_id else None
+    verified = await verify(request, token, tenant_param)
+    tenant = verified.tenant
+    expires_at = time.monotonic() + verified.expires_in if verified.expires_in is not None else None
     after = last_event_id
     if last_event_id_header:
         try:
@@ -84,6 +110,15 @@ async def stream(
         except ValueError:
             raise BadRequest("Last-Event-ID must be an event id") from None
     settings = request.app.state.settings
+
+    async def still_valid() -> bool:
+        try:
+            again = await verify(request, token, tenant_param)
+        except (Unauthorized, BadRequest):
+            return False
+        except ServiceUnavailable:
+            return True  # see the module docstring: the expiry still ends the stream
+        return again.tenant == tenant
 
     async def events() -> AsyncIterator[ServerSentEvent]:
         async with hub.subscribe(tenant) as sub:
@@ -93,8 +128,25 @@ async def stream(
                 for event in await hub.replay(tenant, after, settings.sse_replay_limit):
                     replayed.add(event.id)
                     yield _sse(event)
+            recheck_at = time.monotonic() + settings.sse_recheck_seconds
             while not sub.overflowed.is_set():
-                event = await sub.queue.get()
+                now = time.monotonic()
+                if expires_at is not None and now >= expires_at:
+                    log.info("sse.token_expired", tenant_id=str(tenant))
+                    yield _closed("token_expired")
+                    return
+                if now >= recheck_at:
+                    if not await still_valid():
+                        log.info("sse.revoked", tenant_id=str(tenant))
+                        yield _closed("revoked")
+                        return
+                    recheck_at = time.monotonic() + settings.sse_recheck_seconds
+                    continue
+                wake = min(recheck_at, expires_at) if expires_at is not None else recheck_at
+                try:
+                    event = await asyncio.wait_for(sub.queue.get(), max(wake - now, 0.0))
+                except TimeoutError:
+                    continue
                 if event.id in replayed:
                     continue
                 yield _sse(event)

@@ -23,6 +23,7 @@ from .campaigns import sender as campaign_sender
 from .config import Settings
 from .db import create_engine, create_sessionmaker
 from .jobs import create_job_app
+from .listeners.middleware import InternalListenerMiddleware
 from .pipeline import maintenance
 from .pipeline.clients import close_clients
 from .routers import include_routers
@@ -117,8 +118,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
 
+    bff_password = settings.bff_db_password.get_secret_value() if settings.bff_db_password else None
+
     async def prepare_then_work() -> None:
-        await prepare_until_ready(engine, maker, settings.crypto, schema, settings.nexus_migrations_dir)
+        await prepare_until_ready(
+            engine, maker, settings.crypto, schema, settings.nexus_migrations_dir, bff_password=bff_password
+        )
         await start_workers()
 
     @contextlib.asynccontextmanager
@@ -127,7 +132,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         background: asyncio.Task[None] | None = None
         try:
             # Postgres up at start: migrate now, and a wrong ENCRYPTION_KEY fails start-up loudly.
-            await prepare_database(engine, maker, settings.crypto, schema, settings.nexus_migrations_dir)
+            await prepare_database(
+                engine, maker, settings.crypto, schema, settings.nexus_migrations_dir, bff_password
+            )
             background = asyncio.create_task(start_workers())
         except FatalStartupError as exc:
             log.error("startup.fatal", reason=str(exc))
@@ -155,12 +162,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = create_service_app(
         service=SERVICE,
         version=settings.app_version,
+        settings=settings,
         health=health,
         internal_token=None,  # public service: internal routers declare the token dependency
         lifespan=lifespan,
         description="Nexus orchestrator: webhooks, pipeline, dashboard and admin API.",
     )
     include_routers(app)
+    if settings.nexus_internal_port is not None:
+        app.add_middleware(InternalListenerMiddleware, internal_port=settings.nexus_internal_port)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = maker

@@ -41,10 +41,18 @@ class Settings(BaseServiceSettings):
     auth_secret: SecretStr | None = None
     auth_access_ttl_seconds: int = 900
     auth_refresh_ttl_seconds: int = 30 * 24 * 3600
-    login_max_failures_per_account: int = 5
-    login_max_failures_per_ip: int = 30
-    login_window_seconds: int = 900
-    login_lockout_seconds: int = 900
+    # Failed sign-ins (issue 11): no lockout. After the free failures (per account from one address,
+    # and per address across accounts) each attempt waits a delay doubling from the base up to the
+    # max; counts are forgotten after LOGIN_WINDOW_SECONDS without a failure.
+    login_free_failures_per_account: int = 3
+    login_free_failures_per_ip: int = 30
+    login_delay_base_seconds: float = 1.0
+    login_delay_max_seconds: float = 900.0
+    login_window_seconds: int = 3600
+    # Password-reset mails per e-mail address per hour (more are silently dropped), and requests
+    # per client address per hour (more answer 429).
+    password_reset_max_per_account_hour: int = 3
+    password_reset_max_per_ip_hour: int = 20
     analytics_cache_seconds: int = 300
     # Retrieval (issue 5): the offline embedding model when no OpenAI key is set ("e5" or "use"),
     # and the OpenAI embedding model used when one is.
@@ -74,6 +82,24 @@ class Settings(BaseServiceSettings):
     # webhook for them), paced by the store's rate limit.
     nexus_checkout_poll_seconds: float = 600.0
     nexus_agent_timeout_seconds: float = 300.0
+    # Transcript e-mails per sliding hour (issue 11): per staff user, and per tenant.
+    transcript_max_per_user_hour: int = 10
+    transcript_max_per_tenant_hour: int = 50
+    # The internal listener's port (listeners/serve.py sets it): /internal/* answers only there.
+    # Unset (tests, a bare `uvicorn`): no listener split.
+    nexus_internal_port: int | None = None
+    # The BFF's restricted database role (nexus_bff: read `events`, LISTEN) signs in with this;
+    # unset: the role stays unable to sign in.
+    bff_db_password: SecretStr | None = None
+    # --- data retention (issue 11): days to keep, 0 = forever; pruned hourly in small batches ---
+    retention_events_days: int = 3
+    retention_inbound_events_days: int = 30
+    retention_audit_log_days: int = 365
+    retention_agent_runs_days: int = 90
+    retention_analytics_terms_days: int = 400
+    retention_webhook_rejections_days: int = 30
+    retention_batch_size: int = 1000
+    retention_max_batches: int = 200
 
     @field_validator("encryption_key")
     @classmethod

@@ -152,3 +152,20 @@ async def schema_drift(engine: AsyncEngine) -> list[str]:
 async def current_revision(engine: AsyncEngine) -> str | None:
     async with engine.connect() as conn:
         return await conn.run_sync(lambda c: MigrationContext.configure(c).get_current_revision())
+
+
+# The BFF's database role (created by migration issue11_security): it may read `events` and
+# LISTEN, nothing else. It cannot sign in until the orchestrator gives it BFF_DB_PASSWORD.
+BFF_ROLE = "nexus_bff"
+
+
+async def enable_bff_login(engine: AsyncEngine, password: str) -> None:
+    """Let the BFF's restricted role sign in with `password` (idempotent; run at every start)."""
+    async with engine.begin() as conn:
+        sql = await conn.scalar(
+            text(
+                "SELECT format('ALTER ROLE %I WITH LOGIN PASSWORD %L', CAST(:r AS text), CAST(:pw AS text))"
+            ),
+            {"r": BFF_ROLE, "pw": password},
+        )
+        await conn.exec_driver_sql(str(sql))  # not text(): a ':' in the password is no bind

@@ -26,6 +26,7 @@ from .synonyms.endpoints import router as synonyms_router
 from .telemetry.endpoints import router as telemetry_router
 from .templates.endpoints import router as templates_router
 from .tenants.endpoints import router as tenants_router
+from .transcripts.endpoints import router as transcripts_router
 from .users.endpoints import router as users_router
 
 
@@ -50,6 +51,7 @@ def include_routers(app: FastAPI) -> None:
         webhooks_router,
         provisioning_router,
         playground_router,
+        transcripts_router,
         sales.router,
         sales.internal_router,
         templates_router,

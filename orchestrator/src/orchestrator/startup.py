@@ -48,8 +48,11 @@ async def prepare_database(
     crypto: Crypto,
     state: SchemaState,
     migrations_dir: Path | None = None,
+    bff_password: str | None = None,
 ) -> None:
     await migrate.upgrade(engine, migrations_dir=migrations_dir)
+    if bff_password:
+        await migrate.enable_bff_login(engine, bff_password)
     state.migrated = True
     state.drift = await migrate.schema_drift(engine)
     if state.drift:
@@ -69,12 +72,13 @@ async def prepare_until_ready(
     state: SchemaState,
     migrations_dir: Path | None = None,
     max_delay: float = 10.0,
+    bff_password: str | None = None,
 ) -> None:
     """Retry `prepare_database` with backoff while Postgres is unreachable (recovers by itself)."""
     delay = 0.5
     while True:
         try:
-            await prepare_database(engine, maker, crypto, state, migrations_dir)
+            await prepare_database(engine, maker, crypto, state, migrations_dir, bff_password)
             log.info("startup.database_ready", drift=len(state.drift))
             return
         except FatalStartupError:

@@ -66,6 +66,9 @@ export interface ClientOptions {
   getSession: () => Session | null;
   /** Called with the new session after a refresh, or null when the session is gone (401). */
   onSession: (session: Session | null) => void;
+  /** The session as stored now: another tab may have rotated the refresh token already (a
+   * rotated-away token presented again revokes the whole session on the server). */
+  storedSession?: () => Session | null;
   fetchImpl?: typeof fetch;
 }
 
@@ -165,15 +168,24 @@ export class ApiClient {
     if (this.refreshing) return this.refreshing;
     const session = this.opts.getSession();
     if (!session) return Promise.resolve(false);
+    const adoptNewer = (): boolean => {
+      const stored = this.opts.storedSession?.();
+      if (stored && stored.refreshToken !== session.refreshToken) {
+        this.opts.onSession(stored);
+        return true;
+      }
+      return false;
+    };
     this.refreshing = (async () => {
       try {
+        if (adoptNewer()) return true;
         const res = await this.fetch(this.url("/api/v1/auth/refresh"), {
           method: "POST",
           headers: { "Content-Type": "application/json", Accept: "application/json" },
           body: JSON.stringify({ refresh_token: session.refreshToken }),
           cache: "no-store",
         });
-        if (!res.ok) return false;
+        if (!res.ok) return adoptNewer();
         const body = (await res.json()) as { access_token: string; refresh_token: string; expires_at: string };
         this.opts.onSession({
           accessToken: body.access_token,

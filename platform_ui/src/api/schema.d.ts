@@ -208,7 +208,8 @@ export interface paths {
         put?: never;
         /**
          * Password Reset
-         * @description E-mail a password-reset link (valid 1 hour). Answers the same whether the account exists.
+         * @description E-mail a password-reset link (valid 1 hour). Answers the same, in the same time, whether the
+         *     account exists (the mail is queued); limited per e-mail and per address (429).
          */
         post: operations["password_reset_api_v1_auth_password_reset_post"];
         delete?: never;
@@ -642,7 +643,8 @@ export interface paths {
         put?: never;
         /**
          * Email Transcript
-         * @description E-mail the transcript to an address (queued; the outcome is in the telemetry log).
+         * @description E-mail the transcript (queued; the outcome is in the telemetry log) to the store's staff, the
+         *     customer, or an owner-approved domain (else 403), within hourly limits (else 429).
          */
         post: operations["email_transcript_api_v1_conversations__conversation_id__transcript_post"];
         delete?: never;
@@ -780,6 +782,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/playground/identity": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Identity
+         * @description The caller's sandbox customer in this store and its conversation (once it has one).
+         */
+        get: operations["identity_api_v1_playground_identity_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/playground/messages": {
         parameters: {
             query?: never;
@@ -791,8 +813,8 @@ export interface paths {
         put?: never;
         /**
          * Post Message
-         * @description Run the full pipeline for a simulated customer of the caller's store (role: agent).
-         *     The store needs a WhatsApp channel; the reply is sent through it like any other.
+         * @description Run the full pipeline as the caller's sandbox customer of their store (role: agent). The
+         *     store needs a WhatsApp channel; replies are recorded, never sent to WhatsApp.
          */
         post: operations["post_message_api_v1_playground_messages_post"];
         delete?: never;
@@ -941,6 +963,30 @@ export interface paths {
          * @description Replace the synonym groups (admin); each group lists words that mean the same product.
          */
         put: operations["put_synonyms_api_v1_settings_synonyms_put"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/settings/transcript-domains": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get Domains
+         * @description Domains (besides staff and the customer) that may receive a transcript (admin reads).
+         */
+        get: operations["get_domains_api_v1_settings_transcript_domains_get"];
+        /**
+         * Put Domains
+         * @description Replace the approved domains (owner only: this widens where conversations may be mailed).
+         */
+        put: operations["put_domains_api_v1_settings_transcript_domains_put"];
         post?: never;
         delete?: never;
         options?: never;
@@ -1521,7 +1567,7 @@ export interface paths {
         /**
          * Tiendanube Webhook
          * @description Store events and privacy requests, HMAC-verified (`x-linkedstore-hmac-sha256`), stored,
-         *     then processed by a job. Unverified → 401 and only an audit entry.
+         *     then processed by a job. Unverified → 401, counted per minute (webhook_rejections).
          */
         post: operations["tiendanube_webhook_webhooks_tiendanube_post"];
         delete?: never;
@@ -2199,6 +2245,13 @@ export interface components {
             /** Wa Id */
             wa_id: string;
         };
+        /** PlaygroundIdentity */
+        PlaygroundIdentity: {
+            /** Conversation Id */
+            conversation_id: string | null;
+            /** Wa Id */
+            wa_id: string;
+        };
         /** PlaygroundMessage */
         PlaygroundMessage: {
             /**
@@ -2210,11 +2263,6 @@ export interface components {
             reply_id?: string | null;
             /** Text */
             text: string;
-            /**
-             * Wa Id
-             * @default 5491100000000
-             */
-            wa_id: string;
         };
         /** PreviewRequest */
         PreviewRequest: {
@@ -2483,6 +2531,14 @@ export interface components {
              */
             token_type: "bearer";
         };
+        /**
+         * TranscriptDomains
+         * @description E-mail domains (besides the tenant's staff and the customer) a transcript may be sent to.
+         */
+        TranscriptDomains: {
+            /** Domains */
+            domains?: unknown[];
+        };
         /** TranscriptIn */
         TranscriptIn: {
             /**
@@ -2558,6 +2614,8 @@ export interface components {
         };
         /** VerifyOut */
         VerifyOut: {
+            /** Expires At */
+            expires_at?: string | null;
             /**
              * Kind
              * @enum {string}
@@ -3942,6 +4000,26 @@ export interface operations {
             };
         };
     };
+    identity_api_v1_playground_identity_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaygroundIdentity"];
+                };
+            };
+        };
+    };
     post_message_api_v1_playground_messages_post: {
         parameters: {
             query?: never;
@@ -4263,6 +4341,59 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Synonyms"];
+                };
+            };
+            /** @description Validation Error */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HTTPValidationError"];
+                };
+            };
+        };
+    };
+    get_domains_api_v1_settings_transcript_domains_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TranscriptDomains"];
+                };
+            };
+        };
+    };
+    put_domains_api_v1_settings_transcript_domains_put: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TranscriptDomains"];
+            };
+        };
+        responses: {
+            /** @description Successful Response */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["TranscriptDomains"];
                 };
             };
             /** @description Validation Error */

@@ -1,32 +1,31 @@
 import { useState, type FormEvent } from "react";
 
-import type { ConversationSummary, Page } from "../api/types";
 import { ErrorBox } from "../components/common";
 import { useI18n } from "../i18n";
 import { Link } from "../router";
 import { useAction, useApi, useDebounced, useEvents, useResource } from "../useApi";
 import { ConversationView } from "./Conversation";
 
-export const PLAYGROUND_WA_ID = "5491100000000";
+interface PlaygroundIdentity {
+  wa_id: string;
+  conversation_id: string | null;
+}
 
-/** Chat as a simulated customer: the message runs through the real pipeline (webhook → AI → outbox). */
+/** Chat as your own sandbox customer: the message runs through the real pipeline (webhook → AI →
+ * outbox), and replies are recorded, never sent to WhatsApp. */
 export function Playground() {
   const { t } = useI18n();
   const { client } = useApi();
-  const [waId, setWaId] = useState(PLAYGROUND_WA_ID);
   const [text, setText] = useState("");
-  const found = useResource(
-    (c, signal) => c.get<Page<ConversationSummary>>("/api/v1/conversations", { query: { q: waId, limit: 1 }, signal }),
-    [waId],
-  );
+  const found = useResource((c, signal) => c.get<PlaygroundIdentity>("/api/v1/playground/identity", { signal }), []);
   const refind = useDebounced(found.reload, 300);
-  const convId = found.data?.items[0]?.id ?? null;
+  const convId = found.data?.conversation_id ?? null;
   useEvents((e) => {
     if (!convId && e.type === "message.created") refind();
   });
   const send = useAction(async (body: string, replyId?: string) => {
     await client.post("/api/v1/playground/messages", {
-      body: { text: body, wa_id: waId, name: "Playground", ...(replyId ? { reply_id: replyId } : {}) },
+      body: { text: body, name: "Playground", ...(replyId ? { reply_id: replyId } : {}) },
     });
   });
   const submit = async (e: FormEvent) => {
@@ -41,10 +40,9 @@ export function Playground() {
     <section aria-labelledby="playground-title" className="playground">
       <h1 id="playground-title">{t("playground.title")}</h1>
       <p className="muted">{t("playground.intro")}</p>
-      <label>
-        {t("playground.as")}
-        <input inputMode="numeric" pattern="[0-9]{8,15}" value={waId} onChange={(e) => setWaId(e.target.value.replace(/\D/g, ""))} />
-      </label>
+      <p className="muted" data-testid="playground-identity">
+        {t("playground.as")} {found.data?.wa_id ?? "…"}
+      </p>
       <div className="chat" data-testid="playground-chat">
         {convId ? <ConversationView id={convId} compact onChoose={(row) => void send.run(row.title, row.id)} /> : send.pending ? <p className="muted">{t("playground.waiting")}</p> : null}
       </div>

@@ -98,6 +98,28 @@ describe("ApiClient", () => {
     expect(server.calls.map((x) => x.path)).toEqual(["/api/v1/auth/me", "/api/v1/auth/refresh", "/api/v1/auth/me"]);
   });
 
+  it("adopts the session another tab already refreshed instead of replaying the old token", async () => {
+    const server = fakeServer({
+      "GET /api/v1/auth/me": ({ headers }: { headers: Headers }) =>
+        headers.get("Authorization") === "Bearer tab2" ? { body: { role: "owner" } } : { status: 401, body: {} },
+      "POST /api/v1/auth/refresh": () => ({ status: 401, body: {} }),
+    });
+    let current: Session | null = session;
+    const stored = { accessToken: "tab2", refreshToken: "r-tab2-0123456789abcdef", expiresAt: "2099" };
+    const c = new ApiClient({
+      base: DISCOVERED.base,
+      getSession: () => current,
+      onSession: (s) => {
+        current = s;
+      },
+      storedSession: () => stored,
+      fetchImpl: server.fetch,
+    });
+    await expect(c.get("/api/v1/auth/me")).resolves.toEqual({ role: "owner" });
+    expect(current).toEqual(stored);
+    expect(server.calls.map((x) => x.path)).toEqual(["/api/v1/auth/me", "/api/v1/auth/me"]);
+  });
+
   it("signs out when the refresh is refused", async () => {
     const { c, onSession } = client(
       {

@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = create_service_app(
         service=SERVICE,
         version=settings.app_version,
+        settings=settings,
         health=health,
         # Internal service: every route except the health checks requires X-Internal-Token.
         internal_token=settings.internal_api_token.get_secret_value(),

@@ -43,6 +43,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
         service=SERVICE,
         version=settings.app_version,
+        settings=settings,
         health=health,
         # Internal service: every route except the health checks requires X-Internal-Token.
         internal_token=settings.internal_api_token.get_secret_value(),

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-from nexus_common.contracts.agent import AgentTurnRequest
+from nexus_common.contracts.agent import STORE_TOPICS, AgentTurnRequest
 
 TOOL_SPECS: list[dict[str, Any]] = [
     {
@@ -135,14 +135,6 @@ TOOL_SPECS: list[dict[str, Any]] = [
         },
     },
 ]
-
-STORE_TOPICS = {
-    "shipping": ("shipping", "envios", "envíos"),
-    "payments": ("payments", "payment_methods", "pagos"),
-    "returns": ("returns", "devoluciones", "cambios"),
-    "hours": ("hours", "business_hours", "horarios"),
-    "contact": ("contact", "contacto", "email", "phone"),
-}
 
 
 @dataclass
@@ -314,9 +306,14 @@ def _slim(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def store_info(settings: dict[str, Any], topic: str) -> dict[str, Any]:
-    store = settings.get("store_info") if isinstance(settings.get("store_info"), dict) else settings
+    """Store facts by topic: only the whitelisted topics and keys (STORE_TOPICS), never any
+    other setting, whatever topic the model (or a customer's injected text) asks for."""
+    if topic != "all" and topic not in STORE_TOPICS:
+        return {"error": "unknown topic", "topics": [*STORE_TOPICS, "all"]}
+    nested = settings.get("store_info")
+    store = nested if isinstance(nested, dict) else settings
     out: dict[str, Any] = {}
-    topics = STORE_TOPICS if topic == "all" else {topic: STORE_TOPICS.get(topic, (topic,))}
+    topics = STORE_TOPICS if topic == "all" else {topic: STORE_TOPICS[topic]}
     for name, keys in topics.items():
         for k in keys:
             if store.get(k):

@@ -12,6 +12,7 @@ from .errors import install_error_handlers
 from .health import HealthRegistry, health_router
 from .middleware import BodySizeLimitMiddleware, RequestIdMiddleware
 from .security import PUBLIC_PATHS, InternalTokenMiddleware
+from .settings import BaseServiceSettings
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]] | Callable[[FastAPI], AsyncIterator[None]]
 
@@ -26,14 +27,27 @@ def create_service_app(
     max_body_bytes: int = 3 * 1024 * 1024,
     description: str = "",
     public_paths: tuple[str, ...] = (),
+    settings: BaseServiceSettings | None = None,
 ) -> FastAPI:
     """Build an app with error handlers, request ids, a body cap and health routes.
 
     When `internal_token` is given the whole service is internal: every route but the health
     checks requires `X-Internal-Token` (protected by default, nothing to remember per route).
+    With `settings` in production: no /docs, /redoc or /openapi.json unless API_DOCS_ENABLED, and
+    readiness names what is down without the exception text (that goes to the log).
     """
-    app = FastAPI(title=f"Nexus {service}", version=version, description=description, lifespan=lifespan)
+    docs = settings.docs_enabled if settings is not None else True
+    app = FastAPI(
+        title=f"Nexus {service}",
+        version=version,
+        description=description,
+        lifespan=lifespan,
+        docs_url="/docs" if docs else None,
+        redoc_url="/redoc" if docs else None,
+        openapi_url="/openapi.json" if docs else None,
+    )
     install_error_handlers(app)
+    health.details = settings is None or not settings.is_production
     app.include_router(health_router(health, service))
     if internal_token is not None:
         # `public_paths`: routes that authenticate callers themselves (the BFF's browser stream).

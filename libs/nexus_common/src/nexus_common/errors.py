@@ -59,6 +59,10 @@ class PayloadTooLarge(NexusError):
     status_code, code, message = 413, "payload_too_large", "Request body too large"
 
 
+class TooManyRequests(NexusError):
+    status_code, code, message = 429, "too_many_requests", "Too many requests; try again later"
+
+
 class ServiceUnavailable(NexusError):
     status_code, code, message = 503, "unavailable", "Temporarily unavailable, retry later"
 

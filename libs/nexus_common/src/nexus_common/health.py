@@ -10,10 +10,12 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+import structlog
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 
 Check = Callable[[], Awaitable[None]]
+log = structlog.get_logger("nexus.health")
 
 
 @dataclass
@@ -21,6 +23,8 @@ class HealthRegistry:
     required: dict[str, Check] = field(default_factory=dict)
     optional: dict[str, Check] = field(default_factory=dict)
     timeout: float = 2.0
+    # Exception text in the readiness body (off in production: it is logged instead).
+    details: bool = True
 
     def add(self, name: str, check: Check, *, required: bool = True) -> None:
         (self.required if required else self.optional)[name] = check
@@ -45,7 +49,11 @@ class HealthRegistry:
         degraded: list[str] = []
         for name, err in zip(names, results, strict=True):
             required = name in self.required
-            checks[name] = {"ok": err is None, "required": required, **({"error": err} if err else {})}
+            checks[name] = {"ok": err is None, "required": required}
+            if err and self.details:
+                checks[name]["error"] = err
+            elif err:
+                log.warning("health.check_failed", check=name, error=err)
             if err:
                 (down if required else degraded).append(name)
         status = "down" if down else ("degraded" if degraded else "ready")

@@ -38,6 +38,12 @@ class BaseServiceSettings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     internal_api_token: SecretStr
     app_version: str = "dev"
+    # The interactive API docs and openapi.json: off in production unless enabled (issue 11).
+    api_docs_enabled: bool | None = None
+
+    @property
+    def docs_enabled(self) -> bool:
+        return self.api_docs_enabled if self.api_docs_enabled is not None else not self.is_production
 
     @property
     def is_production(self) -> bool:

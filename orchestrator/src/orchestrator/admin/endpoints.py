@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ..analytics import service as analytics
 from ..audit import service as audit
 from ..auth import Principal, Viewer
-from ..conversations import handoff, service
+from ..conversations import handoff, service, transcripts
 from ..credentials import service as credentials
 from ..db import Session
 from ..events.commit import commit_and_announce
@@ -90,7 +90,7 @@ async def _send_transcript(
     request: Request, session: AsyncSession, p: Principal, body: TranscriptBody
 ) -> dict[str, Any]:
     conv = await service.get_conversation(session, p.tenant, body.conversation_id)
-    await handoff.queue_transcript(session, conv, str(body.to))
+    await transcripts.queue(session, request.app.state.settings, conv, str(body.to), p.actor)
     return {"conversation_id": str(conv.id), "queued": True}
 
 

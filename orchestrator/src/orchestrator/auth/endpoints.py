@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ..db import Session
 from ..deps import AppSettings, InternalOnly
 from ..models import User
-from . import service
+from . import service, tokens
 from .rbac import Public, Viewer, _bearer, authenticate
 from .schemas import (
     AcceptInviteIn,
@@ -89,9 +89,13 @@ async def me(principal: Viewer, session: Session) -> MeOut:
 
 
 @router.post("/password-reset", status_code=status.HTTP_202_ACCEPTED, dependencies=[Public])
-async def password_reset(body: ResetRequestIn, session: Session, settings: AppSettings) -> dict[str, str]:
-    """E-mail a password-reset link (valid 1 hour). Answers the same whether the account exists."""
-    await service.request_password_reset(session, settings, str(body.email))
+async def password_reset(
+    body: ResetRequestIn, request: Request, session: Session, settings: AppSettings
+) -> dict[str, str]:
+    """E-mail a password-reset link (valid 1 hour). Answers the same, in the same time, whether the
+    account exists (the mail is queued); limited per e-mail and per address (429)."""
+    ip = request.client.host if request.client else None
+    await service.request_password_reset(session, settings, str(body.email), ip)
     return {"status": "accepted"}
 
 
@@ -125,7 +129,13 @@ async def verify(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> VerifyOut:
     """For the BFF: is this staff token valid now (signature, expiry, revocation), and whose is it."""
-    principal = await authenticate(request, session, credentials.credentials if credentials else None)
+    token = credentials.credentials if credentials else None
+    principal = await authenticate(request, session, token)
+    claims = tokens.decode_access_token(request.app.state.settings, token) if token else None
     return VerifyOut(
-        kind=principal.kind, role=principal.role, tenant_id=principal.tenant_id, user_id=principal.user_id
+        kind=principal.kind,
+        role=principal.role,
+        tenant_id=principal.tenant_id,
+        user_id=principal.user_id,
+        expires_at=claims.expires_at if claims else None,
     )

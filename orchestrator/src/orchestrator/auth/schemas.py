@@ -63,3 +63,5 @@ class VerifyOut(BaseModel):
     role: str
     tenant_id: uuid.UUID | None
     user_id: uuid.UUID | None
+    # When the access token stops being valid (None: the platform admin token, no expiry).
+    expires_at: datetime | None = None

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import math
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import structlog
-from nexus_common.errors import Conflict, NexusError, Unauthorized
+from nexus_common.errors import Conflict, NexusError, TooManyRequests, Unauthorized
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..audit import service as audit
 from ..config import Settings
+from ..jobs import defer, names
 from ..mail import client as mail_client
 from ..mail import templates
-from ..models import AuthSession, AuthToken, LoginThrottle, Tenant, User
+from ..models import AuthSession, AuthToken, LoginThrottle, Tenant, UsedRefreshToken, User
 from . import tokens
 
 log = structlog.get_logger("orchestrator.auth")
@@ -28,7 +30,7 @@ INVITE_HOURS = 72
 
 
 class TooManyAttempts(NexusError):
-    status_code, code, message = 429, "too_many_attempts", "Too many failed sign-ins; try again later"
+    status_code, code, message = 429, "too_many_attempts", "Too many failed sign-ins; wait and try again"
 
 
 @dataclass(frozen=True)
@@ -39,15 +41,28 @@ class TokenPair:
     session_id: uuid.UUID
 
 
-def account_key(email: str) -> str:
-    return "acct:" + hashlib.sha256(email.encode()).hexdigest()[:40]
+def account_prefix(email: str) -> str:
+    return "acct:" + hashlib.sha256(email.encode()).hexdigest()[:32] + ":"
+
+
+def account_key(email: str, ip: str | None) -> str:
+    """Failures of one account from one address: a stranger elsewhere never slows the owner."""
+    return account_prefix(email) + hashlib.sha256((ip or "unknown").encode()).hexdigest()[:32]
 
 
 def ip_key(ip: str | None) -> str:
     return "ip:" + (ip or "unknown")[:60]
 
 
-async def locked_until(session: AsyncSession, keys: list[str]) -> datetime | None:
+def delay_after(failures: int, free: int, base: float, cap: float) -> float:
+    """Seconds to wait after the `failures`-th failure in a row: none for the first `free`, then
+    doubling from `base` up to `cap` (a growing delay, never a lock someone else can hold)."""
+    if failures <= free:
+        return 0.0
+    return float(min(cap, base * 2 ** min(failures - free - 1, 30)))
+
+
+async def wait_until(session: AsyncSession, keys: list[str]) -> datetime | None:
     until = await session.scalar(
         select(func.max(LoginThrottle.locked_until)).where(
             LoginThrottle.key.in_(keys), LoginThrottle.locked_until > func.now()
@@ -56,9 +71,13 @@ async def locked_until(session: AsyncSession, keys: list[str]) -> datetime | Non
     return until
 
 
-async def register_failure(session: AsyncSession, key: str, limit: int, window: int, lockout: int) -> None:
+async def count_hit(session: AsyncSession, key: str, window_seconds: int, *, sliding: bool = False) -> int:
+    """Count one event under `key` (in Postgres: shared by replicas, no Redis needed). The count
+    restarts after `window_seconds`: from the first event (fixed window), or with `sliding` from
+    the last one (forgotten only after that long without any)."""
     now = datetime.now(UTC)
-    stale = LoginThrottle.window_started_at < now - timedelta(seconds=window)
+    since = LoginThrottle.updated_at if sliding else LoginThrottle.window_started_at
+    stale = since < now - timedelta(seconds=window_seconds)
     first = insert(LoginThrottle).values(key=key, failures=1, window_started_at=now, updated_at=now)
     stmt = first.on_conflict_do_update(
         index_elements=[LoginThrottle.key],
@@ -68,13 +87,15 @@ async def register_failure(session: AsyncSession, key: str, limit: int, window: 
             "updated_at": now,
         },
     ).returning(LoginThrottle.failures)
-    failures = (await session.execute(stmt)).scalar_one()
-    if failures >= limit:
-        await session.execute(
-            update(LoginThrottle)
-            .where(LoginThrottle.key == key)
-            .values(locked_until=now + timedelta(seconds=lockout), failures=0, window_started_at=now)
-        )
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def register_failure(session: AsyncSession, key: str, free: int, settings: Settings) -> None:
+    """Count a failure (forgotten after LOGIN_WINDOW_SECONDS without one) and set the delay."""
+    failures = await count_hit(session, key, settings.login_window_seconds, sliding=True)
+    delay = delay_after(failures, free, settings.login_delay_base_seconds, settings.login_delay_max_seconds)
+    until = datetime.now(UTC) + timedelta(seconds=delay) if delay else None
+    await session.execute(update(LoginThrottle).where(LoginThrottle.key == key).values(locked_until=until))
 
 
 async def create_session(
@@ -110,23 +131,18 @@ async def login(
     ip: str | None,
     user_agent: str | None,
 ) -> TokenPair:
-    """Check the password; failures count per account and per IP and lock both for a while.
+    """Check the password. Failures count per account-and-address and per address; after a few,
+    each further attempt must wait a growing delay (429 with Retry-After until then).
 
     Commits its own transaction: a failed attempt must be counted even though the request fails.
     """
     email = email.strip().lower()
-    keys = [account_key(email), ip_key(ip)]
-    until = await locked_until(session, keys)
+    keys = [account_key(email, ip), ip_key(ip)]
+    until = await wait_until(session, keys)
     if until is not None:
-        await audit.record(
-            session,
-            actor="anonymous",
-            action="auth.login_locked",
-            level="warning",
-            payload={"email": email, "ip": ip},
-        )
-        await session.commit()
-        retry = max(1, int((until - datetime.now(UTC)).total_seconds()))
+        # Not audited row by row (a throttled flood must not write one row per request).
+        log.warning("auth.login_throttled")
+        retry = max(1, math.ceil((until - datetime.now(UTC)).total_seconds()))
         raise TooManyAttempts(headers={"Retry-After": str(retry)}, details={"retry_after": retry})
     user = await session.scalar(select(User).where(User.email == email))
     ok = await asyncio.to_thread(tokens.verify_password, user.password_hash if user else None, password)
@@ -136,20 +152,8 @@ async def login(
             await session.scalar(select(Tenant.status).where(Tenant.id == user.tenant_id))
         ) == "active"
     if not ok or user is None or not user.is_active or not tenant_ok:
-        await register_failure(
-            session,
-            keys[0],
-            settings.login_max_failures_per_account,
-            settings.login_window_seconds,
-            settings.login_lockout_seconds,
-        )
-        await register_failure(
-            session,
-            keys[1],
-            settings.login_max_failures_per_ip,
-            settings.login_window_seconds,
-            settings.login_lockout_seconds,
-        )
+        await register_failure(session, keys[0], settings.login_free_failures_per_account, settings)
+        await register_failure(session, keys[1], settings.login_free_failures_per_ip, settings)
         await audit.record(
             session,
             actor="anonymous",
@@ -183,10 +187,13 @@ async def refresh(session: AsyncSession, settings: Settings, refresh_token: str)
         )
         .with_for_update()
     )
+    if row is None:
+        await _detect_reuse(session, tokens.digest(refresh_token))
     user = await session.get(User, row.user_id) if row else None
     if row is None or user is None or not user.is_active:
         raise Unauthorized("invalid, expired or revoked refresh token")
     new_refresh = tokens.new_opaque_token()
+    session.add(UsedRefreshToken(refresh_hash=row.refresh_hash, session_id=row.id))
     row.refresh_hash = tokens.digest(new_refresh)
     row.last_used_at = datetime.now(UTC)
     await session.flush()
@@ -194,6 +201,27 @@ async def refresh(session: AsyncSession, settings: Settings, refresh_token: str)
         settings, user_id=user.id, tenant_id=user.tenant_id, session_id=row.id, role=user.role
     )
     return TokenPair(access_token=access, expires_at=exp, refresh_token=new_refresh, session_id=row.id)
+
+
+async def _detect_reuse(session: AsyncSession, digest: str) -> None:
+    """A rotated-away refresh token presented again: someone else holds (or held) the session.
+    Revoke it whole, for both parties, and commit that before the 401."""
+    used = await session.get(UsedRefreshToken, digest)
+    if used is None:
+        return
+    owner = await session.get(AuthSession, used.session_id)
+    await revoke_session(session, used.session_id)
+    await audit.record(
+        session,
+        actor=f"user:{owner.user_id}" if owner else "anonymous",
+        action="auth.refresh_reuse",
+        level="warning",
+        tenant_id=owner.tenant_id if owner else None,
+        target_type="session",
+        target_id=str(used.session_id),
+    )
+    await session.commit()
+    raise Unauthorized("invalid, expired or revoked refresh token")
 
 
 async def revoke_session(session: AsyncSession, session_id: uuid.UUID) -> None:
@@ -262,9 +290,34 @@ async def _tenant_language(session: AsyncSession, tenant_id: uuid.UUID) -> tuple
     return tenant.name, (tenant.settings or {}).get("language")
 
 
-async def request_password_reset(session: AsyncSession, settings: Settings, email: str) -> None:
-    """Mail a reset link when the account exists; the caller answers the same either way."""
-    user = await session.scalar(select(User).where(User.email == email.strip().lower()))
+RESET_MAIL_TASK = names.SEND_PASSWORD_RESET
+
+
+async def request_password_reset(
+    session: AsyncSession, settings: Settings, email: str, ip: str | None
+) -> None:
+    """Queue the reset mail; the caller answers the same either way.
+
+    The request does the same work for a known and an unknown address (count, queue a job): it
+    never looks the account up, so neither its answer nor its time tells whether one exists. The
+    job looks the account up and sends the mail. Per address: over the hourly limit, 429 (that
+    reveals nothing about accounts). Per e-mail: over the limit, silently no more mail.
+    """
+    email = email.strip().lower()
+    per_ip = await count_hit(session, "reset-ip:" + (ip or "unknown")[:60], 3600)
+    if per_ip > settings.password_reset_max_per_ip_hour:
+        raise TooManyRequests(
+            "too many password-reset requests from this address; try again later",
+            headers={"Retry-After": "3600"},
+        )
+    key = "reset:" + hashlib.sha256(email.encode()).hexdigest()[:40]
+    if await count_hit(session, key, 3600) <= settings.password_reset_max_per_account_hour:
+        await defer(session, RESET_MAIL_TASK, {"email": email})
+
+
+async def send_password_reset(session: AsyncSession, settings: Settings, email: str) -> None:
+    """The job: mail a reset link when the account exists and is active (else nothing)."""
+    user = await session.scalar(select(User).where(User.email == email))
     if user is None or not user.is_active:
         return
     raw = await _new_link_token(session, user, "reset", RESET_HOURS)
@@ -281,7 +334,9 @@ async def confirm_password_reset(session: AsyncSession, raw: str, password: str)
     user = await consume_link_token(session, raw, "reset")
     user.password_hash = await asyncio.to_thread(tokens.hash_password, password)
     await revoke_all_sessions(session, user.id)
-    await session.execute(delete(LoginThrottle).where(LoginThrottle.key == account_key(user.email)))
+    await session.execute(
+        delete(LoginThrottle).where(LoginThrottle.key.startswith(account_prefix(user.email), autoescape=True))
+    )
     await audit.record(
         session, actor=f"user:{user.id}", action="auth.password_reset", tenant_id=user.tenant_id
     )

@@ -14,9 +14,10 @@ from sqlalchemy import and_, func, or_, select, tuple_
 
 from ..auth import Agent, Viewer
 from ..db import Session
+from ..deps import AppSettings
 from ..events.commit import commit_and_announce
 from ..models import AgentRun, ChatConversation, ChatMessage, Customer
-from . import handoff, service
+from . import service, transcripts
 from .schemas import PauseIn, ReplyIn, TranscriptIn
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"])
@@ -200,9 +201,10 @@ async def reply(
 
 @router.post("/{conversation_id}/transcript", status_code=status.HTTP_202_ACCEPTED)
 async def email_transcript(
-    conversation_id: uuid.UUID, body: TranscriptIn, principal: Agent, session: Session
+    conversation_id: uuid.UUID, body: TranscriptIn, principal: Agent, session: Session, settings: AppSettings
 ) -> dict[str, str]:
-    """E-mail the transcript to an address (queued; the outcome is in the telemetry log)."""
+    """E-mail the transcript (queued; the outcome is in the telemetry log) to the store's staff, the
+    customer, or an owner-approved domain (else 403), within hourly limits (else 429)."""
     conv = await service.get_conversation(session, principal.tenant, conversation_id)
-    await handoff.queue_transcript(session, conv, str(body.to))
+    await transcripts.queue(session, settings, conv, str(body.to), principal.actor)
     return {"status": "queued"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 
 from nexus_common.crypto import Crypto
@@ -10,6 +11,13 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import Credential
+
+# Credentials found by their value (webhook verify tokens), through a SHA-256 of it.
+LOOKUP_KINDS_SUFFIX = "_verify_token"
+
+
+def lookup_digest(value: str) -> str:
+    return hashlib.sha256(b"nexus-credential-lookup-v1:" + value.encode()).hexdigest()
 
 
 def mask(hint: str | None) -> str:
@@ -22,13 +30,19 @@ async def put(
     """Create or replace a credential; the plaintext never leaves this function."""
     hint = value[-4:] if len(value) >= 12 else None
     stmt = insert(Credential).values(
-        tenant_id=tenant_id, kind=kind, scope=scope, ciphertext=crypto.encrypt(value), hint=hint
+        tenant_id=tenant_id,
+        kind=kind,
+        scope=scope,
+        ciphertext=crypto.encrypt(value),
+        hint=hint,
+        lookup_hash=lookup_digest(value) if kind.endswith(LOOKUP_KINDS_SUFFIX) else None,
     )
     stmt = stmt.on_conflict_do_update(
         constraint="uq_credentials_tenant_id_kind_scope",
         set_={
             "ciphertext": stmt.excluded.ciphertext,
             "hint": stmt.excluded.hint,
+            "lookup_hash": stmt.excluded.lookup_hash,
             "updated_at": stmt.excluded.updated_at,
         },
     )

@@ -15,7 +15,15 @@ SEND = "pipeline:send"
 # conversations (the `staff:` names predate the conversation domain)
 SEND_CONVERSATION_MAIL = "staff:send_conversation_mail"
 RESUME_EXPIRED_PAUSES = "staff:resume_expired_pauses"
+# auth
+SEND_PASSWORD_RESET = "auth:send_password_reset"  # noqa: S105 - a task name
+# retention: one prune job per table (`staff:prune_events` predates the retention domain)
 PRUNE_EVENTS = "staff:prune_events"
+PRUNE_INBOUND_EVENTS = "retention:prune_inbound_events"
+PRUNE_AUDIT_LOG = "retention:prune_audit_log"
+PRUNE_AGENT_RUNS = "retention:prune_agent_runs"
+PRUNE_ANALYTICS_TERMS = "retention:prune_analytics_terms"
+PRUNE_WEBHOOK_REJECTIONS = "retention:prune_webhook_rejections"
 # Tienda Nube
 TN_PRODUCTSALL = "tiendanube:productsall"
 TN_PROCESS_EVENT = "tiendanube:process_event"

@@ -4,7 +4,7 @@ from .abandoned_checkout import AbandonedCheckout, CheckoutPoll
 from .agent_run import AgentRun
 from .analytics import AnalyticsHourly, AnalyticsTerm, ConversationResponseTime
 from .audit_log import AuditLog
-from .auth import AuthSession, AuthToken, LoginThrottle
+from .auth import AuthSession, AuthToken, LoginThrottle, UsedRefreshToken
 from .base import Base
 from .campaign import Campaign, CampaignRecipient, CustomerTag
 from .cart import Cart
@@ -26,6 +26,7 @@ from .proactive_message import ProactiveMessage
 from .product import Product
 from .tenant import Tenant
 from .user import User
+from .webhook_rejection import WebhookRejection
 from .whatsapp_template import WhatsAppTemplate
 
 __all__ = [
@@ -64,4 +65,6 @@ __all__ = [
     "Product",
     "Tenant",
     "User",
+    "UsedRefreshToken",
+    "WebhookRejection",
 ]

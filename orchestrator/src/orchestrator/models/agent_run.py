@@ -21,6 +21,7 @@ class AgentRun(Base):
         CheckConstraint(in_check("outcome", RUN_OUTCOMES), name="outcome"),
         Index(None, "conversation_id", "created_at"),
         Index(None, "tenant_id", "created_at"),
+        Index(None, "created_at"),  # retention pruning
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

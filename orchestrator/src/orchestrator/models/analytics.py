@@ -44,6 +44,7 @@ class AnalyticsTerm(Base):
     (customer messages whose AI turn fell back, failed or handed off)."""
 
     __tablename__ = "analytics_terms"
+    __table_args__ = (Index(None, "hour"),)  # retention pruning
 
     tenant_id: Mapped[uuid.UUID] = _tenant_pk()
     kind: Mapped[str] = mapped_column(String(12), primary_key=True)

@@ -23,6 +23,7 @@ class AuditLog(Base):
         Index(None, "tenant_id", "created_at", "id"),
         Index(None, "tenant_id", "action", "created_at"),
         Index(None, "conversation_id"),
+        Index(None, "created_at"),  # retention pruning
     )
 
     id: Mapped[uuid.UUID] = uuid_pk()

@@ -35,6 +35,19 @@ class AuthSession(Base):
     created_at: Mapped[datetime] = created_at()
 
 
+class UsedRefreshToken(Base):
+    """The SHA-256 of a refresh token already rotated away. Presented again, it means two parties
+    hold the session (the token was stolen): the whole session is revoked."""
+
+    __tablename__ = "auth_refresh_used"
+
+    refresh_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("auth_sessions.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    used_at: Mapped[datetime] = created_at()
+
+
 class AuthToken(Base):
     """A one-time link token (password reset, invitation); only its SHA-256 is stored."""
 

@@ -7,16 +7,18 @@ Credential kinds per channel account, scope = the account's external id:
 
 from __future__ import annotations
 
+import hmac
 import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
 from nexus_common.crypto import Crypto
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..credentials import service as credentials
+from ..credentials.service import lookup_digest
 from ..models import ChannelAccount, Credential
 
 CACHE_TTL = 10.0
@@ -84,15 +86,36 @@ async def access_token(session: AsyncSession, crypto: Crypto, account: Account) 
     )
 
 
-async def verify_tokens(
-    session: AsyncSession, crypto: Crypto, prefix: str, scope: str | None
-) -> list[tuple[uuid.UUID, str]]:
-    """Every stored verify token of this kind (optionally of one account): (tenant_id, token)."""
-    q = select(Credential.tenant_id, Credential.ciphertext).where(Credential.kind == f"{prefix}_verify_token")
-    if scope:
-        q = q.where(Credential.scope == scope)
-    rows = (await session.execute(q)).all()
-    return [(tid, crypto.decrypt(ct)) for tid, ct in rows]
+async def verify_token_matches(
+    session: AsyncSession, crypto: Crypto, prefix: str, token: str, scope: str | None
+) -> bool:
+    """Whether `token` is a stored verify token of this kind (optionally of one account).
+
+    Found by its SHA-256 (`credentials.lookup_hash`): no tenant's secret is decrypted. Tokens stored
+    before the hash existed are decrypted once, compared, and given their hash (then never again).
+    """
+    kind = f"{prefix}_verify_token"
+    base = [Credential.kind == kind, *([Credential.scope == scope] if scope else [])]
+    found = await session.scalar(
+        select(Credential.id).where(*base, Credential.lookup_hash == lookup_digest(token)).limit(1)
+    )
+    if found is not None:
+        return True
+    legacy = (
+        await session.execute(
+            select(Credential.id, Credential.ciphertext).where(*base, Credential.lookup_hash.is_(None))
+        )
+    ).all()
+    matched = False
+    for cred_id, ciphertext in legacy:
+        value = crypto.decrypt(ciphertext)
+        matched |= hmac.compare_digest(token.encode(), value.encode())
+        await session.execute(
+            update(Credential).where(Credential.id == cred_id).values(lookup_hash=lookup_digest(value))
+        )
+    if legacy:
+        await session.commit()
+    return matched
 
 
 async def accounts_of_wabas(session: AsyncSession, waba_ids: set[str]) -> set[tuple[str, str]]:

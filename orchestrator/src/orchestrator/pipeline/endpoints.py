@@ -26,10 +26,10 @@ from nexus_common.errors import BadRequest, Forbidden, ServiceUnavailable, Unaut
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ..audit import service as audit
 from ..jobs import defer_many, names
 from ..models import InboundEvent
-from .accounts import Account, account_with_app_secret, accounts_of_wabas, verify_tokens
+from ..rejections import service as rejections
+from .accounts import Account, account_with_app_secret, accounts_of_wabas, verify_token_matches
 from .dbutil import is_db_unavailable
 from .parsing import ParsedWebhook, UnknownShape, parse_meta, parse_whatsapp
 
@@ -46,26 +46,6 @@ def signature_ok(raw: bytes, secret: str, header_hex: str) -> bool:
     return hmac.compare_digest(expected, header_hex.lower())
 
 
-async def _audit_rejection(
-    maker: async_sessionmaker[AsyncSession],
-    source: str,
-    reason: str,
-    tenant_id: uuid.UUID | None = None,
-) -> None:
-    try:
-        async with maker() as session, session.begin():
-            await audit.record(
-                session,
-                actor=f"webhook:{source}",
-                action="webhook.rejected",
-                level="warning",
-                tenant_id=tenant_id,
-                payload={"reason": reason},
-            )
-    except Exception as exc:  # noqa: BLE001 - the 401 stands even if the audit write fails
-        log.warning("webhook.audit_failed", error=type(exc).__name__)
-
-
 async def receive(request: Request, source: str, parse: Callable[[Any], ParsedWebhook]) -> dict[str, str]:
     maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     crypto = request.app.state.settings.crypto
@@ -73,7 +53,7 @@ async def receive(request: Request, source: str, parse: Callable[[Any], ParsedWe
     raw = await request.body()
     m = _SIG.match(header)
     if m is None:
-        await _audit_rejection(maker, source, "signature missing or malformed")
+        await rejections.count(maker, source, "signature missing or malformed")
         raise Unauthorized("missing or malformed X-Hub-Signature-256")
     try:
         data = json.loads(raw)
@@ -97,7 +77,7 @@ async def receive(request: Request, source: str, parse: Callable[[Any], ParsedWe
                 ) from None
             raise
         if not parsed.channel_accounts:
-            await _audit_rejection(maker, source, "unknown WhatsApp Business Account")
+            await rejections.count(maker, source, "unknown WhatsApp Business Account")
             raise Unauthorized("signature cannot be verified for this account")
     if not parsed.channel_accounts:
         raise BadRequest("unknown webhook shape: no channel account", code="unknown_shape")
@@ -108,12 +88,12 @@ async def receive(request: Request, source: str, parse: Callable[[Any], ParsedWe
                 found = await account_with_app_secret(session, crypto, channel, external_id)
                 if found is None:
                     await session.rollback()
-                    await _audit_rejection(maker, source, f"unknown {channel} account")
+                    await rejections.count(maker, source, f"unknown {channel} account")
                     raise Unauthorized("signature cannot be verified for this account")
                 account, secret = found
                 if not signature_ok(raw, secret, m.group(1)):
                     await session.rollback()
-                    await _audit_rejection(maker, source, "signature mismatch", account.tenant_id)
+                    await rejections.count(maker, source, "signature mismatch")
                     raise Unauthorized("invalid X-Hub-Signature-256")
                 accounts[(channel, external_id)] = account
             await session.rollback()  # the lookups are done; the write goes with its batch
@@ -295,14 +275,11 @@ async def handshake(
         raise Forbidden("verification failed")
     try:
         async with maker() as session:
-            candidates = await verify_tokens(session, crypto, prefix, account)
+            matched = await verify_token_matches(session, crypto, prefix, token, account)
     except Exception as exc:
         if is_db_unavailable(exc):
             raise ServiceUnavailable("storage unavailable, retry later") from None
         raise
-    matched = False
-    for _tenant, expected in candidates:  # every candidate compared: no early exit
-        matched |= hmac.compare_digest(token.encode(), expected.encode())
     if not matched:
         raise Forbidden("verification failed")
     return PlainTextResponse(challenge)

@@ -28,6 +28,7 @@ from ..events.publisher import announce, publish
 from ..jobs import defer, names
 from ..models import ChannelAccount, ChatConversation, ChatMessage
 from ..runtime import Runtime
+from ..sandbox import service as sandbox
 from . import send_errors
 from .accounts import Account, access_token, find_account
 from .clients import whatsapp_client
@@ -57,7 +58,10 @@ async def drain(rt: Runtime, conversation_id: uuid.UUID) -> int:
         if claimed is None:
             return sent
         msg, body, token = claimed
-        if body.get("_refuse"):
+        if sandbox.is_sandbox(body.get("to")):
+            # A playground customer: recorded as sent, never handed to WhatsApp.
+            outcome = Outcome("sent", provider_message_id=f"sandbox.{msg.id}")
+        elif body.get("_refuse"):
             outcome = Outcome("failed", error_code=body["_refuse"][0], error_message=body["_refuse"][1])
         elif not token:
             outcome = Outcome(

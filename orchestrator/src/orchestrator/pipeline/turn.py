@@ -24,6 +24,7 @@ from nexus_common.contracts.agent import (
     ReplyPart,
     TenantInfo,
     ThinkingStep,
+    agent_settings,
 )
 from nexus_common.logging import redact
 from pydantic import ValidationError
@@ -167,7 +168,7 @@ async def run_turn(rt: Runtime, conversation_id: uuid.UUID) -> str:
                 name=tenant.name,
                 language=str(settings_.get("language", "es")),
                 persona=settings_.get("persona"),
-                settings=settings_,
+                settings=agent_settings(settings_),
             ),
             conversation_id=conversation_id,
             channel=conv.channel,

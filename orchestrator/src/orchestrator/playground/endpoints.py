@@ -1,8 +1,9 @@
 """`POST /api/v1/playground/messages`: a simulated customer writes to a tenant's WhatsApp number.
 
 The message goes through the very same pipeline as a real webhook (stored raw event → ingest →
-debounced turn → outbox → whatsapp_service → Graph at WHATSAPP_GRAPH_URL). In development that URL
-is the fake Graph server, which records the reply for the demo's simulated customer.
+debounced turn → outbox). The customer is the caller's own sandbox identity (sandbox/service.py),
+never a number the caller picks: the outbox settles replies to it without calling WhatsApp, so a
+playground conversation never reaches a real person.
 """
 
 from __future__ import annotations
@@ -17,24 +18,51 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from ..auth import Agent
-from ..models import ChannelAccount, Tenant
+from ..auth import Agent, Principal
+from ..db import Session
+from ..models import ChannelAccount, ChannelIdentity, ChatConversation, Tenant
 from ..pipeline.accounts import Account
 from ..pipeline.dbutil import is_db_unavailable
 from ..pipeline.endpoints import store_and_enqueue
 from ..pipeline.parsing import parse_whatsapp
+from ..sandbox import service as sandbox
 
 router = APIRouter(prefix="/api/v1/playground", tags=["playground"])
-
-DEFAULT_WA_ID = "5491100000000"
 
 
 class PlaygroundMessage(BaseModel):
     text: Annotated[str, Field(min_length=1, max_length=4096)]
-    wa_id: Annotated[str, Field(pattern=r"^[0-9]{8,15}$")] = DEFAULT_WA_ID
     name: Annotated[str, Field(max_length=200)] = "Playground"
     # A row the simulated customer chose in a list message (its id; `text` is the row's title).
     reply_id: Annotated[str | None, Field(max_length=200)] = None
+
+
+class PlaygroundIdentity(BaseModel):
+    wa_id: str
+    conversation_id: uuid.UUID | None
+
+
+def _wa_id(principal: Principal) -> str:
+    return sandbox.wa_id_for(principal.tenant, str(principal.user_id or "super_admin"))
+
+
+@router.get("/identity")
+async def identity(principal: Agent, session: Session) -> PlaygroundIdentity:
+    """The caller's sandbox customer in this store and its conversation (once it has one)."""
+    wa_id = _wa_id(principal)
+    conversation_id = await session.scalar(
+        select(ChatConversation.id)
+        .join(ChannelIdentity, ChannelIdentity.customer_id == ChatConversation.customer_id)
+        .where(
+            ChannelIdentity.tenant_id == principal.tenant,
+            ChannelIdentity.channel == "whatsapp",
+            ChannelIdentity.external_id == wa_id,
+            ChatConversation.channel == "whatsapp",
+        )
+        .order_by(ChatConversation.created_at.desc())
+        .limit(1)
+    )
+    return PlaygroundIdentity(wa_id=wa_id, conversation_id=conversation_id)
 
 
 class PlaygroundAccepted(BaseModel):
@@ -43,9 +71,9 @@ class PlaygroundAccepted(BaseModel):
     wa_id: str
 
 
-def _message(body: PlaygroundMessage, message_id: str) -> dict[str, Any]:
+def _message(body: PlaygroundMessage, wa_id: str, message_id: str) -> dict[str, Any]:
     """The customer's message as WhatsApp delivers it: a text, or a list row chosen."""
-    msg: dict[str, Any] = {"from": body.wa_id, "id": message_id, "timestamp": str(int(time.time()))}
+    msg: dict[str, Any] = {"from": wa_id, "id": message_id, "timestamp": str(int(time.time()))}
     if body.reply_id:
         reply = {"id": body.reply_id, "title": body.text[:24]}
         return {**msg, "type": "interactive", "interactive": {"type": "list_reply", "list_reply": reply}}
@@ -54,9 +82,10 @@ def _message(body: PlaygroundMessage, message_id: str) -> dict[str, Any]:
 
 @router.post("/messages", status_code=202, response_model=PlaygroundAccepted)
 async def post_message(body: PlaygroundMessage, request: Request, principal: Agent) -> PlaygroundAccepted:
-    """Run the full pipeline for a simulated customer of the caller's store (role: agent).
-    The store needs a WhatsApp channel; the reply is sent through it like any other."""
+    """Run the full pipeline as the caller's sandbox customer of their store (role: agent). The
+    store needs a WhatsApp channel; replies are recorded, never sent to WhatsApp."""
     tenant_id = principal.tenant
+    wa_id = _wa_id(principal)
     maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
     message_id = f"wamid.playground.{uuid.uuid4().hex}"
     try:
@@ -85,8 +114,8 @@ async def post_message(body: PlaygroundMessage, request: Request, principal: Age
                                         "display_phone_number": "",
                                         "phone_number_id": row.external_id,
                                     },
-                                    "contacts": [{"profile": {"name": body.name}, "wa_id": body.wa_id}],
-                                    "messages": [_message(body, message_id)],
+                                    "contacts": [{"profile": {"name": body.name}, "wa_id": wa_id}],
+                                    "messages": [_message(body, wa_id, message_id)],
                                 },
                             }
                         ],
@@ -110,4 +139,4 @@ async def post_message(body: PlaygroundMessage, request: Request, principal: Age
         if is_db_unavailable(exc):
             raise ServiceUnavailable("storage unavailable, retry later") from None
         raise
-    return PlaygroundAccepted(message_id=message_id, phone_number_id=row.external_id, wa_id=body.wa_id)
+    return PlaygroundAccepted(message_id=message_id, phone_number_id=row.external_id, wa_id=wa_id)

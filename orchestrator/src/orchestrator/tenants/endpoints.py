@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -99,6 +100,8 @@ async def patch_any_tenant(
         tenant.name = body.name
     if body.status:
         tenant.status = body.status
+        # A platform disable survives the store reinstalling the app (integrations/tiendanube).
+        tenant.platform_disabled_at = datetime.now(UTC) if body.status == "disabled" else None
     await audit.record(
         session,
         actor=principal.actor,

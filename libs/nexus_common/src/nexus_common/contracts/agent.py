@@ -29,6 +29,32 @@ class CustomerInfo(BaseModel):
     locale: str | None = None
 
 
+# The only store facts the agent may read, by `store_info` topic, with the keys each is found
+# under in the tenant's settings (`settings.store_info`, or top-level for older tenants). A
+# whitelist in code: a customer's message cannot make the agent read any other setting.
+STORE_TOPICS: dict[str, tuple[str, ...]] = {
+    "shipping": ("shipping", "envios", "envíos"),
+    "payments": ("payments", "payment_methods", "pagos"),
+    "returns": ("returns", "devoluciones", "cambios"),
+    "hours": ("hours", "business_hours", "horarios"),
+    "contact": ("contact", "contacto", "email", "phone"),
+}
+
+
+def agent_settings(settings: dict[str, Any]) -> dict[str, Any]:
+    """What of a tenant's settings goes to the agent: the whitelisted store facts and the provider
+    chain, nothing else (never staff e-mails, synonyms, integration config)."""
+    nested = settings.get("store_info")
+    source = nested if isinstance(nested, dict) else settings
+    keys = {k for keys in STORE_TOPICS.values() for k in keys}
+    out: dict[str, Any] = {
+        "store_info": {k: source[k] for k in sorted(keys) if source.get(k) not in (None, "", [], {})}
+    }
+    if isinstance(settings.get("provider_chain"), list):
+        out["provider_chain"] = [str(p) for p in settings["provider_chain"]]
+    return out
+
+
 class TenantInfo(BaseModel):
     id: uuid.UUID
     name: str

@@ -14,11 +14,11 @@ from nexus_common.errors import BadRequest, NexusError, ServiceUnavailable, Unau
 from pydantic import BaseModel, Field
 from sqlalchemy.exc import DBAPIError, OperationalError
 
-from ...audit import service as audit
 from ...auth import require_super_admin
 from ...db import Session
 from ...deps import AppSettings, InternalOnly
 from ...models import Tenant
+from ...rejections import service as rejections
 from . import install, webhooks
 from .client import TiendanubeError, service_client
 from .orders import OrderSummary, find_customer_orders
@@ -107,24 +107,14 @@ async def tiendanube_webhook(
     request: Request, settings: AppSettings, event: Annotated[str | None, Query(max_length=40)] = None
 ) -> JSONResponse:
     """Store events and privacy requests, HMAC-verified (`x-linkedstore-hmac-sha256`), stored,
-    then processed by a job. Unverified → 401 and only an audit entry."""
+    then processed by a job. Unverified → 401, counted per minute (webhook_rejections)."""
     body = await request.body()
     secret = (
         settings.tiendanube_client_secret.get_secret_value() if settings.tiendanube_client_secret else None
     )
     maker = request.app.state.sessionmaker
     if not webhooks.signature_valid(secret, body, request.headers.get(webhooks.SIGNATURE_HEADER)):
-        try:
-            async with maker() as session, session.begin():
-                await audit.record(
-                    session,
-                    actor="tiendanube",
-                    action="webhook.rejected",
-                    level="warning",
-                    payload={"reason": "bad or missing signature", "bytes": len(body)},
-                )
-        except Exception as exc:  # noqa: BLE001 - the answer is 401 either way
-            log.warning("tiendanube.audit_failed", error=type(exc).__name__)
+        await rejections.count(maker, "tiendanube", "bad or missing signature")
         raise Unauthorized("invalid webhook signature")
     payload = webhooks.parse_body(body)
     if payload is None:

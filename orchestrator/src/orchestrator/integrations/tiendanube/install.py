@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from nexus_common.errors import Conflict, NotFound
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ...audit import service as audit
@@ -95,7 +95,12 @@ async def connect_store(
     await session.execute(
         update(Tenant)
         .where(Tenant.id == tenant.id)
-        .values(tiendanube_store_id=store_id, status="active", settings=new_settings)
+        .values(
+            tiendanube_store_id=store_id,
+            # Reinstalling undoes the store's own uninstall, never the platform's disable.
+            status=case((Tenant.platform_disabled_at.is_(None), "active"), else_=Tenant.status),
+            settings=new_settings,
+        )
     )
     await credentials.put(session, settings.crypto, tenant.id, catalog.TOKEN_KIND, token)
     sync_id = await catalog.start_catalog_sync(

@@ -1,0 +1,1 @@
+"""Data retention: every growing table has a retention setting and an hourly prune job."""

@@ -1,0 +1,1 @@
+"""Conversation transcripts by e-mail: who may receive one, how often, and the owner's domains."""
