@@ -26,8 +26,9 @@ REPO = Path(__file__).resolve().parents[1]
 COMMAND = [sys.executable, "-m", "scripts.devstack"]  # what `make dev` runs, from the repository root
 RUN_TIMEOUT = 80  # seconds for one whole `--check` run
 READY_TIMEOUT = 45  # passed to the command
-SERVICES = {p.name: p.port for p in processes.PROCESSES}
-READY_PATHS = {p.name: p.ready_path for p in processes.PROCESSES}
+# What a plain `make dev` runs (the fake OpenAI only starts behind its flag).
+SERVICES = {p.name: p.port for p in processes.active()}
+READY_PATHS = {p.name: p.ready_path for p in processes.active()}
 
 
 # --------------------------------------------------------------------------------------------
