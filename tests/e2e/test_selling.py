@@ -8,7 +8,6 @@ Screenshots: docs/screenshots/playground-checkout.png, cart.png, revenue.png.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import httpx
@@ -67,7 +66,8 @@ async def test_demo_sells_without_an_llm(platform: Platform, browser: Any) -> No
         await page.get_by_role("button", name="Sign in").click()
         await page.get_by_role("heading", name="Inbox").wait_for()
         await page.get_by_role("link", name="Playground", exact=True).click()
-        await page.get_by_label("Customer number").fill("54911" + str(uuid.uuid4().int % 10**8).zfill(8))
+        # The playground plays the staff user's own sandbox customer (never a real number).
+        await page.get_by_test_id("playground-identity").wait_for()
         chat = page.get_by_test_id("playground-chat")
         ai = chat.locator("[data-testid=message][data-sender=ai]")
 
@@ -79,11 +79,15 @@ async def test_demo_sells_without_an_llm(platform: Platform, browser: Any) -> No
             raise AssertionError(
                 f"no product list; chat:\n{await chat.inner_text()}\nruns: {_runs(platform)}"
             ) from exc
-        # Pick the first product, then its first variant (each answer arrives as a new list).
+        # Pick the first product, then its first variant (each answer arrives as a new list). Each
+        # choice waits for its own answer: choices sent together are one burst, answered once.
+        before = await ai.count()
         await ai.last.get_by_test_id("list-row").first.click()
-        await wait_for(lambda: _count(ai, 2), what="the variant list")
-        await ai.last.get_by_test_id("list-row").first.click()
-        await _expect(ai.filter(has_text="al carrito").first, chat, platform)
+        await wait_for(lambda: _count(ai, before + 1), what="the answer to the product choice")
+        if await ai.filter(has_text="Agregué").count() == 0:  # not a single-variant product
+            await ai.last.get_by_test_id("list-row").first.wait_for(timeout=90_000)
+            await ai.last.get_by_test_id("list-row").first.click()
+        await _expect(ai.filter(has_text="Agregué").first, chat, platform)
 
         await page.get_by_test_id("playground-text").fill("comprar")
         await page.get_by_test_id("playground-send").click()
@@ -114,7 +118,10 @@ async def test_demo_sells_without_an_llm(platform: Platform, browser: Any) -> No
                 json={"store_id": _demo_store_id()},
             )
         assert r.status_code == 200, r.text
-        await panel.get_by_test_id("produced-orders").wait_for(timeout=60_000)
+        # The panel shows the order on its next load (it is not pushed live yet).
+        await wait_for(
+            lambda: _visible_after_reload(page, panel, "produced-orders"), within=60, what="the order"
+        )
 
         await page.get_by_role("link", name="Analytics").click()
         await page.get_by_test_id("revenue-orders").wait_for()
@@ -124,6 +131,12 @@ async def test_demo_sells_without_an_llm(platform: Platform, browser: Any) -> No
         assert problems.csp() == [], problems.errors
     finally:
         await ctx.close()
+
+
+async def _visible_after_reload(page: Any, panel: Any, test_id: str) -> bool:
+    await page.reload()
+    await panel.wait_for()
+    return bool(await panel.get_by_test_id(test_id).count())
 
 
 async def _count(locator: Any, n: int) -> bool:
