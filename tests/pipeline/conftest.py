@@ -85,7 +85,7 @@ def service_env(dsn: str, fernet_key: str, agent_url: str, wa_url: str, **extra:
         "NEXUS_DEBOUNCE_SECONDS": "0",
         "NEXUS_WORKER_POLL_SECONDS": "0.1",
         "NEXUS_WORKER_HEARTBEAT_SECONDS": "0.5",
-        "NEXUS_WORKER_STALLED_SECONDS": "2",
+        "NEXUS_WORKER_STALLED_SECONDS": "6",  # 2 s retried live turns when a loaded pool delayed heartbeats
         "NEXUS_OUTBOX_GRACE_SECONDS": "3",
         **extra,
     }
