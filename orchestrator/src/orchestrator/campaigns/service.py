@@ -26,7 +26,9 @@ from ..audiences.schemas import AudienceFilter
 from ..audiences.service import customers_matching
 from ..audit import service as audit
 from ..events.publisher import publish
-from ..models import Campaign, CampaignRecipient, ChannelAccount, ChatConversation, ChatMessage, Tenant
+from ..models import Campaign, CampaignRecipient, ChatConversation, ChatMessage, Tenant
+from ..notifications import proactive
+from ..pipeline.accounts import Account
 from . import render
 from .schemas import CampaignCreate, CampaignOut, CampaignUpdate, Counts, Plan, Report, SendingSettings
 
@@ -83,17 +85,9 @@ async def _tenant(session: AsyncSession, tenant_id: uuid.UUID) -> Tenant:
     return tenant
 
 
-async def whatsapp_account(session: AsyncSession, tenant_id: uuid.UUID) -> ChannelAccount:
-    account = await session.scalar(
-        select(ChannelAccount)
-        .where(
-            ChannelAccount.tenant_id == tenant_id,
-            ChannelAccount.channel == "whatsapp",
-            ChannelAccount.enabled.is_(True),
-        )
-        .order_by(ChannelAccount.created_at)
-        .limit(1)
-    )
+async def whatsapp_account(session: AsyncSession, tenant_id: uuid.UUID) -> Account:
+    """The store's WhatsApp number (the one order updates use), or a 422 naming what is missing."""
+    account = await proactive.whatsapp_account(session, tenant_id)
     if account is None:
         raise NexusError("connect a WhatsApp number first", code="no_whatsapp_number", status_code=422)
     return account
