@@ -55,6 +55,7 @@ from fakes.meta_graph.templates import template  # noqa: E402
 from fakes.tiendanube import FakeTiendanube, ThreadServer, add_store  # noqa: E402
 from fakes.tiendanube import create_app as tn_app  # noqa: E402
 from fakes.tiendanube.checkouts import add_checkout  # noqa: E402
+from tests.conftest import start_orchestrator  # noqa: E402
 
 ADMIN_DSN = os.environ.get("TEST_POSTGRES_DSN", "postgresql://postgres@127.0.0.1:5432/postgres")
 ADMIN = "bench-admin-token-0123456789"
@@ -106,26 +107,6 @@ def rows(dsn: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
 
 def phone(store: int, k: int) -> str:
     return f"+54911{6000 + store:04d}{k:04d}"
-
-
-def start_orchestrator(env: dict[str, str], port: int, log: Any) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "orchestrator.app:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-        ],  # fmt: skip
-        env={**os.environ, **env},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        cwd=REPO,
-    )
 
 
 async def wait_ready(client: httpx.AsyncClient, url: str, within: float = 90.0) -> None:
