@@ -12,6 +12,7 @@ outside it.
 from __future__ import annotations
 
 import ast
+import functools
 import json
 import os
 import re
@@ -89,24 +90,32 @@ def _optional(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
     return False
 
 
+@functools.cache
+def _imports_under(src: Path) -> frozenset[str]:
+    """Top-level modules imported (not optionally) by the sources under `src`. Parsed once per
+    tree and only from the main thread: CPython 3.11's `ast` is not thread-safe ("AST constructor
+    recursion depth mismatch" when the image builds below parsed in parallel)."""
+    found: set[str] = set()
+    for path in src.rglob("*.py"):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            else:
+                continue
+            if not _optional(node, parents):
+                found.update(n.split(".")[0] for n in names)
+    return frozenset(found)
+
+
 def imported_modules(svc: str) -> set[str]:
     """Top-level third-party modules imported by the service's and nexus_common's sources."""
     module = PYTHON_SERVICES[svc][1]
     own = {module, "nexus_common"}
-    found: set[str] = set()
-    for src in (REPO / svc / "src", REPO / "libs" / "nexus_common" / "src"):
-        for path in src.rglob("*.py"):
-            tree = ast.parse(path.read_text(), filename=str(path))
-            parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
-            for node in ast.walk(tree):
-                if isinstance(node, ast.Import):
-                    names = [a.name for a in node.names]
-                elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                    names = [node.module]
-                else:
-                    continue
-                if not _optional(node, parents):
-                    found.update(n.split(".")[0] for n in names)
+    found = _imports_under(REPO / svc / "src") | _imports_under(REPO / "libs" / "nexus_common" / "src")
     return {m for m in found if m not in sys.stdlib_module_names and m not in own and m != "__future__"}
 
 
@@ -117,7 +126,7 @@ class Built:
     probe: subprocess.CompletedProcess[str] | None = None
 
 
-def replay_build_stage(svc: str, app: Path) -> Built:
+def replay_build_stage(svc: str, app: Path, needed: list[str]) -> Built:
     module = PYTHON_SERVICES[svc][1]
     args = build_args(svc)
     df = parse_dockerfile(PYTHON_DOCKERFILE)
@@ -165,7 +174,6 @@ def replay_build_stage(svc: str, app: Path) -> Built:
     # declared only in the dev environment would crash the container at start. Resolved with
     # find_spec rather than imported: importing would run (and, without bytecode, compile) the
     # whole application for every image, which is slow and proves no more about packaging.
-    needed = sorted(imported_modules(svc))
     probe = subprocess.run(
         [
             str(app / ".venv" / "bin" / "python"),
@@ -190,7 +198,13 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Built]:
     assert out.split()[1] == uv_version(), f"host {out.strip()} differs from the images' uv {uv_version()}"
     base = tmp_path_factory.mktemp("images")
     with ThreadPoolExecutor(max_workers=len(PYTHON_SERVICES)) as pool:
-        futures = {svc: pool.submit(replay_build_stage, svc, base / svc / "app") for svc in PYTHON_SERVICES}
+        needed = {
+            svc: sorted(imported_modules(svc)) for svc in PYTHON_SERVICES
+        }  # parsed here, not in threads
+        futures = {
+            svc: pool.submit(replay_build_stage, svc, base / svc / "app", needed[svc])
+            for svc in PYTHON_SERVICES
+        }
         return {svc: f.result() for svc, f in futures.items()}
 
 
