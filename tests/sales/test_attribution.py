@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from datetime import UTC
 from decimal import Decimal
 
 from fakes.tiendanube.sales import place_order
@@ -44,6 +45,11 @@ async def test_coupon_and_customer_window_attribution(shop_factory: Factory) -> 
         # The same customer orders on the storefront by themselves: the AI conversation of the
         # last 7 days gets the sale.
         order = place_order(shop.fake, STORE_ID, email="ANA@example.com", variant_id=M_BLANCO)
+        # Tienda Nube stamps orders to the second: an order placed in the second the AI answered
+        # carries a stamp earlier than the answer's and must still count as after it.
+        [(answered,)] = shop.rows("SELECT max(created_at) FROM agent_runs WHERE conversation_id = %s", conv)
+        with shop.fake.lock:
+            order["created_at"] = answered.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
         await _delivered(shop, order["id"], "order/created", "order/paid")
         assert await _attributed(shop, order["id"]) == ("ai", "customer_window")
 

@@ -32,6 +32,9 @@ from ..phones import match_keys
 log = structlog.get_logger("orchestrator.sales.attribution")
 
 WINDOW = timedelta(days=7)
+# Tienda Nube stamps orders to the second: an AI answer in the same second as the order
+# (microseconds later than the truncated stamp) still came before it.
+STAMP_RESOLUTION = timedelta(seconds=1)
 TOPICS = ("order/created", "order/paid", "order/updated", "order/cancelled")
 AI_OUTCOMES = ("answered", "fallback", "handoff")
 
@@ -125,7 +128,10 @@ async def _match(
             Customer.tenant_id == tenant_id,
             or_(*who),
             AgentRun.outcome.in_(AI_OUTCOMES),
-            and_(AgentRun.created_at <= ordered_at, AgentRun.created_at > ordered_at - WINDOW),
+            and_(
+                AgentRun.created_at < ordered_at + STAMP_RESOLUTION,
+                AgentRun.created_at > ordered_at - WINDOW,
+            ),
         )
         .order_by(AgentRun.created_at.desc())
         .limit(1)
