@@ -3,7 +3,7 @@ SHELL := /bin/bash
 UV_VERSION := 0.13.8
 export UV_LINK_MODE := copy
 
-.PHONY: dev test install system-deps lint format check-ci
+.PHONY: dev test install system-deps lint format check-ci screenshots
 
 # uv is pinned; installed into the user's Python when missing.
 install:
@@ -29,6 +29,11 @@ test: install system-deps
 	uv run mypy
 	uv run lint-imports
 	uv run pytest
+
+# Refreshes docs/screenshots/ from the browser tests (a plain `make test` leaves them alone).
+screenshots: install system-deps
+	bash scripts/build_ui.sh
+	NEXUS_UPDATE_SCREENSHOTS=1 uv run pytest tests/e2e
 
 lint:
 	uv run ruff check .
