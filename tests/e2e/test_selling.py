@@ -118,10 +118,8 @@ async def test_demo_sells_without_an_llm(platform: Platform, browser: Any) -> No
                 json={"store_id": _demo_store_id()},
             )
         assert r.status_code == 200, r.text
-        # The panel shows the order on its next load (it is not pushed live yet).
-        await wait_for(
-            lambda: _visible_after_reload(page, panel, "produced-orders"), within=60, what="the order"
-        )
+        # The panel shows the order live (the `order.attributed` event), without a reload.
+        await panel.get_by_test_id("produced-orders").wait_for(timeout=60_000)
 
         await page.get_by_role("link", name="Analytics").click()
         await page.get_by_test_id("revenue-orders").wait_for()
@@ -131,12 +129,6 @@ async def test_demo_sells_without_an_llm(platform: Platform, browser: Any) -> No
         assert problems.csp() == [], problems.errors
     finally:
         await ctx.close()
-
-
-async def _visible_after_reload(page: Any, panel: Any, test_id: str) -> bool:
-    await page.reload()
-    await panel.wait_for()
-    return bool(await panel.get_by_test_id(test_id).count())
 
 
 async def _count(locator: Any, n: int) -> bool:

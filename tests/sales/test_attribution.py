@@ -52,6 +52,13 @@ async def test_coupon_and_customer_window_attribution(shop_factory: Factory) -> 
             order["created_at"] = answered.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S+0000")
         await _delivered(shop, order["id"], "order/created", "order/paid")
         assert await _attributed(shop, order["id"]) == ("ai", "customer_window")
+        # The dashboard hears of it at once: the conversation's cart panel reloads on this event.
+        announced = shop.rows(
+            "SELECT data->>'conversation_id', data->>'payment_status', data->>'source' FROM events "
+            "WHERE type = 'order.attributed' AND (data->>'order_id')::bigint = %s",
+            order["id"],
+        )
+        assert (str(conv), "paid", "ai") in announced
 
         # A Nexus coupon used by someone else's e-mail still points at the conversation that got it.
         r = await shop.api(

@@ -208,6 +208,7 @@ export const EVENT_TYPES = [
   "catalog.sync",
   "campaign.updated",
   "cart.updated",
+  "order.attributed",
 ] as const;
 
 export interface TemplateInfo {

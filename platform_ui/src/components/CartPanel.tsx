@@ -80,7 +80,8 @@ export function CartPanel({ conv }: { conv: ConversationDetail }) {
   );
   const reload = useDebounced(res.reload, 200);
   useEvents((e) => {
-    if (e.type === "cart.updated" && e.data.conversation_id === conv.id) reload();
+    // An order the conversation produced (or its payment/cancellation) shows up without a reload.
+    if ((e.type === "cart.updated" || e.type === "order.attributed") && e.data.conversation_id === conv.id) reload();
   });
   const [contact, setContact] = useState({ name: "", lastname: "", email: "" });
   const [sent, setSent] = useState<CheckoutLink | null>(null);

@@ -23,6 +23,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from .. import order_events
+from ..events.publisher import publish
 from ..integrations.tiendanube.catalog import store_access
 from ..integrations.tiendanube.client import TiendanubeNotFound, service_client
 from ..integrations.tiendanube.mapping import money, parse_ts
@@ -85,6 +86,20 @@ async def attribute(session: AsyncSession, tenant_id: uuid.UUID, order: dict[str
         insert(OrderAttribution)
         .values(**values)
         .on_conflict_do_update(constraint="uq_order_attributions_tenant_id_order_id", set_=update)
+    )
+    await publish(
+        session,
+        tenant_id,
+        "order.attributed",
+        {
+            "conversation_id": str(conversation_id),
+            "order_id": order_id,
+            "number": values["order_number"],
+            "total": str(values["total"]),
+            "currency": values["currency"],
+            "payment_status": values["payment_status"],
+            "source": source,
+        },
     )
     log.info("sales.order_attributed", order_id=order_id, source=source, matched_by=matched_by)
     return f"attributed:{matched_by}"
