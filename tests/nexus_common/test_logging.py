@@ -67,3 +67,7 @@ def test_mask_phone_keeps_country_and_last_digits() -> None:
     assert redact("call 5511987654321 now") == "call 55*******4321 now"
     # Order numbers and short ids are not phone numbers.
     assert redact("order #12345") == "order #12345"
+    # The job queue's periodic-job lines stay readable; a phone right after "=" is still masked.
+    line = "Job recovery:tick[7](timestamp=1795789920) ended with status: Error"
+    assert redact(line) == line
+    assert redact("phone=5511987654321") == "phone=55*******4321"

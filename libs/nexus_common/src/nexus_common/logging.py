@@ -60,8 +60,9 @@ _SECRET_PATTERNS = [
     re.compile(r"(?i)\bsha256=[0-9a-f]{32,}"),
 ]
 _EMAIL = re.compile(r"\b([A-Za-z0-9._%+-])[A-Za-z0-9._%+-]*@([A-Za-z0-9.-]+\.[A-Za-z]{2,})\b")
-# 10-15 digits, optionally with a leading + and single separators: E.164 and local forms.
-_PHONE = re.compile(r"(?<![\w.])\+?\d(?:[ -]?\d){9,14}(?![\w.])")
+# 10-15 digits, optionally with a leading + and single separators: E.164 and local forms. A Unix
+# time named as such (the job queue logs "timestamp=1795789920") is not a phone number.
+_PHONE = re.compile(r"(?<![\w.])(?<!timestamp=)\+?\d(?:[ -]?\d){9,14}(?![\w.])")
 _CRLF = re.compile(r"[\r\n]+")
 # 13-19 digits with optional single spaces/dashes, not a "+" phone number: a card when Luhn holds.
 _CARD = re.compile(r"(?<![\w.+])\d(?:[ -]?\d){12,18}(?![\w.])")
