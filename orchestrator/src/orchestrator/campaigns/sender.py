@@ -39,6 +39,7 @@ from ..models import Campaign, ChannelAccount, Customer, Tenant
 from ..pipeline.accounts import access_token, find_account
 from ..pipeline.clients import whatsapp_client
 from ..runtime import Runtime
+from ..templates import service as templates
 from . import render, service
 
 log = structlog.get_logger("orchestrator.campaigns.sender")
@@ -143,6 +144,39 @@ _CANCEL_LEFT = text(
       AND r.state = 'pending'
     """
 )
+# A campaign message in the customer's conversation (issue 12's proactive messages are written
+# the same way): open a conversation where none is live, then one message per accepted send.
+_OPEN_CONVERSATIONS = text(
+    """
+    INSERT INTO chat_conversations (tenant_id, customer_id, channel_account_id, channel)
+    SELECT DISTINCT r.tenant_id, r.customer_id, CAST(:account AS uuid), 'whatsapp'
+    FROM campaign_recipients r WHERE r.id = ANY(CAST(:ids AS uuid[]))
+    ON CONFLICT (tenant_id, customer_id, channel) WHERE status <> 'resolved' DO NOTHING
+    """
+)
+_CAMPAIGN_MESSAGES = text(
+    """
+    INSERT INTO chat_messages (tenant_id, conversation_id, channel, direction, sender,
+                               provider_message_id, type, text, payload, status, created_at)
+    SELECT r.tenant_id, c.id, 'whatsapp', 'outbound', 'system', v.pid, 'template', v.body,
+           jsonb_build_object('proactive', 'campaign', 'campaign_id', r.campaign_id,
+                              'recipient_id', r.id, 'to', r.wa_id),
+           'sent', now()
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:pids AS text[]), CAST(:texts AS text[])) AS v(id, pid, body)
+    JOIN campaign_recipients r ON r.id = v.id
+    JOIN chat_conversations c ON c.tenant_id = r.tenant_id AND c.customer_id = r.customer_id
+         AND c.channel = 'whatsapp' AND c.status <> 'resolved'
+    ON CONFLICT (channel, provider_message_id) DO NOTHING
+    RETURNING conversation_id
+    """
+)
+_TOUCH_CONVERSATIONS = text(
+    """
+    UPDATE chat_conversations SET last_message_at = greatest(coalesce(last_message_at, now()), now()),
+        updated_at = now()
+    WHERE id = ANY(CAST(:ids AS uuid[]))
+    """
+)
 _ERROR_RATE = text(
     """
     SELECT count(*) FILTER (WHERE state = 'failed'), count(*) FROM campaign_recipients
@@ -182,6 +216,8 @@ class Run:
     template: str
     language: str
     variables: list[str]
+    coupon: dict[str, Any] | None = None
+    body: str = ""  # the template's body text, {{n}} filled per recipient for the conversation
 
 
 def backoff(attempt: int, cap: float = 300.0) -> float:
@@ -231,6 +267,7 @@ class AccountSender:
         self.external_id = ""
         self.tenant_id: uuid.UUID | None = None
         self.progress_at: dict[uuid.UUID, float] = {}
+        self.bodies: dict[tuple[str, str], str] = {}
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -370,7 +407,21 @@ class AccountSender:
                     await self._quota()
                 for c in rows:
                     self.store_name[c.id] = tenant.name
-            runs = {c.id: Run(c.id, c.tenant_id, c.template, c.language, list(c.variables)) for c in rows}
+            runs = {}
+            for c in rows:
+                key = (c.template, c.language)
+                if key not in self.bodies:
+                    tpl = await templates.get_approved(session, c.tenant_id, c.template, c.language)
+                    self.bodies[key] = (templates.body_text(tpl.components) if tpl else None) or c.template
+                runs[c.id] = Run(
+                    c.id,
+                    c.tenant_id,
+                    c.template,
+                    c.language,
+                    list(c.variables),
+                    dict(c.coupon) if c.coupon else None,
+                    self.bodies[key],
+                )
             runs = await self._check_templates(session, runs)
         self.runs = runs
         keep = deque(i for i in self.buffer if i.campaign_id in runs)
@@ -455,8 +506,10 @@ class AccountSender:
                         Result("opted_out", item, code="opted_out", message="opted out before the send")
                     )
                     continue
+                code, percent = render.coupon_context(run.coupon)
                 params, reason = render.render(
-                    run.variables, render.Context(names.get(r.customer_id), self.store_name.get(run.id))
+                    run.variables,
+                    render.Context(names.get(r.customer_id), self.store_name.get(run.id), code, percent),
                 )
                 if params is None:
                     settled.append(Result("skipped", item, code="missing_variable", message=reason))
@@ -577,6 +630,8 @@ class AccountSender:
                 params["delays"] = [r.delay for r in rows]
                 params["pairs"] = [r.pair for r in rows]
             await session.execute(text(_SET[kind]), params)
+            if kind == "sent":
+                await self._into_conversations(session, rows)
             for r in rows:
                 if kind == "failed" and r.code in TEMPLATE_CODES:
                     pauses[r.item.campaign_id] = f"{TEMPLATE_CODES[r.code]} (Meta {r.code})"
@@ -595,6 +650,28 @@ class AccountSender:
                     for customer_id in customers.all():
                         await reach.record_opt_out(session, self.tenant_id, customer_id)
         return pauses
+
+    async def _into_conversations(self, session: Any, rows: list[Result]) -> None:
+        """Write each accepted campaign message into the customer's conversation (opened if none
+        is), marked `proactive: campaign`, so a reply lands there with it as context and the AI
+        answers. Keyed by Meta's message id: written once, whatever is redelivered."""
+        texts, pids, ids = [], [], []
+        for r in rows:
+            run = self.runs.get(r.item.campaign_id)
+            if run is None or not r.pid:
+                continue
+            ids.append(r.item.id)
+            pids.append(r.pid)
+            texts.append(templates.fill(run.body, r.item.params))
+        if not ids:
+            return
+        await session.execute(_OPEN_CONVERSATIONS, {"ids": ids, "account": self.account_id})
+        convs = (
+            await session.execute(_CAMPAIGN_MESSAGES, {"ids": ids, "pids": pids, "texts": texts})
+        ).scalars()
+        touched = sorted(set(convs.all()))
+        if touched:
+            await session.execute(_TOUCH_CONVERSATIONS, {"ids": touched})
 
     async def _sweep(self) -> None:
         grace = self.rt.settings.nexus_outbox_grace_seconds
