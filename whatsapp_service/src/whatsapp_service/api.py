@@ -7,6 +7,7 @@ in memory); it is never stored or logged here.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from fastapi import APIRouter, Header, Query, Request
@@ -266,3 +267,28 @@ async def list_templates(
         if not isinstance(after, str) or not after:
             break
     return {"items": items}
+
+
+MESSAGING_LIMIT_FIELD = "whatsapp_business_manager_messaging_limit"
+
+
+@router.get("/phone_numbers/{phone_number_id}/messaging_limit")
+async def messaging_limit(
+    phone_number_id: str, request: Request, x_graph_token: str | None = Header(default=None)
+) -> dict[str, Any]:
+    """The messaging limit Meta gives the number's business portfolio (unique users per moving
+    24 h): `{"tier": "TIER_250" | "TIER_2K" | "TIER_10K" | "TIER_100K" | "TIER_UNLIMITED"}` as Graph
+    answers `GET /{phone_number_id}?fields=whatsapp_business_manager_messaging_limit` (the
+    replacement of the deprecated `messaging_limit_tier`)."""
+    if not re.fullmatch(_ID, phone_number_id):
+        raise BadRequest("invalid phone_number_id", code="invalid_phone_number_id")
+    graph: GraphClient = request.app.state.graph
+    result = await graph.get(phone_number_id, _token(x_graph_token), {"fields": MESSAGING_LIMIT_FIELD})
+    if not result.ok:
+        _raise_for(result)
+    tier = result.body.get(MESSAGING_LIMIT_FIELD)
+    if not isinstance(tier, str) or not tier:
+        raise NexusError(
+            "Graph did not return the messaging limit", code="graph_bad_response", status_code=502
+        )
+    return {"tier": tier[:32]}

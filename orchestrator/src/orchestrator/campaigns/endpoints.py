@@ -188,10 +188,10 @@ async def test_send(
 
 @router.get("/settings/sending", response_model=SendingSettings)
 async def get_sending(principal: Viewer, session: Session) -> SendingSettings:
-    """Throughput (messages/s, 80 by default, up to 1,000) and the rolling 24-hour unique-user limit."""
-    tenant = await session.get(Tenant, principal.tenant)
-    assert tenant is not None
-    return service.sending_settings(tenant)
+    """Throughput (messages/s, 80 by default, up to 1,000) and the rolling 24-hour unique-user
+    limit: Meta's messaging tier read from the Graph API (`daily_limit_source: graph`, `tier`,
+    `tier_limit`), else the owner's `daily_unique_limit` (`daily_limit_source: owner`)."""
+    return await service.refresh_tier(session, principal.tenant)
 
 
 @router.put("/settings/sending", response_model=SendingSettings)
@@ -208,12 +208,12 @@ async def put_sending(body: SendingSettingsUpdate, principal: Owner, session: Se
     if body.unlimited:
         current["daily_unique_limit"] = None
     new = SendingSettings.model_validate(current)
-    tenant.settings = {**(tenant.settings or {}), "sending": new.model_dump()}
+    tenant.settings = {**(tenant.settings or {}), "sending": new.model_dump(mode="json")}
     await audit.record(
         session,
         actor=principal.actor,
         action="settings.sending",
         tenant_id=principal.tenant,
-        payload=new.model_dump(),
+        payload=new.model_dump(mode="json", include={"messages_per_second", "daily_unique_limit"}),
     )
     return new

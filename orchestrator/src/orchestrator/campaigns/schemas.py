@@ -123,11 +123,16 @@ class SendingSettings(BaseModel):
     messages_per_second: int = Field(default=80, ge=1, le=1000)
     # Unique users per rolling 24 h (Meta's tier: 250, 2000, 10000, 100000); null = unlimited.
     daily_unique_limit: int | None = Field(default=1000, ge=1)
-    # Where the daily limit comes from: "graph" (the number's messaging tier read from Meta) or
-    # "owner" (this setting; used when the Graph API cannot be read).
+    # What limits campaigns: "graph" = the portfolio's messaging limit read from Meta (`tier`,
+    # `tier_limit`, refreshed every 10 minutes); "owner" = `daily_unique_limit` above, used while
+    # the Graph API cannot be read. Written by Nexus, not by the owner.
     daily_limit_source: Literal["graph", "owner"] = "owner"
     tier: str | None = None  # Meta's value, e.g. TIER_2K
+    tier_limit: int | None = None  # the tier's unique users per 24 h; null = unlimited
     tier_checked_at: datetime | None = None
+
+    def effective_limit(self) -> int | None:
+        return self.tier_limit if self.daily_limit_source == "graph" else self.daily_unique_limit
 
 
 class SendingSettingsUpdate(BaseModel):

@@ -402,8 +402,8 @@ class AccountSender:
             if tenant is not None:
                 cfg = service.sending_settings(tenant)
                 self.rate = float(cfg.messages_per_second)
-                if cfg.daily_unique_limit != self.daily_limit:
-                    self.daily_limit = cfg.daily_unique_limit
+                if cfg.effective_limit() != self.daily_limit:
+                    self.daily_limit = cfg.effective_limit()
                     await self._quota()
                 for c in rows:
                     self.store_name[c.id] = tenant.name
@@ -456,6 +456,9 @@ class AccountSender:
     async def _quota(self) -> None:
         if self.tenant_id is None:
             return
+        # The messaging tier may change while a campaign runs (Meta upgrades within 6 h).
+        async with self.rt.sessionmaker() as session, session.begin():
+            self.daily_limit = (await service.refresh_tier(session, self.tenant_id)).effective_limit()
         if self.daily_limit is None:
             self.quota_left = float("inf")
             return

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import httpx
 import structlog
 from nexus_common.errors import Conflict, NexusError, NotFound
 from sqlalchemy import and_, exists, func, literal, select, update
@@ -31,7 +32,8 @@ from ..events.publisher import publish
 from ..integrations.tiendanube.catalog import store_access
 from ..models import Campaign, CampaignRecipient, ChatConversation, ChatMessage, OrderAttribution, Tenant
 from ..notifications import proactive
-from ..pipeline.accounts import Account
+from ..pipeline.accounts import Account, access_token, find_account
+from ..pipeline.clients import whatsapp_client
 from ..sales import coupons
 from . import render
 from .schemas import (
@@ -60,6 +62,74 @@ REVENUE_NOTE = (
 def sending_settings(tenant: Tenant) -> SendingSettings:
     raw = (tenant.settings or {}).get("sending") or {}
     return SendingSettings.model_validate(raw)
+
+
+# Meta's portfolio messaging limits (`whatsapp_business_manager_messaging_limit`); None = unlimited.
+TIERS: dict[str, int | None] = {
+    "TIER_250": 250,
+    "TIER_1K": 1000,
+    "TIER_2K": 2000,
+    "TIER_10K": 10_000,
+    "TIER_100K": 100_000,
+    "TIER_UNLIMITED": None,
+}
+TIER_TTL = timedelta(minutes=10)
+
+
+async def refresh_tier(
+    session: AsyncSession, tenant_id: uuid.UUID, *, force: bool = False
+) -> SendingSettings:
+    """Read the number's messaging limit from the Graph API (at most every 10 minutes) into the
+    store's sending settings; when it cannot be read, the owner's `daily_unique_limit` applies."""
+    tenant = await _tenant(session, tenant_id)
+    cfg = sending_settings(tenant)
+    now = datetime.now(UTC)
+    if not force and cfg.tier_checked_at is not None and now - cfg.tier_checked_at < TIER_TTL:
+        return cfg
+    tier = await _read_tier(session, tenant_id)
+    if tier in TIERS:
+        new = cfg.model_copy(
+            update={
+                "tier": tier,
+                "tier_limit": TIERS[tier],
+                "daily_limit_source": "graph",
+                "tier_checked_at": now,
+            }
+        )
+    else:  # not readable now: the owner's limit applies, and the next call asks Meta again
+        new = cfg.model_copy(update={"daily_limit_source": "owner"})
+        if tier is not None:
+            log.warning("campaign.unknown_tier", tier=tier)
+        if new == cfg:
+            return cfg
+    locked = await session.get(Tenant, tenant_id, with_for_update=True, populate_existing=True)
+    assert locked is not None
+    locked.settings = {**(locked.settings or {}), "sending": new.model_dump(mode="json")}
+    await session.flush()
+    return new
+
+
+async def _read_tier(session: AsyncSession, tenant_id: uuid.UUID) -> str | None:
+    account = await proactive.whatsapp_account(session, tenant_id)
+    if account is None:
+        return None
+    rt = runtime.current()
+    acc = await find_account(session, "whatsapp", account.external_id)
+    token = await access_token(session, rt.settings.crypto, acc) if acc else None
+    if not token:
+        return None
+    try:
+        resp = await whatsapp_client(rt).get(
+            f"/v1/phone_numbers/{account.external_id}/messaging_limit",
+            headers={"X-Graph-Token": token},
+            timeout=10.0,
+        )
+        data = resp.json() if resp.status_code == 200 else {}
+    except (httpx.HTTPError, ValueError) as exc:
+        log.info("campaign.tier_unreadable", error=type(exc).__name__)
+        return None
+    tier = data.get("tier") if isinstance(data, dict) else None
+    return str(tier) if isinstance(tier, str) else None
 
 
 async def used_last_24h(session: AsyncSession, tenant_id: uuid.UUID) -> int:
@@ -418,8 +488,7 @@ def out(campaign: Campaign, c: Counts | None = None) -> CampaignOut:
 
 
 async def plan(session: AsyncSession, campaign: Campaign) -> Plan:
-    tenant = await _tenant(session, campaign.tenant_id)
-    cfg = sending_settings(tenant)
+    cfg = await refresh_tier(session, campaign.tenant_id)
     materialized = await session.scalar(
         select(func.count()).where(
             CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.state.in_(("pending", "sending"))
@@ -432,7 +501,7 @@ async def plan(session: AsyncSession, campaign: Campaign) -> Plan:
         audience = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
     else:
         audience = materialized or 0
-    limit = cfg.daily_unique_limit
+    limit = cfg.effective_limit()
     available = None if limit is None else max(0, limit - await used_last_24h(session, campaign.tenant_id))
     if limit is None or available is None or audience <= available:
         days = 1
