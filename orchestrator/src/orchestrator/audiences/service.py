@@ -118,7 +118,9 @@ def _order_conditions(flt: AudienceFilter) -> list[Any]:
                     LIVE_ORDER,
                     exists(
                         select(literal(1))
-                        .select_from(func.unnest(Product.categories).table_valued("name").render_derived(name="cat"))
+                        .select_from(
+                            func.unnest(Product.categories).table_valued("name").render_derived(name="cat")
+                        )
                         .where(func.lower(literal_column("cat.name")).in_(names))
                     ),
                 )
