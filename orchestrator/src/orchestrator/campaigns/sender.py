@@ -388,16 +388,18 @@ class AccountSender:
         self.buffer.clear()
 
     def _max_inflight(self) -> int:
-        # Messages in flight: enough to keep the rate over a slow hop (half a second of it), few
-        # enough that what bunches up behind a slow hop stays within Meta's one-second bucket.
-        return max(16, min(600, int(self.rate * 0.5)))
+        # Messages in flight: enough to keep the rate over a slow hop (a loaded machine's round
+        # trip through whatsapp_service can pass a second), few enough that what bunches up behind
+        # it stays within Meta's one-second bucket.
+        return max(16, min(900, int(self.rate * 0.75)))
 
     def _batch_size(self) -> int:
         # One request to whatsapp_service carries a tick's worth of sends (1 at low rates).
         return max(1, min(100, int(self.rate * TICK)))
 
     def _claim_size(self) -> int:
-        return max(1, min(500, int(self.rate * 0.5)))
+        # Two seconds' worth: a claim round trip on a busy database must not drain the buffer.
+        return max(20, min(1000, int(self.rate * 2)))
 
     # -- reading state -----------------------------------------------------------------------
 
