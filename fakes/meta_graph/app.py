@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
+import ssl
 import time
 import uuid
 from collections import deque
@@ -64,6 +66,9 @@ class FakeState:
     tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     templates: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # WABA id → templates
     phone_wabas: dict[str, str] = field(default_factory=dict)  # phone_number_id → WABA id
+    # phone_number_id → whatsapp_business_manager_messaging_limit (TIER_250 … TIER_UNLIMITED);
+    # a number not listed answers like a token without the permission (error 100).
+    messaging_limits: dict[str, str] = field(default_factory=dict)
     # recipient wa_id → {"code": int, "mode": "sync"|"async", "times": int | None (None: always)}
     recipient_failures: dict[str, dict[str, Any]] = field(default_factory=dict)
     status_attempts: int = 30  # deliveries of one status webhook before giving up (~2.5 min)
@@ -138,9 +143,16 @@ def graph_error(code: int, status: int | None = None, message: str | None = None
     )
 
 
+@functools.cache
+def _tls() -> ssl.SSLContext:
+    # Built once: loading the CA store for every webhook cost the fake most of its CPU at
+    # campaign rates (and slowed its send endpoint, which shares the event loop).
+    return ssl.create_default_context()
+
+
 async def post_signed(url: str, app_secret: str, payload: Any) -> int:
     body, headers = signed(payload, app_secret)
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with httpx.AsyncClient(timeout=10, verify=_tls()) as client:
         r = await client.post(url, content=body, headers=headers)
     return r.status_code
 
@@ -506,9 +518,16 @@ def create_app(state: FakeState | None = None) -> FastAPI:
 
     @app.get("/{version}/{media_id}")
     async def media_info(version: str, media_id: str, request: Request) -> Response:
-        """Media metadata with a short-lived URL (A9); the URL needs the same bearer token."""
+        """Media metadata with a short-lived URL (A9); the URL needs the same bearer token.
+        With `fields=whatsapp_business_manager_messaging_limit` on a phone number id: its
+        portfolio's messaging limit (F5)."""
         if not request.headers.get("authorization", "").startswith("Bearer "):
             return graph_error(190, 401)
+        if "whatsapp_business_manager_messaging_limit" in request.query_params.get("fields", ""):
+            tier = st.messaging_limits.get(media_id)
+            if tier is None:
+                return graph_error(100, 400, "Unsupported get request")
+            return JSONResponse({"whatsapp_business_manager_messaging_limit": tier, "id": media_id})
         base = str(request.base_url).rstrip("/")
         return JSONResponse(
             {

@@ -9,7 +9,7 @@ import pytest
 from fakes.meta_graph.templates import status_webhook
 from tests.pipeline.conftest import Stack, eventually
 
-from .conftest import PROMO, WABA_ID, auth, campaign, csv_of, get, import_csv, post
+from .conftest import PHONE_NUMBER_ID, PROMO, WABA_ID, auth, campaign, csv_of, get, import_csv, post
 
 
 def phones(n: int, start: int = 0) -> list[str]:
@@ -178,3 +178,22 @@ async def test_test_send_reaches_the_staff_phone_and_is_not_counted(cstack: Stac
     assert c["status"] == "draft" and c["counts"]["total"] == 0
     bad = await post(stack, f"/campaigns/{cid}/test", {"phone": "123456789"}, expect=400)
     assert bad["error"]["code"] == "invalid_phone"
+
+
+async def test_daily_limit_is_the_tier_read_from_graph_else_the_owner_setting(cstack: Stack) -> None:
+    stack = cstack
+    await import_csv(stack, csv_of([(p, f"C{i}", "es", "form", "") for i, p in enumerate(phones(260))]))
+    cid = await campaign(stack)
+    # The fake Graph does not know the number's limit (no permission): the owner's 1,000 applies.
+    plan = await get(stack, f"/campaigns/{cid}/plan")
+    assert plan["daily_unique_limit"] == 1000 and plan["spread"] is False
+    assert (await get(stack, "/settings/sending"))["daily_limit_source"] == "owner"
+    # Meta says the portfolio may reach 250 unique users a day: the campaign is spread over 2 days.
+    stack.graph.messaging_limits[PHONE_NUMBER_ID] = "TIER_250"
+    plan = await get(stack, f"/campaigns/{cid}/plan")
+    assert plan["daily_unique_limit"] == 250 and plan["days"] == 2 and plan["spread"] is True
+    sending = await get(stack, "/settings/sending")
+    assert sending["daily_limit_source"] == "graph" and sending["tier"] == "TIER_250"
+    assert sending["tier_limit"] == 250 and sending["daily_unique_limit"] == 1000
+    conflict = await post(stack, f"/campaigns/{cid}/start", expect=409)
+    assert conflict["error"]["code"] == "spread_over_days"

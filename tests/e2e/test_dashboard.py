@@ -367,6 +367,9 @@ async def test_campaign_report_shows_the_funnel_live(platform: Platform, store: 
             assert int(shown) == campaign["counts"][key], (key, shown)
         assert await page.locator("[data-testid=campaign-funnel] .recharts-bar-rectangle").count() >= 4
         assert await page.get_by_test_id("campaign-status").first.inner_text() == "Done"
+        # Revenue credited to the campaign (no order yet) and the rule it follows.
+        assert await page.get_by_test_id("campaign-orders").first.inner_text() == "0"
+        assert (await page.get_by_test_id("campaign-revenue").first.inner_text()).endswith("0.00")
         await page.get_by_test_id("campaign-funnel").first.scroll_into_view_if_needed()
         await screenshot(page, "campaign-report")
         assert problems.csp() == [], problems.errors

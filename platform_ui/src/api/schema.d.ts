@@ -274,8 +274,10 @@ export interface paths {
         /**
          * Create Campaign
          * @description A draft campaign: an approved template, its variables (`customer.first_name`,
-         *     `customer.name`, `store.name`; default: first name then store name), the audience filter and
-         *     an optional `schedule_at` (a time without offset is in the store's time zone).
+         *     `customer.name`, `store.name`, `coupon.code`, `coupon.percent`; default: first name then store
+         *     name), the audience filter, an optional `coupon` (`{"percent": 15}`, within the owner's coupon
+         *     policy, else 422 `coupon_not_allowed`) and an optional `schedule_at` (a time without offset is
+         *     in the store's time zone).
          */
         post: operations["create_campaign_api_v1_campaigns_post"];
         delete?: never;
@@ -930,7 +932,9 @@ export interface paths {
         };
         /**
          * Get Sending
-         * @description Throughput (messages/s, 80 by default, up to 1,000) and the rolling 24-hour unique-user limit.
+         * @description Throughput (messages/s, 80 by default, up to 1,000) and the rolling 24-hour unique-user
+         *     limit: Meta's messaging tier read from the Graph API (`daily_limit_source: graph`, `tier`,
+         *     `tier_limit`), else the owner's `daily_unique_limit` (`daily_limit_source: owner`).
          */
         get: operations["get_sending_api_v1_settings_sending_get"];
         /**
@@ -1668,6 +1672,8 @@ export interface components {
         AudienceFilter: {
             /** Active Within Days */
             active_within_days?: number | null;
+            /** Bought Categories */
+            bought_categories?: string[] | null;
             /** Bought Product Ids */
             bought_product_ids?: number[] | null;
             /** Channel */
@@ -1697,13 +1703,20 @@ export interface components {
             /** Open */
             open: string;
         };
+        /**
+         * CampaignCoupon
+         * @description A discount for the campaign, within the owner's coupon policy (checked on create and on
+         *     start). One code is created in Tienda Nube when sending starts and shared by the recipients
+         *     (template variable `coupon.code`).
+         */
+        CampaignCoupon: {
+            /** Percent */
+            percent: number | string;
+        };
         /** CampaignCreate */
         CampaignCreate: {
             audience?: components["schemas"]["Audience"];
-            /** Coupon */
-            coupon?: {
-                [key: string]: unknown;
-            } | null;
+            coupon?: components["schemas"]["CampaignCoupon"] | null;
             /** Language */
             language: string;
             /** Name */
@@ -1722,6 +1735,10 @@ export interface components {
                 [key: string]: unknown;
             };
             counts?: components["schemas"]["Counts"] | null;
+            /** Coupon */
+            coupon?: {
+                [key: string]: unknown;
+            } | null;
             /**
              * Created At
              * Format: date-time
@@ -1761,6 +1778,7 @@ export interface components {
         /** CampaignUpdate */
         CampaignUpdate: {
             audience?: components["schemas"]["Audience"] | null;
+            coupon?: components["schemas"]["CampaignCoupon"] | null;
             /** Language */
             language?: string | null;
             /** Name */
@@ -1971,6 +1989,11 @@ export interface components {
              */
             min_purchase: number | string;
             /**
+             * On Campaign
+             * @default false
+             */
+            on_campaign: boolean;
+            /**
              * On Recovery
              * @default false
              */
@@ -2008,6 +2031,11 @@ export interface components {
              * @default 0
              */
             min_purchase: string;
+            /**
+             * On Campaign
+             * @default false
+             */
+            on_campaign: boolean;
             /**
              * On Recovery
              * @default false
@@ -2320,12 +2348,18 @@ export interface components {
         /** Report */
         Report: {
             counts: components["schemas"]["Counts"];
+            /** Currency */
+            currency: string | null;
             /** Failed By Code */
             failed_by_code: {
                 [key: string]: number;
             };
+            /** Orders */
+            orders: number;
+            /** Paid Orders */
+            paid_orders: number;
             /** Revenue */
-            revenue: number | null;
+            revenue: string;
             /** Revenue Note */
             revenue_note: string;
             /** Skipped By Reason */
@@ -2368,6 +2402,12 @@ export interface components {
         /** SendingSettings */
         SendingSettings: {
             /**
+             * Daily Limit Source
+             * @default owner
+             * @enum {string}
+             */
+            daily_limit_source: "graph" | "owner";
+            /**
              * Daily Unique Limit
              * @default 1000
              */
@@ -2377,6 +2417,12 @@ export interface components {
              * @default 80
              */
             messages_per_second: number;
+            /** Tier */
+            tier?: string | null;
+            /** Tier Checked At */
+            tier_checked_at?: string | null;
+            /** Tier Limit */
+            tier_limit?: number | null;
         };
         /** SendingSettingsUpdate */
         SendingSettingsUpdate: {

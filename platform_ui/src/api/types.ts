@@ -311,6 +311,7 @@ export interface CouponPolicy {
   daily_cap: number;
   on_request: boolean;
   on_recovery: boolean;
+  on_campaign?: boolean;
 }
 
 export type SaleSource = "ai" | "staff" | "recovery" | "campaign";

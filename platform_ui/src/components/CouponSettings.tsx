@@ -42,6 +42,10 @@ function PolicyForm({ initial }: { initial: CouponPolicy }) {
         <input type="checkbox" disabled={!owner} checked={p.on_recovery} onChange={(e) => setP({ ...p, on_recovery: e.target.checked })} />
         {t("coupons.onRecovery")}
       </label>
+      <label className="check">
+        <input type="checkbox" disabled={!owner} data-testid="coupon-on-campaign" checked={p.on_campaign ?? false} onChange={(e) => setP({ ...p, on_campaign: e.target.checked })} />
+        {t("coupons.onCampaign")}
+      </label>
       <p className="muted">{t("coupons.note")}</p>
       {owner && (
         <div className="row">

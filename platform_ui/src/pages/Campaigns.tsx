@@ -31,6 +31,7 @@ export interface Campaign {
   schedule_at: string | null;
   paused_reason: string | null;
   plan: { audience?: number; days?: number; spread?: boolean; messages_per_second?: number } | null;
+  coupon?: { percent: string; code?: string; valid_until?: string } | null;
   counts: CampaignCounts | null;
 }
 
@@ -38,11 +39,20 @@ export interface CampaignReport {
   counts: CampaignCounts;
   failed_by_code: Record<string, number>;
   skipped_by_reason: Record<string, number>;
-  revenue: number | null;
+  revenue: string;
+  orders: number;
+  paid_orders: number;
+  currency: string | null;
   revenue_note: string;
 }
 
 const FIELDS = ["customer.first_name", "customer.name", "store.name"] as const;
+const COUPON_FIELDS = ["coupon.code", "coupon.percent"] as const;
+
+export function money(v: string | number, currency: string | null): string {
+  const symbol = currency === "BRL" ? "R$" : currency === "USD" ? "US$" : "$";
+  return `${symbol} ${Number(v).toFixed(2)}`;
+}
 
 export function progress(c: CampaignCounts | null): number {
   if (!c || c.total === 0) return 0;
@@ -110,7 +120,17 @@ function Report({ id, reloadKey }: { id: string; reloadKey: number }) {
               </tbody>
             </table>
           )}
-          <p className="muted">{r.revenue == null ? t("campaigns.revenueUnavailable") : r.revenue}</p>
+          <dl className="stats">
+            <div className="stat">
+              <dt>{t("campaigns.revenue")}</dt>
+              <dd data-testid="campaign-revenue">{money(r.revenue, r.currency)}</dd>
+            </div>
+            <div className="stat">
+              <dt>{t("campaigns.orders")}</dt>
+              <dd data-testid="campaign-orders">{r.orders}</dd>
+            </div>
+          </dl>
+          <p className="muted">{t("campaigns.revenueNote")}</p>
         </div>
       )}
     </Async>
@@ -150,6 +170,11 @@ function CampaignCard({ campaign, onChange }: { campaign: Campaign; onChange: ()
         {campaign.schedule_at && ` · ${t("campaigns.scheduledFor")} ${formatTime(campaign.schedule_at, LOCALES[lang])}`}
         {campaign.paused_reason && ` · ${campaign.paused_reason}`}
       </p>
+      {campaign.coupon && (
+        <p className="muted" data-testid="campaign-coupon-info">
+          {t("campaigns.coupon")}: {Number(campaign.coupon.percent)}% {campaign.coupon.code ?? ""}
+        </p>
+      )}
       {campaign.plan?.spread && (
         <p className="muted">{t("campaigns.spreadNote", { n: campaign.plan.audience ?? 0, days: campaign.plan.days ?? 0 })}</p>
       )}
@@ -211,6 +236,10 @@ function NewCampaign({ onCreated }: { onCreated: () => void }) {
   const [language, setLanguage] = useState("");
   const [activeDays, setActiveDays] = useState("");
   const [scheduleAt, setScheduleAt] = useState("");
+  const [category, setCategory] = useState("");
+  const [orderAfter, setOrderAfter] = useState("");
+  const [orderBefore, setOrderBefore] = useState("");
+  const [couponPercent, setCouponPercent] = useState("");
   const [preview, setPreview] = useState<Preview | null>(null);
   const chosen = approved.find((x) => `${x.name}|${x.language}` === tpl);
   const filter = () => {
@@ -219,6 +248,9 @@ function NewCampaign({ onCreated }: { onCreated: () => void }) {
     if (list.length) f.tags = list;
     if (language) f.language = language;
     if (activeDays) f.active_within_days = Number(activeDays);
+    if (category.trim()) f.bought_categories = [category.trim()];
+    if (orderAfter) f.last_order_after = orderAfter;
+    if (orderBefore) f.last_order_before = orderBefore;
     return f;
   };
   const doPreview = useAction(async () => {
@@ -234,6 +266,7 @@ function NewCampaign({ onCreated }: { onCreated: () => void }) {
         variables: vars.slice(0, chosen.parameters),
         audience: { filter: filter() },
         schedule_at: scheduleAt || null,
+        coupon: couponPercent ? { percent: couponPercent } : null,
       },
     });
     setName("");
@@ -276,7 +309,7 @@ function NewCampaign({ onCreated }: { onCreated: () => void }) {
                 onChange={(e) => setVars((v) => Object.assign([...v], { [i]: e.target.value }))}
                 data-testid={`campaign-var-${i + 1}`}
               >
-                {FIELDS.map((f) => (
+                {[...FIELDS, ...(couponPercent ? COUPON_FIELDS : [])].map((f) => (
                   <option key={f} value={f}>
                     {t(`campaigns.field.${f}` as Key)}
                   </option>
@@ -304,6 +337,18 @@ function NewCampaign({ onCreated }: { onCreated: () => void }) {
           {t("campaigns.activeDays")}
           <input type="number" min={1} value={activeDays} onChange={(e) => setActiveDays(e.target.value)} />
         </label>
+        <label>
+          {t("campaigns.boughtCategory")}
+          <input value={category} onChange={(e) => setCategory(e.target.value)} data-testid="campaign-category" />
+        </label>
+        <label>
+          {t("campaigns.lastOrderAfter")}
+          <input type="date" value={orderAfter} onChange={(e) => setOrderAfter(e.target.value)} data-testid="campaign-order-after" />
+        </label>
+        <label>
+          {t("campaigns.lastOrderBefore")}
+          <input type="date" value={orderBefore} onChange={(e) => setOrderBefore(e.target.value)} data-testid="campaign-order-before" />
+        </label>
         <button type="button" onClick={() => void doPreview.run()} data-testid="campaign-preview">
           {t("campaigns.preview")}
         </button>
@@ -324,6 +369,10 @@ function NewCampaign({ onCreated }: { onCreated: () => void }) {
         <label>
           {t("campaigns.schedule")}
           <input type="datetime-local" value={scheduleAt} onChange={(e) => setScheduleAt(e.target.value)} />
+        </label>
+        <label>
+          {t("campaigns.couponPercent")}
+          <input type="number" min={0} max={100} step="0.01" value={couponPercent} onChange={(e) => setCouponPercent(e.target.value)} data-testid="campaign-coupon" />
         </label>
         <button type="button" disabled={!name || !chosen || create.pending} onClick={() => void create.run()} data-testid="campaign-create">
           {t("campaigns.create")}

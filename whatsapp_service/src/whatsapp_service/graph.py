@@ -61,7 +61,9 @@ class GraphClient:
         self.attempts = max(1, attempts)
         self.client = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            # As many kept alive as may be open: a campaign batch opens up to 100 at once, and
+            # closing them between batches costs a TCP (and TLS) handshake per message.
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=100),
             follow_redirects=False,
             headers={"User-Agent": "nexus-whatsapp-service"},
         )

@@ -32,6 +32,8 @@ def make_client(
     internal_token: str | None = None,
     headers: dict[str, str] | None = None,
     transport: httpx.AsyncBaseTransport | None = None,
+    max_connections: int = 100,
+    max_keepalive: int = 20,
 ) -> httpx.AsyncClient:
     hdrs = dict(headers or {})
     if internal_token:
@@ -43,7 +45,9 @@ def make_client(
         transport=transport,
         # Idle connections are dropped after 4 s, before uvicorn's 5 s keep-alive timeout closes
         # them on the server side: reusing one the server is closing fails the request.
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=4.0),
+        limits=httpx.Limits(
+            max_connections=max_connections, max_keepalive_connections=max_keepalive, keepalive_expiry=4.0
+        ),
         follow_redirects=False,
     )
 

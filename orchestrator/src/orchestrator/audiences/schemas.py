@@ -18,7 +18,9 @@ class AudienceFilter(BaseModel):
     channel: Literal["whatsapp", "instagram", "messenger"] | None = None
     language: str | None = Field(default=None, pattern=r"^[a-z]{2}([_-][A-Za-z]{2})?$")
     opted_in: bool | None = None
-    bought_product_ids: list[int] | None = Field(default=None, max_length=200)
+    # Orders Nexus saw through the store's order webhooks (customer_orders); cancelled ones don't count.
+    bought_product_ids: list[int] | None = Field(default=None, max_length=200)  # Tienda Nube product ids
+    bought_categories: list[str] | None = Field(default=None, max_length=50)  # category names
     last_order_before: datetime | None = None
     last_order_after: datetime | None = None
     active_within_days: int | None = Field(default=None, ge=1, le=3650)

@@ -11,17 +11,22 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from nexus_common.errors import NexusError
 from nexus_common.logging import mask_phone
-from sqlalchemy import Select, and_, exists, func, not_, select
+from sqlalchemy import BigInteger, Select, and_, cast, exists, func, literal, literal_column, not_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from ..models import ChannelIdentity, ChatConversation, Customer, CustomerTag
+from ..models import ChannelIdentity, ChatConversation, Customer, CustomerOrder, CustomerTag, Product
 from . import reach
 from .schemas import AudienceFilter, PreviewResponse, SampleCustomer
 
 SAMPLE_SIZE = 10
-ORDER_KEYS = ("bought_product_ids", "last_order_before", "last_order_after")
+# Orders that count for "bought" and "last order": any but cancelled or voided ones.
+LIVE_ORDER = and_(
+    CustomerOrder.customer_id == Customer.id,
+    func.coalesce(CustomerOrder.status, "") != "cancelled",
+    func.coalesce(CustomerOrder.payment_status, "").not_in(("voided", "refunded")),
+)
 
 
 def wa_id_expr() -> Any:
@@ -40,14 +45,6 @@ def customers_matching(tenant_id: uuid.UUID, flt: AudienceFilter, *, marketing: 
     """SELECT id, name, locale, wa_id of the customers in the audience (never the opted-out ones).
 
     `marketing=True` (a campaign's recipients) also requires WhatsApp consent and a WhatsApp address."""
-    if any(getattr(flt, k) is not None for k in ORDER_KEYS):
-        # Nexus keeps no order history of its own yet (orders are read live from Tienda Nube).
-        raise NexusError(
-            "filters on orders need the store's order history, which Nexus does not keep yet",
-            code="order_filters_unavailable",
-            status_code=422,
-            details={"keys": [k for k in ORDER_KEYS if getattr(flt, k) is not None]},
-        )
     wa_id = wa_id_expr().label("wa_id")
     conds: list[Any] = [Customer.tenant_id == tenant_id, not_(reach.opted_out(Customer.id))]
     if flt.channel == "whatsapp":
@@ -86,12 +83,60 @@ def customers_matching(tenant_id: uuid.UUID, flt: AudienceFilter, *, marketing: 
                 )
             )
         )
+    conds.extend(_order_conditions(flt))
     if flt.customer_ids is not None:
         conds.append(Customer.id.in_(flt.customer_ids))
     if marketing:
         conds.append(reach.marketing_allowed(Customer.id))
         conds.append(wa_id_expr().is_not(None))
     return select(Customer.id, Customer.name, Customer.locale, wa_id).where(and_(*conds))
+
+
+def _order_conditions(flt: AudienceFilter) -> list[Any]:
+    """Filters on the customer's orders, from the order facts Nexus keeps (`customer_orders`,
+    written by every Tienda Nube order webhook). A customer with no order has no last order: the
+    before/after filters leave them out."""
+    conds: list[Any] = []
+    if flt.bought_product_ids:
+        ids = cast(sorted(set(flt.bought_product_ids)), ARRAY(BigInteger))
+        conds.append(
+            exists(select(CustomerOrder.id).where(LIVE_ORDER, CustomerOrder.product_ids.overlap(ids)))
+        )
+    if flt.bought_categories:
+        names = sorted({c.strip().lower() for c in flt.bought_categories if c.strip()})
+        conds.append(
+            exists(
+                select(CustomerOrder.id)
+                .join(
+                    Product,
+                    and_(
+                        Product.tenant_id == CustomerOrder.tenant_id,
+                        Product.external_id == func.any(CustomerOrder.product_ids),
+                    ),
+                )
+                .where(
+                    LIVE_ORDER,
+                    exists(
+                        select(literal(1))
+                        .select_from(
+                            func.unnest(Product.categories).table_valued("name").render_derived(name="cat")
+                        )
+                        .where(func.lower(literal_column("cat.name")).in_(names))
+                    ),
+                )
+            )
+        )
+    if flt.last_order_before is not None or flt.last_order_after is not None:
+        last = select(func.max(CustomerOrder.ordered_at)).where(LIVE_ORDER).scalar_subquery()
+        if flt.last_order_before is not None:
+            conds.append(last < _aware(flt.last_order_before))
+        if flt.last_order_after is not None:
+            conds.append(last > _aware(flt.last_order_after))
+    return conds
+
+
+def _aware(at: datetime) -> datetime:
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
 
 
 async def preview(session: AsyncSession, tenant_id: uuid.UUID, flt: AudienceFilter) -> PreviewResponse:

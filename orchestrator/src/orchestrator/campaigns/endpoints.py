@@ -60,8 +60,10 @@ async def list_campaigns(
 @router.post("/campaigns", status_code=201)
 async def create_campaign(body: CampaignCreate, principal: Admin, session: Session) -> dict[str, uuid.UUID]:
     """A draft campaign: an approved template, its variables (`customer.first_name`,
-    `customer.name`, `store.name`; default: first name then store name), the audience filter and
-    an optional `schedule_at` (a time without offset is in the store's time zone)."""
+    `customer.name`, `store.name`, `coupon.code`, `coupon.percent`; default: first name then store
+    name), the audience filter, an optional `coupon` (`{"percent": 15}`, within the owner's coupon
+    policy, else 422 `coupon_not_allowed`) and an optional `schedule_at` (a time without offset is
+    in the store's time zone)."""
     campaign = await service.create(session, principal.tenant, principal.actor, body)
     return {"id": campaign.id}
 
@@ -134,8 +136,11 @@ async def test_send(
     if e164 is None:
         raise BadRequest("phone is not a valid phone number", code="invalid_phone")
     tenant = await session.get(Tenant, principal.tenant)
+    code, percent = render.coupon_context(campaign.coupon)
+    if campaign.coupon and code is None:  # the real code is created when sending starts
+        code, percent = render.TEST_COUPON_CODE, render.coupon_context({**campaign.coupon, "code": "-"})[1]
     params, reason = render.render(
-        campaign.variables, render.Context(body.name, tenant.name if tenant else None)
+        campaign.variables, render.Context(body.name, tenant.name if tenant else None, code, percent)
     )
     if params is None:
         raise NexusError(f"cannot fill the template: {reason}", code="missing_variable", status_code=422)
@@ -183,10 +188,10 @@ async def test_send(
 
 @router.get("/settings/sending", response_model=SendingSettings)
 async def get_sending(principal: Viewer, session: Session) -> SendingSettings:
-    """Throughput (messages/s, 80 by default, up to 1,000) and the rolling 24-hour unique-user limit."""
-    tenant = await session.get(Tenant, principal.tenant)
-    assert tenant is not None
-    return service.sending_settings(tenant)
+    """Throughput (messages/s, 80 by default, up to 1,000) and the rolling 24-hour unique-user
+    limit: Meta's messaging tier read from the Graph API (`daily_limit_source: graph`, `tier`,
+    `tier_limit`), else the owner's `daily_unique_limit` (`daily_limit_source: owner`)."""
+    return await service.refresh_tier(session, principal.tenant)
 
 
 @router.put("/settings/sending", response_model=SendingSettings)
@@ -203,12 +208,12 @@ async def put_sending(body: SendingSettingsUpdate, principal: Owner, session: Se
     if body.unlimited:
         current["daily_unique_limit"] = None
     new = SendingSettings.model_validate(current)
-    tenant.settings = {**(tenant.settings or {}), "sending": new.model_dump()}
+    tenant.settings = {**(tenant.settings or {}), "sending": new.model_dump(mode="json")}
     await audit.record(
         session,
         actor=principal.actor,
         action="settings.sending",
         tenant_id=principal.tenant,
-        payload=new.model_dump(),
+        payload=new.model_dump(mode="json", include={"messages_per_second", "daily_unique_limit"}),
     )
     return new

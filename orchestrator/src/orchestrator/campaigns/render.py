@@ -11,29 +11,32 @@ from typing import Any
 
 from nexus_common.errors import NexusError
 
+TEST_COUPON_CODE = "NXTEST"  # test sends before the campaign's code exists
 DEFAULT_VARIABLES = ["customer.first_name", "store.name"]
 FIELDS = {
     "customer.first_name": "the customer's first name",
     "customer.name": "the customer's full name",
     "store.name": "the store's name",
 }
-COUPON_FIELDS = {"coupon.code"}
+COUPON_FIELDS = {
+    "coupon.code": "the campaign's coupon code",
+    "coupon.percent": "the coupon's discount, e.g. 15%",
+}
 
 
-def validate(variables: list[str], parameters: int | None) -> list[str]:
+def validate(variables: list[str], parameters: int | None, *, coupon: bool = False) -> list[str]:
     unknown = [v for v in variables if v not in FIELDS and v not in COUPON_FIELDS]
     if unknown:
         raise NexusError(
             f"unknown variable field(s): {', '.join(unknown)}",
             code="unknown_variable",
             status_code=422,
-            details={"allowed": sorted(FIELDS)},
+            details={"allowed": sorted([*FIELDS, *COUPON_FIELDS])},
         )
-    if any(v in COUPON_FIELDS for v in variables):
-        # Issue 15's coupon policy has not landed: no coupon can be issued for a campaign yet.
+    if not coupon and any(v in COUPON_FIELDS for v in variables):
         raise NexusError(
-            "coupon variables need the store's coupon policy, which is not available yet",
-            code="coupons_unavailable",
+            "a coupon variable needs a coupon on the campaign (set `coupon`)",
+            code="coupon_variable_without_coupon",
             status_code=422,
         )
     if parameters is not None and len(variables) != parameters:
@@ -49,6 +52,8 @@ def validate(variables: list[str], parameters: int | None) -> list[str]:
 class Context:
     customer_name: str | None
     store_name: str | None
+    coupon_code: str | None = None
+    coupon_percent: str | None = None
 
 
 def value(field: str, ctx: Context) -> str | None:
@@ -59,7 +64,21 @@ def value(field: str, ctx: Context) -> str | None:
         return name or None
     if field == "store.name":
         return (ctx.store_name or "").strip() or None
+    if field == "coupon.code":
+        return ctx.coupon_code or None
+    if field == "coupon.percent":
+        return f"{ctx.coupon_percent}%" if ctx.coupon_percent else None
     return None
+
+
+def coupon_context(coupon: dict[str, Any] | None) -> tuple[str | None, str | None]:
+    """(code, percent) of a campaign's coupon once issued; the percent without trailing zeros."""
+    if not coupon or not coupon.get("code"):
+        return None, None
+    pct = str(coupon.get("percent") or "")
+    if "." in pct:
+        pct = pct.rstrip("0").rstrip(".")
+    return str(coupon["code"]), pct or None
 
 
 def render(variables: list[str], ctx: Context) -> tuple[list[str] | None, str | None]:

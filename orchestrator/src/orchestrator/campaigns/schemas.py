@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -16,6 +17,15 @@ class Audience(BaseModel):
     filter: AudienceFilter = Field(default_factory=AudienceFilter)
 
 
+class CampaignCoupon(BaseModel):
+    """A discount for the campaign, within the owner's coupon policy (checked on create and on
+    start). One code is created in Tienda Nube when sending starts and shared by the recipients
+    (template variable `coupon.code`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    percent: Decimal = Field(gt=0, le=100, decimal_places=2)
+
+
 class CampaignCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -26,7 +36,7 @@ class CampaignCreate(BaseModel):
     variables: list[str] | None = Field(default=None, max_length=20)
     # A naive time is in the store's time zone; an aware one is taken as given.
     schedule_at: datetime | None = None
-    coupon: dict[str, Any] | None = None
+    coupon: CampaignCoupon | None = None
 
 
 class CampaignUpdate(BaseModel):
@@ -38,6 +48,7 @@ class CampaignUpdate(BaseModel):
     audience: Audience | None = None
     variables: list[str] | None = Field(default=None, max_length=20)
     schedule_at: datetime | None = None
+    coupon: CampaignCoupon | None = None  # null removes it
 
 
 class StartRequest(BaseModel):
@@ -89,6 +100,7 @@ class CampaignOut(BaseModel):
     finished_at: datetime | None
     paused_reason: str | None
     plan: dict[str, Any] | None
+    coupon: dict[str, Any] | None = None  # percent; once sending started: code, valid_until
     created_at: datetime
     counts: Counts | None = None
 
@@ -97,7 +109,12 @@ class Report(BaseModel):
     counts: Counts
     failed_by_code: dict[str, int]
     skipped_by_reason: dict[str, int]
-    revenue: float | None
+    # Paid orders credited to the campaign (an order within 7 days of its message to that
+    # customer, or one using its coupon): their total, count and currency.
+    revenue: Decimal
+    orders: int
+    paid_orders: int
+    currency: str | None
     revenue_note: str
 
 
@@ -106,6 +123,16 @@ class SendingSettings(BaseModel):
     messages_per_second: int = Field(default=80, ge=1, le=1000)
     # Unique users per rolling 24 h (Meta's tier: 250, 2000, 10000, 100000); null = unlimited.
     daily_unique_limit: int | None = Field(default=1000, ge=1)
+    # What limits campaigns: "graph" = the portfolio's messaging limit read from Meta (`tier`,
+    # `tier_limit`, refreshed every 10 minutes); "owner" = `daily_unique_limit` above, used while
+    # the Graph API cannot be read. Written by Nexus, not by the owner.
+    daily_limit_source: Literal["graph", "owner"] = "owner"
+    tier: str | None = None  # Meta's value, e.g. TIER_2K
+    tier_limit: int | None = None  # the tier's unique users per 24 h; null = unlimited
+    tier_checked_at: datetime | None = None
+
+    def effective_limit(self) -> int | None:
+        return self.tier_limit if self.daily_limit_source == "graph" else self.daily_unique_limit
 
 
 class SendingSettingsUpdate(BaseModel):

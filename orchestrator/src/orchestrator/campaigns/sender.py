@@ -31,18 +31,20 @@ from typing import Any
 
 import httpx
 import structlog
+from nexus_common.http import make_client
 from sqlalchemy import func, select, text
 
 from ..audiences import reach
 from ..events.publisher import announce
 from ..models import Campaign, ChannelAccount, Customer, Tenant
 from ..pipeline.accounts import access_token, find_account
-from ..pipeline.clients import whatsapp_client
 from ..runtime import Runtime
+from ..templates import service as templates
 from . import render, service
 
 log = structlog.get_logger("orchestrator.campaigns.sender")
 
+TICK = 0.05  # the pacing loop's period: each tick sends what the credit allows, as one batch
 PAIR_SECONDS = 6.0  # Meta: one message per 6 s to the same user
 MAX_ATTEMPTS = 8
 ERROR_RATE = 0.25  # failed share of the last minute's outcomes that pauses a campaign…
@@ -88,7 +90,10 @@ _SET = {
         UPDATE campaign_recipients r SET
             state = CASE WHEN r.state IN ('sending', 'pending') THEN 'sent' ELSE r.state END,
             provider_message_id = coalesce(r.provider_message_id, v.pid),
-            sent_at = coalesce(r.sent_at, now()), error_code = NULL, next_attempt_at = NULL,
+            sent_at = coalesce(r.sent_at, now()),
+            -- a `failed` status webhook may have come first: keep its code
+            error_code = CASE WHEN r.state IN ('sending', 'pending') THEN NULL ELSE r.error_code END,
+            next_attempt_at = NULL,
             updated_at = now()
         FROM unnest(CAST(:ids AS uuid[]), CAST(:pids AS text[])) AS v(id, pid) WHERE r.id = v.id""",
     "failed": """
@@ -143,6 +148,39 @@ _CANCEL_LEFT = text(
       AND r.state = 'pending'
     """
 )
+# A campaign message in the customer's conversation (issue 12's proactive messages are written
+# the same way): open a conversation where none is live, then one message per accepted send.
+_OPEN_CONVERSATIONS = text(
+    """
+    INSERT INTO chat_conversations (tenant_id, customer_id, channel_account_id, channel)
+    SELECT DISTINCT r.tenant_id, r.customer_id, CAST(:account AS uuid), 'whatsapp'
+    FROM campaign_recipients r WHERE r.id = ANY(CAST(:ids AS uuid[]))
+    ON CONFLICT (tenant_id, customer_id, channel) WHERE status <> 'resolved' DO NOTHING
+    """
+)
+_CAMPAIGN_MESSAGES = text(
+    """
+    INSERT INTO chat_messages (tenant_id, conversation_id, channel, direction, sender,
+                               provider_message_id, type, text, payload, status, created_at)
+    SELECT r.tenant_id, c.id, 'whatsapp', 'outbound', 'system', v.pid, 'template', v.body,
+           jsonb_build_object('proactive', 'campaign', 'campaign_id', r.campaign_id,
+                              'recipient_id', r.id, 'to', r.wa_id),
+           'sent', now()
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:pids AS text[]), CAST(:texts AS text[])) AS v(id, pid, body)
+    JOIN campaign_recipients r ON r.id = v.id
+    JOIN chat_conversations c ON c.tenant_id = r.tenant_id AND c.customer_id = r.customer_id
+         AND c.channel = 'whatsapp' AND c.status <> 'resolved'
+    ON CONFLICT (channel, provider_message_id) DO NOTHING
+    RETURNING conversation_id
+    """
+)
+_TOUCH_CONVERSATIONS = text(
+    """
+    UPDATE chat_conversations SET last_message_at = greatest(coalesce(last_message_at, now()), now()),
+        updated_at = now()
+    WHERE id = ANY(CAST(:ids AS uuid[]))
+    """
+)
 _ERROR_RATE = text(
     """
     SELECT count(*) FILTER (WHERE state = 'failed'), count(*) FROM campaign_recipients
@@ -182,6 +220,8 @@ class Run:
     template: str
     language: str
     variables: list[str]
+    coupon: dict[str, Any] | None = None
+    body: str = ""  # the template's body text, {{n}} filled per recipient for the conversation
 
 
 def backoff(attempt: int, cap: float = 300.0) -> float:
@@ -231,6 +271,11 @@ class AccountSender:
         self.external_id = ""
         self.tenant_id: uuid.UUID | None = None
         self.progress_at: dict[uuid.UUID, float] = {}
+        self.bodies: dict[tuple[str, str], str] = {}
+        self.in_flight = 0  # messages (not requests) sent and not yet answered
+        self.client: httpx.AsyncClient | None = None
+        self.batch_api = True
+        self.quota_lock = asyncio.Lock()
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -256,6 +301,9 @@ class AccountSender:
                 with contextlib.suppress(Exception):
                     await lock_conn.execute(_UNLOCK, {"key": key})
                     await lock_conn.commit()
+                if self.client is not None:
+                    with contextlib.suppress(Exception):
+                        await self.client.aclose()
 
     async def _loop(self) -> None:
         """The pacing loop never waits for Postgres: claims, recording and the periodic checks run
@@ -281,20 +329,30 @@ class AccountSender:
                         if claim is not None:
                             claim.result()
                         claim = asyncio.create_task(self._claim())
-                    while credit >= 1.0 and self.buffer and len(self.inflight) < self._max_inflight():
-                        item = self.buffer.popleft()
-                        if item.campaign_id not in self.runs:
-                            self.results.append(Result("release", item))
+                    target = self._batch_size()
+                    while self.buffer and credit >= max(1.0, min(target, len(self.buffer))):
+                        n = min(int(credit), target, len(self.buffer), self._max_inflight() - self.in_flight)
+                        if n < 1:
+                            break
+                        items: list[Claimed] = []
+                        for _ in range(n):
+                            item = self.buffer.popleft()
+                            if item.campaign_id in self.runs:
+                                items.append(item)
+                            else:
+                                self.results.append(Result("release", item))
+                        if not items:
                             continue
-                        credit -= 1.0
-                        task = asyncio.create_task(self._send(item))
+                        credit -= len(items)
+                        self.in_flight += len(items)
+                        task = asyncio.create_task(self._send_batch(items))
                         self.inflight.add(task)
                         task.add_done_callback(self.inflight.discard)
                 if self.results and (flush is None or flush.done()):
                     if flush is not None:
                         flush.result()
                     flush = asyncio.create_task(self._flush())
-                await asyncio.sleep(0.002 if self.rate > 200 else 0.01)
+                await asyncio.sleep(TICK)
         finally:
             for t in (upkeep, claim, flush):
                 if t is not None and not t.done():
@@ -330,12 +388,18 @@ class AccountSender:
         self.buffer.clear()
 
     def _max_inflight(self) -> int:
-        # Enough to keep the rate over a slow hop, few enough not to swamp whatsapp_service.
-        # More in flight bunches sends up behind a slow hop and they reach Meta as bursts (130429).
-        return max(16, min(128, int(self.rate / 4)))
+        # Messages in flight: enough to keep the rate over a slow hop (a loaded machine's round
+        # trip through whatsapp_service can pass a second), few enough that what bunches up behind
+        # it stays within Meta's one-second bucket.
+        return max(16, min(900, int(self.rate * 0.75)))
+
+    def _batch_size(self) -> int:
+        # One request to whatsapp_service carries a tick's worth of sends (1 at low rates).
+        return max(1, min(100, int(self.rate * TICK)))
 
     def _claim_size(self) -> int:
-        return max(1, min(500, int(self.rate * 0.5)))
+        # Two seconds' worth: a claim round trip on a busy database must not drain the buffer.
+        return max(20, min(1000, int(self.rate * 2)))
 
     # -- reading state -----------------------------------------------------------------------
 
@@ -365,12 +429,26 @@ class AccountSender:
             if tenant is not None:
                 cfg = service.sending_settings(tenant)
                 self.rate = float(cfg.messages_per_second)
-                if cfg.daily_unique_limit != self.daily_limit:
-                    self.daily_limit = cfg.daily_unique_limit
+                if cfg.effective_limit() != self.daily_limit:
+                    self.daily_limit = cfg.effective_limit()
                     await self._quota()
                 for c in rows:
                     self.store_name[c.id] = tenant.name
-            runs = {c.id: Run(c.id, c.tenant_id, c.template, c.language, list(c.variables)) for c in rows}
+            runs = {}
+            for c in rows:
+                key = (c.template, c.language)
+                if key not in self.bodies:
+                    tpl = await templates.get_approved(session, c.tenant_id, c.template, c.language)
+                    self.bodies[key] = (templates.body_text(tpl.components) if tpl else None) or c.template
+                runs[c.id] = Run(
+                    c.id,
+                    c.tenant_id,
+                    c.template,
+                    c.language,
+                    list(c.variables),
+                    dict(c.coupon) if c.coupon else None,
+                    self.bodies[key],
+                )
             runs = await self._check_templates(session, runs)
         self.runs = runs
         keep = deque(i for i in self.buffer if i.campaign_id in runs)
@@ -405,12 +483,17 @@ class AccountSender:
     async def _quota(self) -> None:
         if self.tenant_id is None:
             return
+        # The messaging tier may change while a campaign runs (Meta upgrades within 6 h).
+        async with self.rt.sessionmaker() as session, session.begin():
+            self.daily_limit = (await service.refresh_tier(session, self.tenant_id)).effective_limit()
         if self.daily_limit is None:
             self.quota_left = float("inf")
             return
-        async with self.rt.sessionmaker() as session:
+        # Not while a claim is between its decrement of `quota_left` and its commit: `used`
+        # would miss those rows and the limit would be handed out twice.
+        async with self.quota_lock, self.rt.sessionmaker() as session:
             used = await service.used_last_24h(session, self.tenant_id)
-        self.quota_left = float(self.daily_limit - used)
+            self.quota_left = float(self.daily_limit - used)
 
     # -- claiming ----------------------------------------------------------------------------
 
@@ -424,7 +507,8 @@ class AccountSender:
             if self.idle_until.get(cid, 0.0) > now:
                 continue
             self.rr = (self.rr + i + 1) % len(ids)
-            n = int(min(self._claim_size(), max(self.quota_left, 0)))
+            async with self.quota_lock:
+                n = int(min(self._claim_size(), max(self.quota_left, 0)))
             if n <= 0:
                 return
             got = await self._claim_from(self.runs[cid], n)
@@ -434,7 +518,7 @@ class AccountSender:
             return
 
     async def _claim_from(self, run: Run, n: int) -> int:
-        async with self.rt.sessionmaker() as session, session.begin():
+        async with self.quota_lock, self.rt.sessionmaker() as session, session.begin():
             rows = (await session.execute(_CLAIM, {"campaign": run.id, "n": n, "pair": PAIR_SECONDS})).all()
             if not rows:
                 return 0
@@ -455,8 +539,10 @@ class AccountSender:
                         Result("opted_out", item, code="opted_out", message="opted out before the send")
                     )
                     continue
+                code, percent = render.coupon_context(run.coupon)
                 params, reason = render.render(
-                    run.variables, render.Context(names.get(r.customer_id), self.store_name.get(run.id))
+                    run.variables,
+                    render.Context(names.get(r.customer_id), self.store_name.get(run.id), code, percent),
                 )
                 if params is None:
                     settled.append(Result("skipped", item, code="missing_variable", message=reason))
@@ -480,16 +566,22 @@ class AccountSender:
 
     # -- sending -----------------------------------------------------------------------------
 
-    async def _send(self, item: Claimed) -> None:
-        run = self.runs.get(item.campaign_id)
-        if run is None or not self.token:
-            self.results.append(
-                Result("release", item)
-                if run is None
-                else Result("failed", item, code="no_access_token", message="channel has no access token")
+    def _client(self) -> httpx.AsyncClient:
+        """The sender's own connections to whatsapp_service, all kept alive (a pool that closes
+        idle ones beyond a few reopens a TCP connection per request at campaign rates)."""
+        if self.client is None or self.client.is_closed:
+            s = self.rt.settings
+            self.client = make_client(
+                str(s.whatsapp_service_url).rstrip("/"),
+                timeout=60.0,
+                internal_token=s.internal_api_token.get_secret_value(),
+                max_connections=64,
+                max_keepalive=64,
             )
-            return
-        body = {
+        return self.client
+
+    def _body(self, run: Run, item: Claimed) -> dict[str, Any]:
+        return {
             "channel": "whatsapp",
             "account_id": self.external_id,
             "to": item.wa_id,
@@ -501,10 +593,83 @@ class AccountSender:
             },
             "callback_data": f"cr:{item.id}",
         }
+
+    async def _send_batch(self, items: list[Claimed]) -> None:
+        """One round trip to whatsapp_service for a tick's worth of sends (`/v1/messages/batch`);
+        each answer is classified like a single send's."""
         try:
-            resp = await whatsapp_client(self.rt).post(
-                "/v1/messages", json=body, headers={"X-Graph-Token": self.token}
+            if not self.batch_api or len(items) == 1:
+                await asyncio.gather(*(self._send(i) for i in items))
+                return
+            ready: list[tuple[Claimed, dict[str, Any]]] = []
+            for item in items:
+                run = self.runs.get(item.campaign_id)
+                if run is None or not self.token:
+                    await self._send(item)  # records why it cannot go
+                else:
+                    ready.append((item, self._body(run, item)))
+            if not ready:
+                return
+            try:
+                resp = await self._client().post(
+                    "/v1/messages/batch",
+                    json={"messages": [b for _, b in ready]},
+                    headers={"X-Graph-Token": self.token or ""},
+                )
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout):
+                for item, _ in ready:  # never reached whatsapp_service: safe to send again later
+                    self.results.append(
+                        Result(
+                            "retry", item, code="whatsapp_service_unreachable", delay=backoff(item.attempts)
+                        )
+                    )
+                return
+            except httpx.HTTPError as exc:
+                log.warning("campaign.send_ambiguous", error=type(exc).__name__, count=len(ready))
+                for item, _ in ready:
+                    self.results.append(Result("ambiguous", item, code=type(exc).__name__[:32]))
+                return
+            if resp.status_code in (404, 405):  # an older whatsapp_service: one request per message
+                self.batch_api = False
+                await asyncio.gather(*(self._send(i) for i, _ in ready))
+                return
+            try:
+                data = resp.json()
+            except ValueError:
+                data = {}
+            answers = data.get("results") if isinstance(data, dict) else None
+            if resp.status_code != 200 or not isinstance(answers, list) or len(answers) != len(ready):
+                for item, _ in ready:  # the whole request was refused: each gets its answer
+                    self._outcome(item, resp.status_code, data if isinstance(data, dict) else {})
+                return
+            for (item, _), answer in zip(ready, answers, strict=True):
+                ok = isinstance(answer, dict) and isinstance(answer.get("status"), int)
+                self._outcome(item, int(answer["status"]) if ok else 502, answer if ok else {})
+        finally:
+            self.in_flight -= len(items)
+
+    def _outcome(self, item: Claimed, status: int, data: dict[str, Any]) -> None:
+        result = classify(status, data, item)
+        if result.code == "130429":
+            self.throttle_level += 1
+            self.throttled_until = time.monotonic() + min(30.0, 0.5 * 2 ** (self.throttle_level - 1))
+            log.warning("campaign.throttled", account_id=str(self.account_id), level=self.throttle_level)
+        elif result.kind == "sent" and self.throttle_level:
+            self.throttle_level = 0
+        self.results.append(result)
+
+    async def _send(self, item: Claimed) -> None:
+        run = self.runs.get(item.campaign_id)
+        if run is None or not self.token:
+            self.results.append(
+                Result("release", item)
+                if run is None
+                else Result("failed", item, code="no_access_token", message="channel has no access token")
             )
+            return
+        body = self._body(run, item)
+        try:
+            resp = await self._client().post("/v1/messages", json=body, headers={"X-Graph-Token": self.token})
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout):
             # Never reached whatsapp_service: safe to send again later.
             self.results.append(
@@ -521,14 +686,7 @@ class AccountSender:
             data = resp.json()
         except ValueError:
             data = {}
-        result = classify(resp.status_code, data if isinstance(data, dict) else {}, item)
-        if result.code == "130429":
-            self.throttle_level += 1
-            self.throttled_until = time.monotonic() + min(30.0, 0.5 * 2 ** (self.throttle_level - 1))
-            log.warning("campaign.throttled", account_id=str(self.account_id), level=self.throttle_level)
-        elif result.kind == "sent" and self.throttle_level:
-            self.throttle_level = 0
-        self.results.append(result)
+        self._outcome(item, resp.status_code, data if isinstance(data, dict) else {})
 
     # -- recording ---------------------------------------------------------------------------
 
@@ -577,6 +735,8 @@ class AccountSender:
                 params["delays"] = [r.delay for r in rows]
                 params["pairs"] = [r.pair for r in rows]
             await session.execute(text(_SET[kind]), params)
+            if kind == "sent":
+                await self._into_conversations(session, rows)
             for r in rows:
                 if kind == "failed" and r.code in TEMPLATE_CODES:
                     pauses[r.item.campaign_id] = f"{TEMPLATE_CODES[r.code]} (Meta {r.code})"
@@ -595,6 +755,28 @@ class AccountSender:
                     for customer_id in customers.all():
                         await reach.record_opt_out(session, self.tenant_id, customer_id)
         return pauses
+
+    async def _into_conversations(self, session: Any, rows: list[Result]) -> None:
+        """Write each accepted campaign message into the customer's conversation (opened if none
+        is), marked `proactive: campaign`, so a reply lands there with it as context and the AI
+        answers. Keyed by Meta's message id: written once, whatever is redelivered."""
+        texts, pids, ids = [], [], []
+        for r in rows:
+            run = self.runs.get(r.item.campaign_id)
+            if run is None or not r.pid:
+                continue
+            ids.append(r.item.id)
+            pids.append(r.pid)
+            texts.append(templates.fill(run.body, r.item.params))
+        if not ids:
+            return
+        await session.execute(_OPEN_CONVERSATIONS, {"ids": ids, "account": self.account_id})
+        convs = (
+            await session.execute(_CAMPAIGN_MESSAGES, {"ids": ids, "pids": pids, "texts": texts})
+        ).scalars()
+        touched = sorted(set(convs.all()))
+        if touched:
+            await session.execute(_TOUCH_CONVERSATIONS, {"ids": touched})
 
     async def _sweep(self) -> None:
         grace = self.rt.settings.nexus_outbox_grace_seconds

@@ -12,30 +12,48 @@ from __future__ import annotations
 import math
 import uuid
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import httpx
 import structlog
 from nexus_common.errors import Conflict, NexusError, NotFound
 from sqlalchemy import and_, exists, func, literal, select, update
 from sqlalchemy.dialects.postgresql import distinct_on, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from .. import runtime
 from ..audiences import reach
 from ..audiences.schemas import AudienceFilter
 from ..audiences.service import customers_matching
 from ..audit import service as audit
 from ..events.publisher import publish
-from ..models import Campaign, CampaignRecipient, ChatConversation, ChatMessage, Tenant
+from ..integrations.tiendanube.catalog import store_access
+from ..models import Campaign, CampaignRecipient, ChatConversation, ChatMessage, OrderAttribution, Tenant
 from ..notifications import proactive
-from ..pipeline.accounts import Account
+from ..pipeline.accounts import Account, access_token, find_account
+from ..pipeline.clients import whatsapp_client
+from ..sales import coupons
 from . import render
-from .schemas import CampaignCreate, CampaignOut, CampaignUpdate, Counts, Plan, Report, SendingSettings
+from .schemas import (
+    CampaignCoupon,
+    CampaignCreate,
+    CampaignOut,
+    CampaignUpdate,
+    Counts,
+    Plan,
+    Report,
+    SendingSettings,
+)
 
 log = structlog.get_logger("orchestrator.campaigns")
 
 DAY = timedelta(hours=24)
-REVENUE_NOTE = "orders are not stored by Nexus yet: revenue attribution needs the store's order history"
+REVENUE_NOTE = (
+    "paid orders within 7 days of the campaign's message to the same customer (phone or e-mail), "
+    "or using the campaign's coupon"
+)
 
 
 # --- sending settings (per store) -------------------------------------------------------------
@@ -44,6 +62,74 @@ REVENUE_NOTE = "orders are not stored by Nexus yet: revenue attribution needs th
 def sending_settings(tenant: Tenant) -> SendingSettings:
     raw = (tenant.settings or {}).get("sending") or {}
     return SendingSettings.model_validate(raw)
+
+
+# Meta's portfolio messaging limits (`whatsapp_business_manager_messaging_limit`); None = unlimited.
+TIERS: dict[str, int | None] = {
+    "TIER_250": 250,
+    "TIER_1K": 1000,
+    "TIER_2K": 2000,
+    "TIER_10K": 10_000,
+    "TIER_100K": 100_000,
+    "TIER_UNLIMITED": None,
+}
+TIER_TTL = timedelta(minutes=10)
+
+
+async def refresh_tier(
+    session: AsyncSession, tenant_id: uuid.UUID, *, force: bool = False
+) -> SendingSettings:
+    """Read the number's messaging limit from the Graph API (at most every 10 minutes) into the
+    store's sending settings; when it cannot be read, the owner's `daily_unique_limit` applies."""
+    tenant = await _tenant(session, tenant_id)
+    cfg = sending_settings(tenant)
+    now = datetime.now(UTC)
+    if not force and cfg.tier_checked_at is not None and now - cfg.tier_checked_at < TIER_TTL:
+        return cfg
+    tier = await _read_tier(session, tenant_id)
+    if tier in TIERS:
+        new = cfg.model_copy(
+            update={
+                "tier": tier,
+                "tier_limit": TIERS[tier],
+                "daily_limit_source": "graph",
+                "tier_checked_at": now,
+            }
+        )
+    else:  # not readable now: the owner's limit applies, and the next call asks Meta again
+        new = cfg.model_copy(update={"daily_limit_source": "owner"})
+        if tier is not None:
+            log.warning("campaign.unknown_tier", tier=tier)
+        if new == cfg:
+            return cfg
+    locked = await session.get(Tenant, tenant_id, with_for_update=True, populate_existing=True)
+    assert locked is not None
+    locked.settings = {**(locked.settings or {}), "sending": new.model_dump(mode="json")}
+    await session.flush()
+    return new
+
+
+async def _read_tier(session: AsyncSession, tenant_id: uuid.UUID) -> str | None:
+    account = await proactive.whatsapp_account(session, tenant_id)
+    if account is None:
+        return None
+    rt = runtime.current()
+    acc = await find_account(session, "whatsapp", account.external_id)
+    token = await access_token(session, rt.settings.crypto, acc) if acc else None
+    if not token:
+        return None
+    try:
+        resp = await whatsapp_client(rt).get(
+            f"/v1/phone_numbers/{account.external_id}/messaging_limit",
+            headers={"X-Graph-Token": token},
+            timeout=10.0,
+        )
+        data = resp.json() if resp.status_code == 200 else {}
+    except (httpx.HTTPError, ValueError) as exc:
+        log.info("campaign.tier_unreadable", error=type(exc).__name__)
+        return None
+    tier = data.get("tier") if isinstance(data, dict) else None
+    return str(tier) if isinstance(tier, str) else None
 
 
 async def used_last_24h(session: AsyncSession, tenant_id: uuid.UUID) -> int:
@@ -94,7 +180,13 @@ async def whatsapp_account(session: AsyncSession, tenant_id: uuid.UUID) -> Accou
 
 
 async def _checked(
-    session: AsyncSession, tenant_id: uuid.UUID, template: str, language: str, variables: list[str] | None
+    session: AsyncSession,
+    tenant_id: uuid.UUID,
+    template: str,
+    language: str,
+    variables: list[str] | None,
+    *,
+    coupon: bool = False,
 ) -> tuple[list[str], reach.TemplateInfo]:
     info = await reach.approved_template(session, tenant_id, template, language)
     if info is None:
@@ -107,14 +199,105 @@ async def _checked(
         variables = render.DEFAULT_VARIABLES
         if info.parameters is not None:
             variables = variables[: info.parameters]
-    return render.validate(variables, info.parameters), info
+    return render.validate(variables, info.parameters, coupon=coupon), info
+
+
+# --- coupon (issue 15's policy) ---------------------------------------------------------------
+
+
+def coupon_spec(tenant: Tenant, wanted: CampaignCoupon | None) -> dict[str, Any] | None:
+    """The campaign's coupon as stored, or a 422 saying which limit of the owner's policy it breaks."""
+    if wanted is None:
+        return None
+    policy = coupons.policy_of(tenant)
+    why = coupons.campaign_refusal(policy, wanted.percent)
+    if why is not None:
+        messages = {
+            "coupons_disabled": "coupons are turned off in the store's coupon policy",
+            "not_allowed_on_campaign": "the coupon policy does not allow coupons in campaigns",
+            "over_limit": f"the coupon policy allows at most {policy.max_percent}% off",
+        }
+        raise NexusError(
+            messages[why],
+            code="coupon_not_allowed",
+            status_code=422,
+            details={"reason": why, "max_percent": str(policy.max_percent), "requested": str(wanted.percent)},
+        )
+    return {"percent": f"{wanted.percent:.2f}"}
+
+
+async def issue_coupon(session: AsyncSession, campaign: Campaign) -> None:
+    """Create the campaign's one code in Tienda Nube when sending starts (once: a resume keeps it).
+
+    The policy is checked again (it may have changed since the draft); the code is valid
+    `valid_hours` from now, usable by as many orders as the campaign has recipients, with the
+    policy's minimum purchase. One shared code rather than one per recipient: Tienda Nube's API
+    allows ~2 requests/s per store, so 100,000 codes would take half a day to create."""
+    spec = campaign.coupon
+    if not spec or spec.get("code"):
+        return
+    tenant = await session.get(Tenant, campaign.tenant_id, with_for_update=True)
+    assert tenant is not None
+    policy = coupons.policy_of(tenant)
+    coupon_spec(tenant, CampaignCoupon(percent=Decimal(str(spec["percent"]))))
+    rt = runtime.current()
+    access = await store_access(session, rt.settings.crypto, campaign.tenant_id)
+    if access is None:
+        raise NexusError(
+            "connect the Tienda Nube store to issue the campaign's coupon",
+            code="store_not_connected",
+            status_code=422,
+        )
+    recipients = await session.scalar(
+        select(func.count()).where(CampaignRecipient.campaign_id == campaign.id)
+    )
+    now = datetime.now(UTC)
+    valid_until = now + timedelta(hours=policy.valid_hours)
+    body: dict[str, Any] = {
+        "type": "percentage",
+        "value": str(spec["percent"]),
+        "max_uses": max(1, int(recipients or 0)),
+        "start_date": now.date().isoformat(),
+        "end_date": valid_until.date().isoformat(),
+        "first_consumer_purchase": False,
+        "combines_with_other_discounts": False,
+    }
+    if policy.min_purchase > 0:
+        body["min_price"] = float(policy.min_purchase)
+    try:
+        created = await coupons.create_in_store(rt.settings, access.store_id, access.token, body)
+    except coupons.StoreRefused as exc:
+        raise NexusError(
+            "Tienda Nube did not create the campaign's coupon; try again later",
+            code="coupon_store_error",
+            status_code=502,
+            details={"reason": exc.reason},
+        ) from None
+    campaign.coupon = {
+        **spec,
+        "code": body["code"],
+        "external_id": created.get("id") if isinstance(created.get("id"), int) else None,
+        "valid_until": valid_until.isoformat(),
+        "max_uses": body["max_uses"],
+        "min_purchase": str(policy.min_purchase) if policy.min_purchase > 0 else None,
+    }
+    await audit.record(
+        session,
+        actor="system",
+        action="campaign.coupon_issued",
+        tenant_id=campaign.tenant_id,
+        target_type="campaign",
+        target_id=str(campaign.id),
+        payload={"percent": str(spec["percent"]), "max_uses": body["max_uses"]},
+    )
 
 
 async def create(session: AsyncSession, tenant_id: uuid.UUID, actor: str, body: CampaignCreate) -> Campaign:
     tenant = await _tenant(session, tenant_id)
-    if body.coupon:
-        render.validate(["coupon.code"], None)  # raises: the coupon policy has not landed
-    variables, info = await _checked(session, tenant_id, body.template, body.language, body.variables)
+    coupon = coupon_spec(tenant, body.coupon)
+    variables, info = await _checked(
+        session, tenant_id, body.template, body.language, body.variables, coupon=coupon is not None
+    )
     customers_matching(tenant_id, body.audience.filter, marketing=True)  # 422 on unusable keys
     account = await whatsapp_account(session, tenant_id)
     campaign = Campaign(
@@ -125,6 +308,7 @@ async def create(session: AsyncSession, tenant_id: uuid.UUID, actor: str, body: 
         language=info.language,
         audience=body.audience.filter.model_dump(mode="json", exclude_none=True),
         variables=variables,
+        coupon=coupon,
         schedule_at=to_utc(body.schedule_at, tenant),
         created_by=actor,
     )
@@ -161,13 +345,16 @@ async def edit(
     fields = body.model_fields_set
     template = body.template or campaign.template
     language = body.language or campaign.language
-    if {"template", "language", "variables"} & fields:
+    if "coupon" in fields:
+        campaign.coupon = coupon_spec(tenant, body.coupon)
+    if {"template", "language", "variables", "coupon"} & fields:
         variables, info = await _checked(
             session,
             tenant_id,
             template,
             language,
             body.variables if "variables" in fields else list(campaign.variables),
+            coupon=campaign.coupon is not None,
         )
         campaign.variables, template, language = variables, info.name, info.language
     campaign.template, campaign.language = template, language
@@ -243,9 +430,38 @@ async def report(session: AsyncSession, campaign: Campaign) -> Report:
         counts=await counts(session, campaign.id),
         failed_by_code={code or "unknown": n for code, n in failed},
         skipped_by_reason={reason or "unknown": n for reason, n in skipped},
-        revenue=None,
-        revenue_note=REVENUE_NOTE,
+        **await revenue(session, campaign),
     )
+
+
+async def revenue(session: AsyncSession, campaign: Campaign) -> dict[str, Any]:
+    """Orders credited to the campaign (see sales.attribution): paid ones make the revenue."""
+    orders, paid, total = (
+        await session.execute(
+            select(
+                func.count().filter(OrderAttribution.payment_status.is_distinct_from("cancelled")),
+                func.count().filter(OrderAttribution.payment_status == "paid"),
+                func.coalesce(
+                    func.sum(OrderAttribution.total).filter(OrderAttribution.payment_status == "paid"), 0
+                ),
+            ).where(
+                OrderAttribution.tenant_id == campaign.tenant_id, OrderAttribution.campaign_id == campaign.id
+            )
+        )
+    ).one()
+    currency = await session.scalar(
+        select(OrderAttribution.currency)
+        .where(OrderAttribution.campaign_id == campaign.id, OrderAttribution.currency.is_not(None))
+        .order_by(OrderAttribution.ordered_at.desc())
+        .limit(1)
+    )
+    return {
+        "revenue": Decimal(total),
+        "orders": int(orders),
+        "paid_orders": int(paid),
+        "currency": currency,
+        "revenue_note": REVENUE_NOTE,
+    }
 
 
 def out(campaign: Campaign, c: Counts | None = None) -> CampaignOut:
@@ -262,6 +478,7 @@ def out(campaign: Campaign, c: Counts | None = None) -> CampaignOut:
         finished_at=campaign.finished_at,
         paused_reason=campaign.paused_reason,
         plan=campaign.plan,
+        coupon=campaign.coupon,
         created_at=campaign.created_at,
         counts=c,
     )
@@ -271,8 +488,7 @@ def out(campaign: Campaign, c: Counts | None = None) -> CampaignOut:
 
 
 async def plan(session: AsyncSession, campaign: Campaign) -> Plan:
-    tenant = await _tenant(session, campaign.tenant_id)
-    cfg = sending_settings(tenant)
+    cfg = await refresh_tier(session, campaign.tenant_id)
     materialized = await session.scalar(
         select(func.count()).where(
             CampaignRecipient.campaign_id == campaign.id, CampaignRecipient.state.in_(("pending", "sending"))
@@ -285,7 +501,7 @@ async def plan(session: AsyncSession, campaign: Campaign) -> Plan:
         audience = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
     else:
         audience = materialized or 0
-    limit = cfg.daily_unique_limit
+    limit = cfg.effective_limit()
     available = None if limit is None else max(0, limit - await used_last_24h(session, campaign.tenant_id))
     if limit is None or available is None or audience <= available:
         days = 1
@@ -379,6 +595,7 @@ async def start(
 async def begin(session: AsyncSession, campaign: Campaign) -> None:
     """scheduled/draft → running: the recipients are written now."""
     await materialize(session, campaign)
+    await issue_coupon(session, campaign)
     campaign.status = "running"
     campaign.started_at = campaign.started_at or datetime.now(UTC)
     campaign.paused_reason = None

@@ -17,6 +17,7 @@ from .conversation import ChatConversation
 from .coupon import Coupon
 from .credential import Credential
 from .customer import Customer
+from .customer_order import CustomerOrder
 from .event import Event
 from .handoff import Handoff
 from .inbound_event import InboundEvent
@@ -60,6 +61,7 @@ __all__ = [
     "ChatMessage",
     "Credential",
     "Customer",
+    "CustomerOrder",
     "Event",
     "InboundEvent",
     "Product",

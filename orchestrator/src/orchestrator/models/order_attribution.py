@@ -20,7 +20,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .base import Base, created_at, in_check, tenant_fk, updated_at, uuid_pk
 from .checkout import SALE_SOURCES
 
-MATCHED_BY = ("draft_order", "coupon", "customer_window")
+# campaign_coupon: the order used a campaign's coupon; campaign_window: the customer got a
+# campaign message in the 7 days before the order (issue 13).
+MATCHED_BY = ("draft_order", "coupon", "customer_window", "campaign_coupon", "campaign_window")
 
 
 class OrderAttribution(Base):
@@ -38,11 +40,15 @@ class OrderAttribution(Base):
     tenant_id: Mapped[uuid.UUID] = tenant_fk()
     order_id: Mapped[int] = mapped_column(BigInteger, nullable=False)
     order_number: Mapped[str | None] = mapped_column(String(20))
-    conversation_id: Mapped[uuid.UUID] = mapped_column(
+    # Null only for a campaign's order with no conversation (its coupon used by someone else).
+    conversation_id: Mapped[uuid.UUID | None] = mapped_column(
         UUID(as_uuid=True),
         ForeignKey("chat_conversations.id", ondelete="CASCADE"),
-        nullable=False,
         index=True,
+    )
+    # The campaign credited with the order (source `campaign`).
+    campaign_id: Mapped[uuid.UUID | None] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("campaigns.id", ondelete="SET NULL"), index=True
     )
     source: Mapped[str] = mapped_column(String(10), nullable=False)
     matched_by: Mapped[str] = mapped_column(String(20), nullable=False)

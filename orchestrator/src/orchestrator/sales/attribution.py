@@ -5,13 +5,22 @@ Tienda Nube and linked, in this order of evidence, to:
 1. the Nexus checkout whose draft order it is (a confirmed draft keeps its id) → that checkout's
    source (`ai` or `staff`);
 2. a Nexus coupon it used → the coupon's conversation (`recovery` for a recovery coupon, else `ai`);
-3. the same customer (phone or e-mail) with a conversation the AI answered in the 7 days before
-   the order → the latest such conversation (`ai`).
+   a campaign's coupon → that campaign (`campaign`, whoever used the code);
+3. the same customer (phone or e-mail) sent a campaign message in the 7 days before the order →
+   the latest such campaign (`campaign`). This comes before the AI window: replies to a campaign
+   land in the customer's conversation and the AI answers them, so that conversation is the
+   campaign's doing;
+4. the same customer with a conversation the AI answered in the 7 days before the order → the
+   latest such conversation (`ai`).
 The row is upserted by (tenant, order id): redelivered or reordered webhooks converge.
+
+Every order event also upserts the order's minimal facts (`customer_orders`: customer, time,
+status, products) that order-based audiences filter on, from the same read of the order.
 """
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -27,7 +36,17 @@ from ..events.publisher import publish
 from ..integrations.tiendanube.catalog import store_access
 from ..integrations.tiendanube.client import TiendanubeNotFound, service_client
 from ..integrations.tiendanube.mapping import money, parse_ts
-from ..models import AgentRun, ChatConversation, Checkout, Coupon, Customer, OrderAttribution
+from ..models import (
+    AgentRun,
+    Campaign,
+    CampaignRecipient,
+    ChatConversation,
+    Checkout,
+    Coupon,
+    Customer,
+    CustomerOrder,
+    OrderAttribution,
+)
 from ..phones import match_keys
 
 log = structlog.get_logger("orchestrator.sales.attribution")
@@ -55,7 +74,60 @@ async def on_order_event(ev: order_events.OrderEvent) -> str:
     except TiendanubeNotFound:
         return "order_gone"
     async with ev.maker() as session, session.begin():
+        await store_facts(session, ev.tenant_id, order)
         return await attribute(session, ev.tenant_id, order)
+
+
+def _who(order: dict[str, Any]) -> list[Any]:
+    """Conditions on `Customer` naming the order's buyer (phone or e-mail); empty if unknown."""
+    raw_customer = order.get("customer")
+    cust: dict[str, Any] = raw_customer if isinstance(raw_customer, dict) else {}
+    emails = {str(e).strip().lower() for e in (order.get("contact_email"), cust.get("email")) if e}
+    phones = match_keys(order.get("contact_phone"), cust.get("phone"), order.get("billing_phone"))
+    who: list[Any] = []
+    if emails:
+        who.append(func.lower(Customer.email).in_(emails))
+    if phones:
+        who.append(Customer.phone_number.in_(phones))
+    return who
+
+
+async def store_facts(session: AsyncSession, tenant_id: uuid.UUID, order: dict[str, Any]) -> None:
+    """Upsert the order's minimal facts for audiences (see models.customer_order)."""
+    who = _who(order)
+    customer_id = None
+    if who:
+        customer_id = await session.scalar(
+            select(Customer.id)
+            .where(Customer.tenant_id == tenant_id, or_(*who))
+            .order_by(Customer.created_at)
+            .limit(1)
+        )
+    product_ids: list[int] = []
+    for line in order.get("products") or []:
+        if isinstance(line, dict):
+            with contextlib.suppress(TypeError, ValueError):
+                pid = int(line.get("product_id"))  # type: ignore[arg-type]
+                if pid not in product_ids:
+                    product_ids.append(pid)
+    values = {
+        "tenant_id": tenant_id,
+        "order_id": int(order["id"]),
+        "customer_id": customer_id,
+        "status": str(order.get("status") or "")[:30] or None,
+        "payment_status": str(order.get("payment_status") or "")[:30] or None,
+        "total": money(order.get("total")),
+        "currency": str(order.get("currency") or "")[:3] or None,
+        "product_ids": product_ids,
+        "ordered_at": parse_ts(order.get("created_at")) or datetime.now(UTC),
+    }
+    update = {k: v for k, v in values.items() if k not in ("tenant_id", "order_id")}
+    update["updated_at"] = func.now()
+    await session.execute(
+        insert(CustomerOrder)
+        .values(**values)
+        .on_conflict_do_update(constraint="uq_customer_orders_tenant_id_order_id", set_=update)
+    )
 
 
 async def attribute(session: AsyncSession, tenant_id: uuid.UUID, order: dict[str, Any]) -> str:
@@ -64,12 +136,13 @@ async def attribute(session: AsyncSession, tenant_id: uuid.UUID, order: dict[str
     match = await _match(session, tenant_id, order, ordered_at)
     if match is None:
         return "unattributed"
-    conversation_id, source, matched_by = match
+    conversation_id, source, matched_by, campaign_id = match
     values = {
         "tenant_id": tenant_id,
         "order_id": order_id,
         "order_number": str(order.get("number") or "")[:20] or None,
         "conversation_id": conversation_id,
+        "campaign_id": campaign_id,
         "source": source,
         "matched_by": matched_by,
         "total": money(order.get("total")) or Decimal("0"),
@@ -105,14 +178,17 @@ async def attribute(session: AsyncSession, tenant_id: uuid.UUID, order: dict[str
     return f"attributed:{matched_by}"
 
 
+Match = tuple[uuid.UUID | None, str, str, uuid.UUID | None]  # conversation, source, matched_by, campaign
+
+
 async def _match(
     session: AsyncSession, tenant_id: uuid.UUID, order: dict[str, Any], ordered_at: datetime
-) -> tuple[uuid.UUID, str, str] | None:
+) -> Match | None:
     checkout = await session.scalar(
         select(Checkout).where(Checkout.tenant_id == tenant_id, Checkout.draft_order_id == int(order["id"]))
     )
     if checkout is not None:
-        return checkout.conversation_id, checkout.source, "draft_order"
+        return checkout.conversation_id, checkout.source, "draft_order", None
     codes = [str(c.get("code")) for c in (order.get("coupon") or []) if isinstance(c, dict) and c.get("code")]
     if codes:
         coupon = await session.scalar(
@@ -122,18 +198,48 @@ async def _match(
             .limit(1)
         )
         if coupon is not None:
-            return coupon.conversation_id, "recovery" if coupon.reason == "on_recovery" else "ai", "coupon"
-    raw_customer = order.get("customer")
-    cust: dict[str, Any] = raw_customer if isinstance(raw_customer, dict) else {}
-    emails = {str(e).strip().lower() for e in (order.get("contact_email"), cust.get("email")) if e}
-    phones = match_keys(order.get("contact_phone"), cust.get("phone"))
-    who = []
-    if emails:
-        who.append(func.lower(Customer.email).in_(emails))
-    if phones:
-        who.append(Customer.phone_number.in_(phones))
+            source = "recovery" if coupon.reason == "on_recovery" else "ai"
+            return coupon.conversation_id, source, "coupon", None
+    who = _who(order)
+    if codes:
+        campaign_id = await session.scalar(
+            select(Campaign.id)
+            .where(Campaign.tenant_id == tenant_id, Campaign.coupon["code"].astext.in_(codes))
+            .order_by(Campaign.created_at.desc())
+            .limit(1)
+        )
+        if campaign_id is not None:
+            conv = await _buyer_conversation(session, tenant_id, who)
+            return conv, "campaign", "campaign_coupon", campaign_id
     if not who:
         return None
+    sent = (
+        await session.execute(
+            select(CampaignRecipient.campaign_id, CampaignRecipient.customer_id)
+            .join(Customer, Customer.id == CampaignRecipient.customer_id)
+            .where(
+                CampaignRecipient.tenant_id == tenant_id,
+                Customer.tenant_id == tenant_id,
+                or_(*who),
+                CampaignRecipient.sent_at <= ordered_at,
+                CampaignRecipient.sent_at > ordered_at - WINDOW,
+            )
+            .order_by(CampaignRecipient.sent_at.desc())
+            .limit(1)
+        )
+    ).first()
+    if sent is not None:
+        conv = await session.scalar(
+            select(ChatConversation.id)
+            .where(
+                ChatConversation.tenant_id == tenant_id,
+                ChatConversation.customer_id == sent.customer_id,
+                ChatConversation.channel == "whatsapp",
+            )
+            .order_by(ChatConversation.created_at.desc())
+            .limit(1)
+        )
+        return conv, "campaign", "campaign_window", sent.campaign_id
     conv_id = await session.scalar(
         select(ChatConversation.id)
         .join(Customer, Customer.id == ChatConversation.customer_id)
@@ -151,7 +257,21 @@ async def _match(
         .order_by(AgentRun.created_at.desc())
         .limit(1)
     )
-    return (conv_id, "ai", "customer_window") if conv_id is not None else None
+    return (conv_id, "ai", "customer_window", None) if conv_id is not None else None
+
+
+async def _buyer_conversation(
+    session: AsyncSession, tenant_id: uuid.UUID, who: list[Any]
+) -> uuid.UUID | None:
+    if not who:
+        return None
+    return await session.scalar(
+        select(ChatConversation.id)
+        .join(Customer, Customer.id == ChatConversation.customer_id)
+        .where(ChatConversation.tenant_id == tenant_id, Customer.tenant_id == tenant_id, or_(*who))
+        .order_by(ChatConversation.last_message_at.desc().nulls_last())
+        .limit(1)
+    )
 
 
 # ----- analytics -----

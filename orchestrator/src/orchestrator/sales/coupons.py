@@ -142,18 +142,10 @@ async def request_coupon(
     }
     if policy.min_purchase > 0:
         body["min_price"] = float(policy.min_purchase)
-    created: dict[str, Any] | None = None
-    async with service_client(settings, request_timeout=30.0) as tn:
-        for _ in range(CODE_ATTEMPTS):
-            body["code"] = new_code()
-            try:
-                created = await tn.create_coupon(access.store_id, access.token, body)
-                break
-            except TiendanubeError as exc:
-                if exc.status_code != 422:  # 422: the code is taken; try another
-                    return await _refused(session, conv, "store_unavailable", policy, actor)
-    if created is None:
-        return await _refused(session, conv, "store_refused", policy, actor)
+    try:
+        created = await create_in_store(settings, access.store_id, access.token, body)
+    except StoreRefused as exc:
+        return await _refused(session, conv, exc.reason, policy, actor)
     coupon = Coupon(
         tenant_id=conv.tenant_id,
         conversation_id=conv.id,
@@ -179,6 +171,38 @@ async def request_coupon(
     )
     log.info("sales.coupon_issued", conversation_id=str(conv.id), percent=str(value))
     return CouponDecision("issued", coupon=coupon, max_percent=policy.max_percent)
+
+
+class StoreRefused(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason  # store_unavailable | store_refused
+
+
+async def create_in_store(
+    settings: Settings, store_id: int, token: str, body: dict[str, Any]
+) -> dict[str, Any]:
+    """Create the coupon `body` in Tienda Nube under a fresh random code (set in `body["code"]`)."""
+    async with service_client(settings, request_timeout=30.0) as tn:
+        for _ in range(CODE_ATTEMPTS):
+            body["code"] = new_code()
+            try:
+                return await tn.create_coupon(store_id, token, body)
+            except TiendanubeError as exc:
+                if exc.status_code != 422:  # 422: the code is taken; try another
+                    raise StoreRefused("store_unavailable") from exc
+    raise StoreRefused("store_refused")
+
+
+def campaign_refusal(policy: CouponPolicy, percent: Decimal) -> str | None:
+    """Why the policy does not allow a campaign coupon of `percent`, or None."""
+    if not policy.enabled or policy.max_percent <= 0:
+        return "coupons_disabled"
+    if not policy.on_campaign:
+        return "not_allowed_on_campaign"
+    if percent > policy.max_percent:
+        return "over_limit"
+    return None
 
 
 async def _refused(

@@ -87,6 +87,7 @@ class CouponPolicy(BaseModel):
     daily_cap: int = Field(default=20, ge=0, le=100_000)
     on_request: bool = True
     on_recovery: bool = False
+    on_campaign: bool = False  # a campaign may carry a coupon (one shared code, issue 13)
 
 
 class CouponRequestIn(BaseModel):

@@ -201,7 +201,11 @@ def build_components(template: WhatsAppTemplate, variables: list[str]) -> dict[s
 
 def render(template: WhatsAppTemplate, variables: list[str]) -> str:
     """The template's body with its variables filled in (what the conversation shows)."""
-    text = body_text(template.components) or template.name
+    return fill(body_text(template.components) or template.name, variables)
+
+
+def fill(text: str, variables: list[str]) -> str:
+    """`text` with {{n}} replaced by the n-th variable (empty when there is none)."""
     return _VAR.sub(
         lambda m: variables[int(m.group(1)) - 1] if 0 < int(m.group(1)) <= len(variables) else "", text
     )
