@@ -160,20 +160,22 @@ async def attribute(session: AsyncSession, tenant_id: uuid.UUID, order: dict[str
         .values(**values)
         .on_conflict_do_update(constraint="uq_order_attributions_tenant_id_order_id", set_=update)
     )
-    await publish(
-        session,
-        tenant_id,
-        "order.attributed",
-        {
-            "conversation_id": str(conversation_id),
-            "order_id": order_id,
-            "number": values["order_number"],
-            "total": str(values["total"]),
-            "currency": values["currency"],
-            "payment_status": values["payment_status"],
-            "source": source,
-        },
-    )
+    if conversation_id is not None:  # a campaign coupon used by someone who never wrote has none
+        await publish(
+            session,
+            tenant_id,
+            "order.attributed",
+            {
+                "conversation_id": str(conversation_id),
+                "order_id": order_id,
+                "number": values["order_number"],
+                "total": str(values["total"]),
+                "currency": values["currency"],
+                "payment_status": values["payment_status"],
+                "source": source,
+                "campaign_id": None if campaign_id is None else str(campaign_id),
+            },
+        )
     log.info("sales.order_attributed", order_id=order_id, source=source, matched_by=matched_by)
     return f"attributed:{matched_by}"
 
@@ -221,7 +223,7 @@ async def _match(
                 CampaignRecipient.tenant_id == tenant_id,
                 Customer.tenant_id == tenant_id,
                 or_(*who),
-                CampaignRecipient.sent_at <= ordered_at,
+                CampaignRecipient.sent_at < ordered_at + STAMP_RESOLUTION,
                 CampaignRecipient.sent_at > ordered_at - WINDOW,
             )
             .order_by(CampaignRecipient.sent_at.desc())
