@@ -27,7 +27,8 @@ EventType = Literal[
     "catalog.sync",  # data: sync_id, state, done, total
     "cart.updated",  # data: conversation_id, cart (items, subtotal, currency) or null, by
     "campaign.updated",  # data: campaign_id, status, paused_reason (progress: refetch the campaign)
-    "order.attributed",  # data: conversation_id, order_id, number, total, currency, payment_status, source, campaign_id
+    # data: conversation_id, order_id, number, total, currency, payment_status, source, campaign_id
+    "order.attributed",
 ]
 
 
