@@ -29,7 +29,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from ..jobs import defer_many, names
 from ..models import InboundEvent
 from ..rejections import service as rejections
-from .accounts import Account, account_with_app_secret, accounts_of_wabas, verify_token_matches
+from .accounts import (
+    Account,
+    account_with_app_secret,
+    accounts_of_wabas,
+    cached_account,
+    verify_token_matches,
+)
 from .dbutil import is_db_unavailable
 from .parsing import ParsedWebhook, UnknownShape, parse_meta, parse_whatsapp
 
@@ -46,11 +52,13 @@ def signature_ok(raw: bytes, secret: str, header_hex: str) -> bool:
     return hmac.compare_digest(expected, header_hex.lower())
 
 
-async def receive(request: Request, source: str, parse: Callable[[Any], ParsedWebhook]) -> dict[str, str]:
-    maker: async_sessionmaker[AsyncSession] = request.app.state.sessionmaker
-    crypto = request.app.state.settings.crypto
-    header = request.headers.get("x-hub-signature-256", "")
-    raw = await request.body()
+async def receive(
+    state: Any, source: str, parse: Callable[[Any], ParsedWebhook], header: str, raw: bytes
+) -> None:
+    """Verify, store and enqueue one webhook body; returns once it is durable (raises a
+    NexusError for 400/401/503). `state` is the app's state (sessionmaker, engine, settings)."""
+    maker: async_sessionmaker[AsyncSession] = state.sessionmaker
+    crypto = state.settings.crypto
     m = _SIG.match(header)
     if m is None:
         await rejections.count(maker, source, "signature missing or malformed")
@@ -82,22 +90,22 @@ async def receive(request: Request, source: str, parse: Callable[[Any], ParsedWe
     if not parsed.channel_accounts:
         raise BadRequest("unknown webhook shape: no channel account", code="unknown_shape")
     try:
-        async with maker() as session:
-            accounts: dict[tuple[str, str], Account] = {}
-            for channel, external_id in sorted(parsed.channel_accounts):
-                found = await account_with_app_secret(session, crypto, channel, external_id)
-                if found is None:
-                    await session.rollback()
-                    await rejections.count(maker, source, f"unknown {channel} account")
-                    raise Unauthorized("signature cannot be verified for this account")
-                account, secret = found
-                if not signature_ok(raw, secret, m.group(1)):
-                    await session.rollback()
-                    await rejections.count(maker, source, "signature mismatch")
-                    raise Unauthorized("invalid X-Hub-Signature-256")
-                accounts[(channel, external_id)] = account
-            await session.rollback()  # the lookups are done; the write goes with its batch
-        await group_commit(request).submit(PendingEvent(source, raw, data, parsed, accounts))
+        accounts: dict[tuple[str, str], Account] = {}
+        for channel, external_id in sorted(parsed.channel_accounts):
+            # The cache answers almost every request: a session is opened only on a miss.
+            found = cached_account(channel, external_id)
+            if found is None:
+                async with maker() as session:
+                    found = await account_with_app_secret(session, crypto, channel, external_id)
+            if found is None:
+                await rejections.count(maker, source, f"unknown {channel} account")
+                raise Unauthorized("signature cannot be verified for this account")
+            account, secret = found
+            if not signature_ok(raw, secret, m.group(1)):
+                await rejections.count(maker, source, "signature mismatch")
+                raise Unauthorized("invalid X-Hub-Signature-256")
+            accounts[(channel, external_id)] = account
+        await group_commit(state).submit(PendingEvent(source, raw, data, parsed, accounts))
     except (Unauthorized, BadRequest):
         raise
     except Exception as exc:
@@ -107,6 +115,13 @@ async def receive(request: Request, source: str, parse: Callable[[Any], ParsedWe
                 "storage unavailable, retry later", headers={"Retry-After": "5"}
             ) from None
         raise
+
+
+async def receive_request(
+    request: Request, source: str, parse: Callable[[Any], ParsedWebhook]
+) -> dict[str, str]:
+    raw = await request.body()
+    await receive(request.app.state, source, parse, request.headers.get("x-hub-signature-256", ""), raw)
     return {"status": "received"}
 
 
@@ -246,24 +261,24 @@ class GroupCommit:
                 fut.set_result(event_id)
 
 
-def group_commit(request: Request) -> GroupCommit:
-    gc: GroupCommit | None = getattr(request.app.state, "webhook_group_commit", None)
+def group_commit(state: Any) -> GroupCommit:
+    gc: GroupCommit | None = getattr(state, "webhook_group_commit", None)
     if gc is None:
-        gc = GroupCommit(request.app.state.sessionmaker)
-        request.app.state.webhook_group_commit = gc
+        gc = GroupCommit(state.sessionmaker)
+        state.webhook_group_commit = gc
     return gc
 
 
 @router.post("/webhooks/whatsapp")
 async def whatsapp_webhook(request: Request) -> dict[str, str]:
     """WhatsApp Cloud API events (messages and statuses), signed with `X-Hub-Signature-256`."""
-    return await receive(request, "whatsapp", parse_whatsapp)
+    return await receive_request(request, "whatsapp", parse_whatsapp)
 
 
 @router.post("/webhooks/meta")
 async def meta_webhook(request: Request) -> dict[str, str]:
     """Instagram and Messenger events (`entry[].messaging[]`), signed with `X-Hub-Signature-256`."""
-    return await receive(request, "meta", parse_meta)
+    return await receive_request(request, "meta", parse_meta)
 
 
 async def handshake(
