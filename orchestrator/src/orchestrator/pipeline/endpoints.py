@@ -23,11 +23,10 @@ import structlog
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 from nexus_common.errors import BadRequest, Forbidden, ServiceUnavailable, Unauthorized
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from ..jobs import defer_many, names
-from ..models import InboundEvent
+from ..jobs import JOBS_SCHEMA, names
 from ..rejections import service as rejections
 from .accounts import (
     Account,
@@ -105,7 +104,11 @@ async def receive(
                 await rejections.count(maker, source, "signature mismatch")
                 raise Unauthorized("invalid X-Hub-Signature-256")
             accounts[(channel, external_id)] = account
-        await group_commit(state).submit(PendingEvent(source, raw, data, parsed, accounts))
+        try:
+            text_body: str | None = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            text_body = None  # JSON in UTF-16/32: stored as re-serialised
+        await group_commit(state).submit(PendingEvent(source, raw, data, parsed, accounts, text_body))
     except (Unauthorized, BadRequest):
         raise
     except Exception as exc:
@@ -132,6 +135,8 @@ class PendingEvent:
     data: Any
     parsed: ParsedWebhook
     accounts: dict[tuple[str, str], Account]
+    # The body as JSON text for the jsonb column (the webhook's own bytes; None: serialise `data`).
+    payload_text: str | None = None
 
 
 def _jobs_for(event_id: uuid.UUID, ev: PendingEvent) -> list[dict[str, Any]]:
@@ -168,44 +173,64 @@ def _jobs_for(event_id: uuid.UUID, ev: PendingEvent) -> list[dict[str, Any]]:
     return jobs
 
 
-async def store_batch(session: AsyncSession, events: list[PendingEvent]) -> list[uuid.UUID | None]:
-    """Insert raw events and their jobs in the caller's transaction: three statements for the
-    whole batch. Returns each event's id, or None for a body already stored (a redelivery)."""
-    rows = []
+# One statement for a whole batch: the raw events (a redelivered body is skipped by the unique
+# key) and the jobs of the events that were inserted, with their NOTIFYs, in one implicit
+# transaction. Event ids are made here, so a job names its event before the row exists; the
+# `ORDER BY n` keeps job ids in acknowledgement order (one person's messages run in that order).
+_STORE = text(
+    f"""
+    WITH ins AS (
+        INSERT INTO inbound_events (id, tenant_id, source, body_sha256, payload, state)
+        SELECT e.id, e.tenant_id, e.source, e.sha, e.payload::jsonb, e.state
+        FROM unnest(CAST(:ids AS uuid[]), CAST(:tenants AS uuid[]), CAST(:sources AS text[]),
+                    CAST(:shas AS text[]), CAST(:payloads AS text[]), CAST(:states AS text[]))
+             AS e(id, tenant_id, source, sha, payload, state)
+        ON CONFLICT (source, body_sha256) DO NOTHING
+        RETURNING id
+    ), jobs AS (
+        SELECT {JOBS_SCHEMA}.nexus_defer_job(j.task, j.lock, j.qlock, j.args::jsonb, NULL, 0) AS job
+        FROM unnest(CAST(:job_events AS uuid[]), CAST(:tasks AS text[]), CAST(:locks AS text[]),
+                    CAST(:qlocks AS text[]), CAST(:args AS text[]))
+             WITH ORDINALITY AS j(event_id, task, lock, qlock, args, n)
+        WHERE j.event_id IN (SELECT id FROM ins)
+        ORDER BY j.n
+    )
+    SELECT array(SELECT id FROM ins) AS ids, (SELECT count(*) FROM jobs) AS jobs
+    """  # noqa: S608 - a constant schema name, every value is a bind parameter
+)
+
+
+async def store_batch(
+    conn: AsyncSession | AsyncConnection, events: list[PendingEvent]
+) -> list[uuid.UUID | None]:
+    """Store raw events and queue their jobs with one statement, in the caller's transaction (or
+    as its own when the connection autocommits). Returns each event's id, or None for a body
+    already stored (a redelivery; within the batch the first occurrence owns the row)."""
+    ids: list[uuid.UUID] = []
+    rows: dict[str, list[Any]] = {k: [] for k in ("ids", "tenants", "sources", "shas", "payloads", "states")}
+    jobs: dict[str, list[Any]] = {k: [] for k in ("job_events", "tasks", "locks", "qlocks", "args")}
     for ev in events:
+        event_id = uuid.uuid4()
+        ids.append(event_id)
         tenants = {a.tenant_id for a in ev.accounts.values()}
-        rows.append(
-            {
-                "tenant_id": next(iter(tenants)) if len(tenants) == 1 else None,
-                "source": ev.source,
-                "body_sha256": hashlib.sha256(ev.raw).hexdigest(),
-                "payload": ev.data,
-                # Nothing to process (echoes, receipts, other fields): stored for the record only.
-                "state": "pending"
-                if ev.parsed.messages or ev.parsed.statuses or ev.parsed.template_updates
-                else "ignored",
-            }
+        rows["ids"].append(event_id)
+        rows["tenants"].append(next(iter(tenants)) if len(tenants) == 1 else None)
+        rows["sources"].append(ev.source)
+        rows["shas"].append(hashlib.sha256(ev.raw).hexdigest())
+        rows["payloads"].append(ev.payload_text if ev.payload_text is not None else json.dumps(ev.data))
+        # Nothing to process (echoes, receipts, other fields): stored for the record only.
+        rows["states"].append(
+            "pending" if ev.parsed.messages or ev.parsed.statuses or ev.parsed.template_updates else "ignored"
         )
-    # One cached statement run as "insertmanyvalues" (batched VALUES), not a fresh compile per size.
-    inserted = (
-        await session.execute(
-            insert(InboundEvent)
-            .on_conflict_do_nothing(index_elements=["source", "body_sha256"])
-            .returning(InboundEvent.id, InboundEvent.source, InboundEvent.body_sha256),
-            rows,
-        )
-    ).all()
-    ids = {(r.source, r.body_sha256): r.id for r in inserted}
-    out: list[uuid.UUID | None] = []
-    jobs: list[dict[str, Any]] = []
-    for ev, row in zip(events, rows, strict=True):
-        # The same body twice in one batch: the first occurrence owns the row and the jobs.
-        event_id = ids.pop((row["source"], row["body_sha256"]), None)
-        out.append(event_id)
-        if event_id is not None:
-            jobs.extend(_jobs_for(event_id, ev))
-    await defer_many(session, jobs)
-    return out
+        for job in _jobs_for(event_id, ev):
+            jobs["job_events"].append(event_id)
+            jobs["tasks"].append(job["task"])
+            jobs["locks"].append(job.get("lock"))
+            jobs["qlocks"].append(job.get("queueing_lock"))
+            jobs["args"].append(json.dumps(job["args"]))
+    result = (await conn.execute(_STORE, {**rows, **jobs})).one()
+    stored = set(result.ids)
+    return [i if i in stored else None for i in ids]
 
 
 async def store_and_enqueue(
@@ -231,8 +256,8 @@ class GroupCommit:
 
     MAX_BATCH = 256
 
-    def __init__(self, maker: async_sessionmaker[AsyncSession]) -> None:
-        self.maker = maker
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
         self.pending: list[tuple[PendingEvent, asyncio.Future[uuid.UUID | None]]] = []
         self.lock = asyncio.Lock()
 
@@ -247,8 +272,11 @@ class GroupCommit:
 
     async def _flush(self, batch: list[tuple[PendingEvent, asyncio.Future[uuid.UUID | None]]]) -> None:
         try:
-            async with self.maker() as session, session.begin():
-                ids = await store_batch(session, [ev for ev, _ in batch])
+            # No ORM session and no BEGIN/COMMIT round trips: the batch is one statement, which
+            # Postgres commits (synchronous_commit on) before it answers.
+            async with self.engine.connect() as conn:
+                autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                ids = await store_batch(autocommit, [ev for ev, _ in batch])
         except BaseException as exc:
             for _, fut in batch:
                 if not fut.done():
@@ -264,7 +292,7 @@ class GroupCommit:
 def group_commit(state: Any) -> GroupCommit:
     gc: GroupCommit | None = getattr(state, "webhook_group_commit", None)
     if gc is None:
-        gc = GroupCommit(state.sessionmaker)
+        gc = GroupCommit(state.engine)
         state.webhook_group_commit = gc
     return gc
 
