@@ -427,8 +427,19 @@ def e2e_run(
 
 
 def read_hops(dsn: str, skip: int) -> list[dict[str, Any]]:
-    """Per-hop timings of each traced run, oldest first (empty for code that does not trace)."""
-    return []
+    """Per-hop timings of each traced run, oldest first (empty for code that does not trace):
+    the `timing` steps the orchestrator wrote into each agent run's thinking log."""
+    import psycopg
+
+    with psycopg.connect(dsn) as c:
+        rows = c.execute(
+            "SELECT steps FROM agent_runs WHERE jsonb_path_exists(steps, '$[*] ? (@.kind == \"timing\")') "
+            "ORDER BY created_at"
+        ).fetchall()
+    return [
+        {st["name"]: float(st["duration_ms"]) for st in steps if st.get("kind") == "timing"}
+        for (steps,) in rows[skip:]
+    ]
 
 
 def main() -> None:

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import re
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ async def receive(
 ) -> None:
     """Verify, store and enqueue one webhook body; returns once it is durable (raises a
     NexusError for 400/401/503). `state` is the app's state (sessionmaker, engine, settings)."""
+    received = time.time()
     maker: async_sessionmaker[AsyncSession] = state.sessionmaker
     crypto = state.settings.crypto
     m = _SIG.match(header)
@@ -108,7 +110,9 @@ async def receive(
             text_body: str | None = raw.decode("utf-8")
         except UnicodeDecodeError:
             text_body = None  # JSON in UTF-16/32: stored as re-serialised
-        await group_commit(state).submit(PendingEvent(source, raw, data, parsed, accounts, text_body))
+        await group_commit(state).submit(
+            PendingEvent(source, raw, data, parsed, accounts, text_body, received)
+        )
     except (Unauthorized, BadRequest):
         raise
     except Exception as exc:
@@ -137,6 +141,8 @@ class PendingEvent:
     accounts: dict[tuple[str, str], Account]
     # The body as JSON text for the jsonb column (the webhook's own bytes; None: serialise `data`).
     payload_text: str | None = None
+    # When the webhook arrived (time.time()): the first mark of the reply's trace (trace.py).
+    received: float | None = None
 
 
 def _jobs_for(event_id: uuid.UUID, ev: PendingEvent) -> list[dict[str, Any]]:
@@ -156,6 +162,7 @@ def _jobs_for(event_id: uuid.UUID, ev: PendingEvent) -> list[dict[str, Any]]:
                     "channel": msg.channel,
                     "account": msg.account_id,
                     "contact": msg.contact_key,
+                    **({"trace": {"received": ev.received}} if ev.received is not None else {}),
                 },
                 "lock": names.conversation_key(tenant_id, msg.channel, msg.contact_key),
             }

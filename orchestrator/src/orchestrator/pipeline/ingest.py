@@ -22,6 +22,7 @@ from ..events.publisher import publish
 from ..jobs import defer, names
 from ..models import ChannelIdentity, ChatConversation, ChatMessage, Customer, InboundEvent
 from . import consent_keywords, send_errors
+from . import trace as hop_trace
 from .accounts import Account, find_account
 from .parsing import InboundMessage, ParsedWebhook, StatusUpdate, parse_meta, parse_whatsapp
 
@@ -116,7 +117,11 @@ async def live_conversation(
 
 
 async def store_messages(
-    session: AsyncSession, account: Account, items: list[InboundMessage], debounce: float
+    session: AsyncSession,
+    account: Account,
+    items: list[InboundMessage],
+    debounce: float,
+    trace: hop_trace.Trace | None = None,
 ) -> tuple[ChatConversation, list[ChatMessage]]:
     """Store one contact's messages; defer the (debounced) turn when something new arrived."""
     now = datetime.now(UTC)
@@ -161,10 +166,11 @@ async def store_messages(
     await session.flush()
     await publish(session, account.tenant_id, "conversation.updated", conversation_data(conv))
     if any(m.type not in SILENT_TYPES for m in stored) and not conv.ai_paused and conv.status == "open":
+        hop_trace.mark(trace, "ingest_done")
         await defer(
             session,
             names.TURN,
-            {"conversation_id": str(conv.id)},
+            {"conversation_id": str(conv.id), **({"trace": trace} if trace else {})},
             at=now + timedelta(seconds=debounce) if debounce > 0 else None,
             **names.turn_locks(conv.id),
         )
@@ -255,6 +261,7 @@ async def process(
     contact: str | None,
     statuses: bool,
     debounce: float,
+    trace: hop_trace.Trace | None = None,
 ) -> None:
     ev = await session.get(InboundEvent, event_id, with_for_update=True)
     if ev is None:
@@ -290,6 +297,6 @@ async def process(
             ev.state = "ignored"
             ev.processed_at = datetime.now(UTC)
             return
-        await store_messages(session, account, items, debounce)
+        await store_messages(session, account, items, debounce, trace)
     ev.state = "done"
     ev.processed_at = datetime.now(UTC)

@@ -37,6 +37,7 @@ from ..events.publisher import announce, publish
 from ..jobs import defer, names
 from ..models import AgentRun, ChatConversation, ChatMessage, Customer, Tenant
 from ..runtime import Runtime
+from . import trace as hop_trace
 from .clients import agent_client
 from .ingest import SILENT_TYPES
 
@@ -91,7 +92,7 @@ async def _unhelped_turns(session: Any, conversation_id: uuid.UUID) -> int:
     return count
 
 
-async def run_turn(rt: Runtime, conversation_id: uuid.UUID) -> str:
+async def run_turn(rt: Runtime, conversation_id: uuid.UUID, trace: hop_trace.Trace | None = None) -> str:
     """Returns what happened: skipped/rescheduled/answered/lost_race (for logs and tests)."""
     s = rt.settings
     now = datetime.now(UTC)
@@ -191,15 +192,17 @@ async def run_turn(rt: Runtime, conversation_id: uuid.UUID) -> str:
         fallback_lang = customer.locale or request.tenant.language
     await announce(session, rt.redis)
 
+    hop_trace.mark(trace, "agent_called")
     started = time.perf_counter()
     response, error = await call_agent(rt, request)
     latency_ms = int((time.perf_counter() - started) * 1000)
+    hop_trace.mark(trace, "agent_answered")
     if response is None:
         response = fallback_response(run_id, fallback_lang, error or "agent unavailable")
 
     try:
         outcome = await _finish(
-            rt, conversation_id, run_id, tenant_id, pending_ids, response, error, latency_ms
+            rt, conversation_id, run_id, tenant_id, pending_ids, response, error, latency_ms, trace
         )
     except _LostRace:
         return "lost_race"
@@ -220,6 +223,7 @@ async def _finish(
     response: AgentTurnResponse,
     error: str | None,
     latency_ms: int,
+    trace: hop_trace.Trace | None = None,
 ) -> str:
     async with rt.sessionmaker() as session, session.begin():
         conv = await session.get(ChatConversation, conversation_id, with_for_update=True)
@@ -246,7 +250,9 @@ async def _finish(
             if len(claimed) != len(pending_ids):
                 # Another turn answered (some of) them meanwhile: roll back, answer nothing.
                 raise _LostRace
-            outcome = await _record_answer(session, rt, conv, run, response, error, latency_ms, finished)
+            outcome = await _record_answer(
+                session, rt, conv, run, response, error, latency_ms, finished, trace
+            )
     await announce(session, rt.redis)
     return outcome
 
@@ -271,6 +277,7 @@ async def _record_answer(
     error: str | None,
     latency_ms: int,
     finished: datetime,
+    trace: hop_trace.Trace | None = None,
 ) -> str:
     # agent_service streams its steps into this run as they happen (redacted there too); keep
     # those and add only the ones it did not stream (e.g. the orchestrator's own fallback step).
@@ -302,7 +309,8 @@ async def _record_answer(
         await session.flush()
         await publish(session, conv.tenant_id, "message.created", message_data(msg))
         conv.last_message_at = msg.created_at
-    await enqueue_send(session, conv.id)
+    # The send job carries the trace on; it writes the hops into this run once Graph answered.
+    await enqueue_send(session, conv.id, trace=hop_trace.mark(trace, "outbox_written"))
     if response.handoff:
         # Pauses the AI (status pending_human), publishes the handoff and e-mails the store's team.
         await notify_handoff(session, conv.id, (response.handoff_reason or "agent")[:200])
