@@ -156,6 +156,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     await asyncio.wait_for(background, 20)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(jobs.close_async(), 10)
+            gc = getattr(app.state, "webhook_group_commit", None)
+            if gc is not None:
+                await gc.close()
             await close_clients(rt)
             if redis_client is not None:
                 await redis_client.aclose()

@@ -10,6 +10,7 @@ acknowledged that is not stored, and a Postgres outage answers 503 so Meta retri
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import json
@@ -267,6 +268,11 @@ class GroupCommit:
         self.engine = engine
         self.pending: list[tuple[PendingEvent, asyncio.Future[uuid.UUID | None]]] = []
         self.lock = asyncio.Lock()
+        # One connection of its own, kept between batches: a pool checkout costs a pre-ping round
+        # trip per batch (py-spy: ~11% of the ack path). `conn_lock` keeps one statement on it
+        # at a time even when a cancelled request left its (shielded) flush running.
+        self.conn: AsyncConnection | None = None
+        self.conn_lock = asyncio.Lock()
 
     async def submit(self, ev: PendingEvent) -> uuid.UUID | None:
         fut: asyncio.Future[uuid.UUID | None] = asyncio.get_running_loop().create_future()
@@ -279,11 +285,20 @@ class GroupCommit:
 
     async def _flush(self, batch: list[tuple[PendingEvent, asyncio.Future[uuid.UUID | None]]]) -> None:
         try:
-            # No ORM session and no BEGIN/COMMIT round trips: the batch is one statement, which
-            # Postgres commits (synchronous_commit on) before it answers.
-            async with self.engine.connect() as conn:
-                autocommit = await conn.execution_options(isolation_level="AUTOCOMMIT")
-                ids = await store_batch(autocommit, [ev for ev, _ in batch])
+            async with self.conn_lock:
+                if self.conn is None:
+                    # Checked out with a pre-ping; autocommit: the batch is one statement, which
+                    # Postgres commits (synchronous_commit on) before it answers. No ORM session,
+                    # no BEGIN/COMMIT round trips.
+                    conn = await self.engine.connect()
+                    self.conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
+                try:
+                    ids = await store_batch(self.conn, [ev for ev, _ in batch])
+                except BaseException:
+                    # Broken or not, start the next batch on a fresh connection (→ 503 for this
+                    # one; a body that was committed after all is deduplicated when Meta retries).
+                    await self._drop()
+                    raise
         except BaseException as exc:
             for _, fut in batch:
                 if not fut.done():
@@ -294,6 +309,22 @@ class GroupCommit:
         for (_, fut), event_id in zip(batch, ids, strict=True):
             if not fut.done():
                 fut.set_result(event_id)
+
+    async def _drop(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.invalidate()
+            with contextlib.suppress(Exception):
+                await conn.close()
+
+    async def close(self) -> None:
+        """Give the connection back (app shutdown, before the engine is disposed)."""
+        async with self.conn_lock:
+            conn, self.conn = self.conn, None
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    await conn.close()
 
 
 def group_commit(state: Any) -> GroupCommit:
