@@ -129,7 +129,8 @@ async def store_messages(
     conv = await live_conversation(session, account, customer, items[0].channel)
     stored: list[ChatMessage] = []
     for m in items:
-        new_id = await session.scalar(
+        # RETURNING the row itself: no second round trip to load what was just written.
+        msg = await session.scalar(
             insert(ChatMessage)
             .values(
                 tenant_id=account.tenant_id,
@@ -148,12 +149,10 @@ async def store_messages(
                 created_at=func.clock_timestamp(),
             )
             .on_conflict_do_nothing(index_elements=["channel", "provider_message_id"])
-            .returning(ChatMessage.id)
+            .returning(ChatMessage)
         )
-        if new_id is None:
+        if msg is None:
             continue  # redelivered: already stored, already answered (or about to be)
-        msg = await session.get(ChatMessage, new_id)
-        assert msg is not None
         stored.append(msg)
         await publish(session, account.tenant_id, "message.created", message_data(msg))
         if msg.type == consent_keywords.CONSENT_TYPE:

@@ -32,7 +32,7 @@ from ..runtime import Runtime
 from ..sandbox import service as sandbox
 from . import send_errors
 from . import trace as hop_trace
-from .accounts import Account, access_token, find_account
+from .accounts import Account, access_token
 from .clients import whatsapp_client
 from .turn import CARE_WINDOW
 
@@ -116,7 +116,9 @@ async def _claim_next(
         if conv.channel_account_id is not None:
             ca = await session.get(ChannelAccount, conv.channel_account_id)
             if ca is not None:
-                account = await find_account(session, ca.channel, ca.external_id)
+                account = Account(
+                    ca.id, ca.tenant_id, ca.channel, ca.external_id, ca.enabled, dict(ca.settings)
+                )
         msg.status = "sending"
         msg.attempts += 1
         msg.next_attempt_at = now + timedelta(seconds=s.nexus_outbox_grace_seconds)
