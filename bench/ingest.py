@@ -389,41 +389,48 @@ def ingest_runs(
     return median_round(bare_rounds), out
 
 
-def e2e_run(
-    stack: Stack, base_env: dict[str, str], pythonpath: str | None, n: int, graph_port: int
-) -> tuple[list[float], list[dict[str, Any]]]:
-    """Phase 2 for one code version: one message at a time, webhook → the fake Graph's send call.
-    Returns the latencies and, when this version records them, each run's per-hop timings."""
+def e2e_runs(
+    stack: Stack, base_env: dict[str, str], versions: list[tuple[str, str | None]], n: int, graph_port: int
+) -> dict[str, tuple[list[float], list[dict[str, Any]]]]:
+    """Phase 2: webhook → the fake Graph's send call, one message at a time, alternating between
+    the versions message by message (same load for each). Returns, per version, the latencies and,
+    when that version records them, each run's per-hop timings (from its thinking log)."""
     import httpx
 
     from fakes.meta_graph import signed, wa_message
 
-    dsn = stack.database()
-    orch, port = start_orchestrator(stack, {**base_env, "POSTGRES_DSN": dsn}, pythonpath)
-    connect_channel(port)
+    started = []
+    for label, path in versions:
+        dsn = stack.database()
+        orch, port = start_orchestrator(stack, {**base_env, "POSTGRES_DSN": dsn}, path)
+        connect_channel(port)
+        started.append((label, dsn, orch, port))
     prefix = uuid.uuid4().hex[:4]
-    e2e: list[float] = []
+    e2e: dict[str, list[float]] = {label: [] for label, *_ in started}
     with httpx.Client(timeout=30) as client:
         for i in range(n + 5):
-            wa = f"55119{int(prefix, 16) % 100:02d}{i:06d}"
-            body, headers = signed(wa_message(PHONE_ID, wa, text="hola"), SECRET)
-            t0 = time.time()
-            status = client.post(f"http://127.0.0.1:{port}/webhooks/whatsapp", content=body, headers=headers)
-            assert status.status_code == 200, status.text
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                sent = client.get(f"http://127.0.0.1:{graph_port}/_fake/sent", params={"to": wa}).json()
-                if sent:
-                    if i >= 5:  # the first few warm the pools
-                        e2e.append(sent[0]["at"] - t0)
-                    break
-                time.sleep(0.002)
-            else:
-                raise SystemExit("e2e: no reply within 30 s")
+            for v, (label, _, _, port) in enumerate(started):
+                wa = f"5511{v}{int(prefix, 16) % 100:02d}{i:06d}"
+                body, headers = signed(wa_message(PHONE_ID, wa, text="hola"), SECRET)
+                t0 = time.time()
+                r = client.post(f"http://127.0.0.1:{port}/webhooks/whatsapp", content=body, headers=headers)
+                assert r.status_code == 200, r.text
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline:
+                    sent = client.get(f"http://127.0.0.1:{graph_port}/_fake/sent", params={"to": wa}).json()
+                    if sent:
+                        if i >= 5:  # the first few warm the pools
+                            e2e[label].append(sent[0]["at"] - t0)
+                        break
+                    time.sleep(0.002)
+                else:
+                    raise SystemExit("e2e: no reply within 30 s")
     time.sleep(0.5)  # the last run's closing steps commit after the send
-    hops = read_hops(dsn, skip=5)
-    stack.stop(orch)
-    return e2e, hops
+    out = {}
+    for label, dsn, orch, _ in started:
+        out[label] = (e2e[label], read_hops(dsn, skip=5))
+        stack.stop(orch)
+    return out
 
 
 def read_hops(dsn: str, skip: int) -> list[dict[str, Any]]:
@@ -509,7 +516,7 @@ def main() -> None:
             "NEXUS_WORKER_POLL_SECONDS": "0.5",
         }
         bare, ingest = ingest_runs(stack, orch_env, versions, a, (bare_proc, bp))
-        e2e = {label: e2e_run(stack, orch_env, path, a.e2e, gp) for label, path in versions}
+        e2e = e2e_runs(stack, orch_env, versions, a.e2e, gp)
     finally:
         stack.close()
 
@@ -554,7 +561,10 @@ def main() -> None:
         if r["profile"]:
             print(f"\n(raw stacks: {r['profile'][0]})")
             print("\n".join(r["profile"][1]))
-    print("\nEnd to end: webhook → the fake Graph's send call, instant agent, debounce 0, one at a time")
+    print(
+        "\nEnd to end: webhook → the fake Graph's send call, instant agent, debounce 0, one at a time, "
+        "versions alternating"
+    )
     print(f"{'code':40} {'n':>5} {'p50 ms':>8} {'p99 ms':>8}")
     for label, (lat, _) in e2e.items():
         ms = [x * 1000 for x in lat]
