@@ -110,15 +110,19 @@ async def _claim_next(
                 **names.send_locks(conversation_id),
             )
             return None
-        conv = await session.get(ChatConversation, conversation_id)
-        assert conv is not None
-        account = None
-        if conv.channel_account_id is not None:
-            ca = await session.get(ChannelAccount, conv.channel_account_id)
-            if ca is not None:
-                account = Account(
-                    ca.id, ca.tenant_id, ca.channel, ca.external_id, ca.enabled, dict(ca.settings)
-                )
+        # The conversation and its channel account in one round trip.
+        conv, ca = (
+            await session.execute(
+                select(ChatConversation, ChannelAccount)
+                .outerjoin(ChannelAccount, ChannelAccount.id == ChatConversation.channel_account_id)
+                .where(ChatConversation.id == conversation_id)
+            )
+        ).one()
+        account = (
+            Account(ca.id, ca.tenant_id, ca.channel, ca.external_id, ca.enabled, dict(ca.settings))
+            if ca is not None
+            else None
+        )
         msg.status = "sending"
         msg.attempts += 1
         msg.next_attempt_at = now + timedelta(seconds=s.nexus_outbox_grace_seconds)

@@ -9,6 +9,7 @@ outbox rows, so a retried or concurrent turn can never answer a message twice.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -97,9 +98,18 @@ async def run_turn(rt: Runtime, conversation_id: uuid.UUID, trace: hop_trace.Tra
     s = rt.settings
     now = datetime.now(UTC)
     async with rt.sessionmaker() as session, session.begin():
-        conv = await session.get(ChatConversation, conversation_id)
-        if conv is None:
+        # The conversation with its store and customer: one round trip, not three.
+        row = (
+            await session.execute(
+                select(ChatConversation, Tenant, Customer)
+                .join(Tenant, Tenant.id == ChatConversation.tenant_id)
+                .join(Customer, Customer.id == ChatConversation.customer_id)
+                .where(ChatConversation.id == conversation_id)
+            )
+        ).first()
+        if row is None:
             return "skipped"
+        conv, tenant, customer = row
         if conv.ai_paused or conv.status != "open":
             return "skipped"  # humans are on it; stored and published already
         pending = (
@@ -134,9 +144,6 @@ async def run_turn(rt: Runtime, conversation_id: uuid.UUID, trace: hop_trace.Tra
             .where(AgentRun.conversation_id == conversation_id, AgentRun.outcome == "running")
             .values(outcome="failed", error="interrupted", finished_at=now)
         )
-        tenant = await session.get(Tenant, conv.tenant_id)
-        customer = await session.get(Customer, conv.customer_id)
-        assert tenant is not None and customer is not None
         history = (
             await session.scalars(
                 select(ChatMessage)
@@ -190,11 +197,13 @@ async def run_turn(rt: Runtime, conversation_id: uuid.UUID, trace: hop_trace.Tra
         run_id = run.id
         tenant_id = conv.tenant_id
         fallback_lang = customer.locale or request.tenant.language
-    await announce(session, rt.redis)
+    # Redis hears of the "running" run while the agent works, not before it starts.
+    announced = asyncio.create_task(announce(session, rt.redis))
 
     hop_trace.mark(trace, "agent_called")
     started = time.perf_counter()
     response, error = await call_agent(rt, request)
+    await announced
     latency_ms = int((time.perf_counter() - started) * 1000)
     hop_trace.mark(trace, "agent_answered")
     if response is None:
