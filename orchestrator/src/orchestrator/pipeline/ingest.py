@@ -23,7 +23,7 @@ from ..jobs import defer, names
 from ..models import ChannelIdentity, ChatConversation, ChatMessage, Customer, InboundEvent
 from . import consent_keywords, send_errors
 from . import trace as hop_trace
-from .accounts import Account, find_account
+from .accounts import Account, cached_account, find_account
 from .parsing import InboundMessage, ParsedWebhook, StatusUpdate, parse_meta, parse_whatsapp
 
 log = structlog.get_logger("orchestrator.pipeline.ingest")
@@ -99,7 +99,8 @@ async def live_conversation(
     conv = await session.scalar(q)
     if conv is not None:
         return conv
-    await session.execute(
+    # A new conversation comes back from its INSERT; only a concurrent insert's row is read again.
+    created = await session.scalar(
         insert(ChatConversation)
         .values(
             tenant_id=account.tenant_id,
@@ -110,7 +111,10 @@ async def live_conversation(
         .on_conflict_do_nothing(
             index_elements=["tenant_id", "customer_id", "channel"], index_where=text("status <> 'resolved'")
         )
+        .returning(ChatConversation)
     )
+    if created is not None:
+        return created
     conv = await session.scalar(q)
     assert conv is not None
     return conv
@@ -291,7 +295,9 @@ async def process(
             for m in parsed.messages
             if m.channel == channel and m.account_id == account_external_id and m.contact_key == contact
         ]
-        account = await find_account(session, channel, account_external_id)
+        # The webhook that queued this job has just put the account in this replica's cache.
+        hit = cached_account(channel, account_external_id)
+        account = hit[0] if hit else await find_account(session, channel, account_external_id)
         if account is None or not items:
             ev.state = "ignored"
             ev.processed_at = datetime.now(UTC)
