@@ -14,6 +14,7 @@ from nexus_common.health import HealthRegistry
 from nexus_common.logging import configure_logging
 from nexus_common.settings import ConfigError, exit_on_config_error, load_settings
 from sqlalchemy import text
+from starlette.middleware import Middleware
 
 from . import (
     runtime,
@@ -26,6 +27,7 @@ from .jobs import create_job_app
 from .listeners.middleware import InternalListenerMiddleware
 from .pipeline import maintenance
 from .pipeline.clients import close_clients
+from .pipeline.ingress import WebhookIngress
 from .routers import include_routers
 from .startup import FatalStartupError, SchemaState, prepare_database, prepare_until_ready
 
@@ -154,6 +156,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                     await asyncio.wait_for(background, 20)
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(jobs.close_async(), 10)
+            gc = getattr(app.state, "webhook_group_commit", None)
+            if gc is not None:
+                await gc.close()
             await close_clients(rt)
             if redis_client is not None:
                 await redis_client.aclose()
@@ -169,6 +174,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Nexus orchestrator: webhooks, pipeline, dashboard and admin API.",
     )
     include_routers(app)
+    # Innermost of the user middleware (appended, not `add_middleware`, which puts it outermost):
+    # webhooks still pass the request-id and body-size layers, then skip the router.
+    app.user_middleware.append(Middleware(WebhookIngress))
     if settings.nexus_internal_port is not None:
         app.add_middleware(InternalListenerMiddleware, internal_port=settings.nexus_internal_port)
     app.state.settings = settings

@@ -2553,7 +2553,7 @@ export interface components {
              * Kind
              * @enum {string}
              */
-            kind: "retrieval" | "tool_call" | "tool_result" | "llm" | "fallback" | "guardrail" | "handoff" | "error";
+            kind: "retrieval" | "tool_call" | "tool_result" | "llm" | "fallback" | "guardrail" | "handoff" | "error" | "timing";
             /** Name */
             name: string;
         };

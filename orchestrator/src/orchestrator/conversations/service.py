@@ -175,8 +175,12 @@ async def queue_outbound(
     return msg
 
 
-async def enqueue_send(session: AsyncSession, conversation_id: uuid.UUID) -> None:
-    """Hand the conversation's queued outbound rows to the sender (in the caller's transaction)."""
-    await defer(
-        session, names.SEND, {"conversation_id": str(conversation_id)}, **names.send_locks(conversation_id)
-    )
+async def enqueue_send(
+    session: AsyncSession, conversation_id: uuid.UUID, *, trace: dict[str, float] | None = None
+) -> None:
+    """Hand the conversation's queued outbound rows to the sender (in the caller's transaction).
+    `trace`: the reply's hop timings so far (pipeline/trace.py), carried in the job's arguments."""
+    args: dict[str, object] = {"conversation_id": str(conversation_id)}
+    if trace:
+        args["trace"] = trace
+    await defer(session, names.SEND, args, **names.send_locks(conversation_id))

@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 from nexus_common.contracts.events import PG_CHANNEL, REDIS_CHANNEL, EventType
 from redis.asyncio import Redis
-from sqlalchemy import func, insert, select
+from sqlalchemy import Text, cast, func, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from ..models import Event
@@ -26,12 +26,14 @@ PENDING_KEY = "nexus_pending_events"
 
 
 async def publish(session: AsyncSession, tenant_id: uuid.UUID, type_: EventType, data: dict[str, Any]) -> int:
+    # The row and its NOTIFY in one round trip (a reply publishes 8-10 events on its way).
     event_id: int = (
         await session.execute(
-            insert(Event).values(tenant_id=tenant_id, type=type_, data=data).returning(Event.id)
+            insert(Event)
+            .values(tenant_id=tenant_id, type=type_, data=data)
+            .returning(Event.id, func.pg_notify(PG_CHANNEL, cast(Event.id, Text)))
         )
-    ).scalar_one()
-    await session.execute(select(func.pg_notify(PG_CHANNEL, str(event_id))))
+    ).first()[0]  # type: ignore[index]
     session.info.setdefault(PENDING_KEY, []).append((event_id, str(tenant_id)))
     return event_id
 
@@ -42,7 +44,10 @@ async def announce(session: AsyncSession, redis: Redis | None) -> None:
     if not pending or redis is None:
         return
     try:
-        for event_id, tenant_id in pending:
-            await redis.publish(REDIS_CHANNEL, json.dumps({"id": event_id, "tenant_id": tenant_id}))
+        # One round trip for all of them, in order.
+        async with redis.pipeline(transaction=False) as pipe:
+            for event_id, tenant_id in pending:
+                pipe.publish(REDIS_CHANNEL, json.dumps({"id": event_id, "tenant_id": tenant_id}))
+            await pipe.execute()
     except Exception as exc:  # noqa: BLE001 - Redis is an accelerator; NOTIFY already went out
         log.warning("events.redis_publish_failed", error=type(exc).__name__)

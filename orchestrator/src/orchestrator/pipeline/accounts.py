@@ -57,6 +57,14 @@ async def find_account(session: AsyncSession, channel: str, external_id: str) ->
     return Account(row.id, row.tenant_id, row.channel, row.external_id, row.enabled, dict(row.settings))
 
 
+def cached_account(channel: str, external_id: str) -> tuple[Account, str] | None:
+    """The cached account and app secret, or None when it must be read (no I/O)."""
+    hit = _cache.get((channel, external_id))
+    if hit and hit[0] > time.monotonic():
+        return hit[1], hit[2]
+    return None
+
+
 async def account_with_app_secret(
     session: AsyncSession, crypto: Crypto, channel: str, external_id: str
 ) -> tuple[Account, str] | None:

@@ -22,7 +22,8 @@ from ..events.publisher import publish
 from ..jobs import defer, names
 from ..models import ChannelIdentity, ChatConversation, ChatMessage, Customer, InboundEvent
 from . import consent_keywords, send_errors
-from .accounts import Account, find_account
+from . import trace as hop_trace
+from .accounts import Account, cached_account, find_account
 from .parsing import InboundMessage, ParsedWebhook, StatusUpdate, parse_meta, parse_whatsapp
 
 log = structlog.get_logger("orchestrator.pipeline.ingest")
@@ -98,7 +99,8 @@ async def live_conversation(
     conv = await session.scalar(q)
     if conv is not None:
         return conv
-    await session.execute(
+    # A new conversation comes back from its INSERT; only a concurrent insert's row is read again.
+    created = await session.scalar(
         insert(ChatConversation)
         .values(
             tenant_id=account.tenant_id,
@@ -109,14 +111,21 @@ async def live_conversation(
         .on_conflict_do_nothing(
             index_elements=["tenant_id", "customer_id", "channel"], index_where=text("status <> 'resolved'")
         )
+        .returning(ChatConversation)
     )
+    if created is not None:
+        return created
     conv = await session.scalar(q)
     assert conv is not None
     return conv
 
 
 async def store_messages(
-    session: AsyncSession, account: Account, items: list[InboundMessage], debounce: float
+    session: AsyncSession,
+    account: Account,
+    items: list[InboundMessage],
+    debounce: float,
+    trace: hop_trace.Trace | None = None,
 ) -> tuple[ChatConversation, list[ChatMessage]]:
     """Store one contact's messages; defer the (debounced) turn when something new arrived."""
     now = datetime.now(UTC)
@@ -124,7 +133,8 @@ async def store_messages(
     conv = await live_conversation(session, account, customer, items[0].channel)
     stored: list[ChatMessage] = []
     for m in items:
-        new_id = await session.scalar(
+        # RETURNING the row itself: no second round trip to load what was just written.
+        msg = await session.scalar(
             insert(ChatMessage)
             .values(
                 tenant_id=account.tenant_id,
@@ -143,12 +153,10 @@ async def store_messages(
                 created_at=func.clock_timestamp(),
             )
             .on_conflict_do_nothing(index_elements=["channel", "provider_message_id"])
-            .returning(ChatMessage.id)
+            .returning(ChatMessage)
         )
-        if new_id is None:
+        if msg is None:
             continue  # redelivered: already stored, already answered (or about to be)
-        msg = await session.get(ChatMessage, new_id)
-        assert msg is not None
         stored.append(msg)
         await publish(session, account.tenant_id, "message.created", message_data(msg))
         if msg.type == consent_keywords.CONSENT_TYPE:
@@ -161,10 +169,11 @@ async def store_messages(
     await session.flush()
     await publish(session, account.tenant_id, "conversation.updated", conversation_data(conv))
     if any(m.type not in SILENT_TYPES for m in stored) and not conv.ai_paused and conv.status == "open":
+        hop_trace.mark(trace, "ingest_done")
         await defer(
             session,
             names.TURN,
-            {"conversation_id": str(conv.id)},
+            {"conversation_id": str(conv.id), **({"trace": trace} if trace else {})},
             at=now + timedelta(seconds=debounce) if debounce > 0 else None,
             **names.turn_locks(conv.id),
         )
@@ -255,6 +264,7 @@ async def process(
     contact: str | None,
     statuses: bool,
     debounce: float,
+    trace: hop_trace.Trace | None = None,
 ) -> None:
     ev = await session.get(InboundEvent, event_id, with_for_update=True)
     if ev is None:
@@ -285,11 +295,13 @@ async def process(
             for m in parsed.messages
             if m.channel == channel and m.account_id == account_external_id and m.contact_key == contact
         ]
-        account = await find_account(session, channel, account_external_id)
+        # The webhook that queued this job has just put the account in this replica's cache.
+        hit = cached_account(channel, account_external_id)
+        account = hit[0] if hit else await find_account(session, channel, account_external_id)
         if account is None or not items:
             ev.state = "ignored"
             ev.processed_at = datetime.now(UTC)
             return
-        await store_messages(session, account, items, debounce)
+        await store_messages(session, account, items, debounce, trace)
     ev.state = "done"
     ev.processed_at = datetime.now(UTC)

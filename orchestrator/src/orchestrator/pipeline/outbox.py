@@ -21,16 +21,18 @@ from typing import Any
 
 import httpx
 import structlog
-from sqlalchemy import select, update
+from sqlalchemy import cast, select, update
+from sqlalchemy.dialects.postgresql import JSONB
 
 from ..consent import service as consent
 from ..events.publisher import announce, publish
 from ..jobs import defer, names
-from ..models import ChannelAccount, ChatConversation, ChatMessage
+from ..models import AgentRun, ChannelAccount, ChatConversation, ChatMessage
 from ..runtime import Runtime
 from ..sandbox import service as sandbox
 from . import send_errors
-from .accounts import Account, access_token, find_account
+from . import trace as hop_trace
+from .accounts import Account, access_token
 from .clients import whatsapp_client
 from .turn import CARE_WINDOW
 
@@ -50,8 +52,9 @@ def backoff(attempt: int) -> float:
     return random.uniform(0.5, 1.0) * min(300.0, 2.0 ** max(attempt - 1, 0))  # noqa: S311 - jitter
 
 
-async def drain(rt: Runtime, conversation_id: uuid.UUID) -> int:
-    """Send this conversation's queued replies, oldest first; returns how many were sent."""
+async def drain(rt: Runtime, conversation_id: uuid.UUID, trace: hop_trace.Trace | None = None) -> int:
+    """Send this conversation's queued replies, oldest first; returns how many were sent.
+    `trace` (the turn's hop timings) belongs to the first row sent; it goes into that row's run."""
     sent = 0
     while True:
         claimed = await _claim_next(rt, conversation_id)
@@ -68,8 +71,11 @@ async def drain(rt: Runtime, conversation_id: uuid.UUID) -> int:
                 "failed", error_code="no_access_token", error_message="channel has no access token"
             )
         else:
+            hop_trace.mark(trace, "graph_called")
             outcome = await _send(rt, body, token)
-        stop = await _record(rt, msg, outcome)
+            hop_trace.mark(trace, "graph_answered")
+        stop = await _record(rt, msg, outcome, trace if outcome.kind == "sent" else None)
+        trace = None
         if outcome.kind == "sent":
             sent += 1
         if stop:
@@ -104,13 +110,19 @@ async def _claim_next(
                 **names.send_locks(conversation_id),
             )
             return None
-        conv = await session.get(ChatConversation, conversation_id)
-        assert conv is not None
-        account = None
-        if conv.channel_account_id is not None:
-            ca = await session.get(ChannelAccount, conv.channel_account_id)
-            if ca is not None:
-                account = await find_account(session, ca.channel, ca.external_id)
+        # The conversation and its channel account in one round trip.
+        conv, ca = (
+            await session.execute(
+                select(ChatConversation, ChannelAccount)
+                .outerjoin(ChannelAccount, ChannelAccount.id == ChatConversation.channel_account_id)
+                .where(ChatConversation.id == conversation_id)
+            )
+        ).one()
+        account = (
+            Account(ca.id, ca.tenant_id, ca.channel, ca.external_id, ca.enabled, dict(ca.settings))
+            if ca is not None
+            else None
+        )
         msg.status = "sending"
         msg.attempts += 1
         msg.next_attempt_at = now + timedelta(seconds=s.nexus_outbox_grace_seconds)
@@ -233,8 +245,11 @@ async def _send(rt: Runtime, body: dict[str, Any], token: str) -> Outcome:
     return Outcome("failed", error_code=code, error_message=message)
 
 
-async def _record(rt: Runtime, claimed: ChatMessage, outcome: Outcome) -> bool:
-    """Store the outcome; True when the drain must stop (retry later or ambiguous)."""
+async def _record(
+    rt: Runtime, claimed: ChatMessage, outcome: Outcome, trace: hop_trace.Trace | None = None
+) -> bool:
+    """Store the outcome; True when the drain must stop (retry later or ambiguous). A sent reply's
+    trace goes into its agent run's thinking log in this same transaction."""
     s = rt.settings
     now = datetime.now(UTC)
     stop = False
@@ -270,6 +285,13 @@ async def _record(rt: Runtime, claimed: ChatMessage, outcome: Outcome) -> bool:
             msg.error_message = outcome.error_message
             if await send_errors.on_final_failure(session, msg, msg.error_code):
                 stop = True  # queued again as a template: its own send job takes it
+        if trace and "graph_answered" in trace and msg.agent_run_id is not None:
+            await session.execute(
+                update(AgentRun)
+                .where(AgentRun.id == msg.agent_run_id)
+                .values(steps=AgentRun.steps.op("||")(cast(hop_trace.steps(trace), JSONB)))
+            )
+            log.info("pipeline.timings", message_id=str(msg.id), **hop_trace.log_fields(trace))
         if outcome.kind in ("sent", "failed", "retry") and msg.status in ("sent", "failed"):
             await publish(
                 session,

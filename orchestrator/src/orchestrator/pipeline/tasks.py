@@ -18,6 +18,7 @@ from ..events.publisher import announce
 from ..jobs import names, task
 from . import ingest as ingest_service
 from . import outbox, turn
+from . import trace as hop_trace
 
 # Postgres blips and the like: retried (the same job keeps its place in its lock's order).
 _RETRY = RetryStrategy(max_attempts=20, exponential_wait=1)
@@ -30,8 +31,10 @@ async def ingest(
     account: str | None = None,
     contact: str | None = None,
     statuses: bool = False,
+    trace: dict[str, float] | None = None,
 ) -> None:
     rt = runtime.current()
+    marks = hop_trace.mark(hop_trace.clean(trace), "ingest_started")
     async with rt.sessionmaker() as session:
         async with session.begin():
             await ingest_service.process(
@@ -42,15 +45,18 @@ async def ingest(
                 contact=contact,
                 statuses=statuses,
                 debounce=rt.settings.nexus_debounce_seconds,
+                trace=marks,
             )
         await announce(session, rt.redis)
 
 
 @task(names.TURN, retry=_RETRY)
-async def run_turn(conversation_id: str) -> None:
-    await turn.run_turn(runtime.current(), uuid.UUID(conversation_id))
+async def run_turn(conversation_id: str, trace: dict[str, float] | None = None) -> None:
+    marks = hop_trace.mark(hop_trace.clean(trace), "turn_started")
+    await turn.run_turn(runtime.current(), uuid.UUID(conversation_id), marks)
 
 
 @task(names.SEND, retry=_RETRY)
-async def send(conversation_id: str) -> None:
-    await outbox.drain(runtime.current(), uuid.UUID(conversation_id))
+async def send(conversation_id: str, trace: dict[str, float] | None = None) -> None:
+    marks = hop_trace.mark(hop_trace.clean(trace), "send_started")
+    await outbox.drain(runtime.current(), uuid.UUID(conversation_id), marks)

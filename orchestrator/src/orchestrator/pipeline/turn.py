@@ -9,6 +9,7 @@ outbox rows, so a retried or concurrent turn can never answer a message twice.
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -37,6 +38,7 @@ from ..events.publisher import announce, publish
 from ..jobs import defer, names
 from ..models import AgentRun, ChatConversation, ChatMessage, Customer, Tenant
 from ..runtime import Runtime
+from . import trace as hop_trace
 from .clients import agent_client
 from .ingest import SILENT_TYPES
 
@@ -91,14 +93,23 @@ async def _unhelped_turns(session: Any, conversation_id: uuid.UUID) -> int:
     return count
 
 
-async def run_turn(rt: Runtime, conversation_id: uuid.UUID) -> str:
+async def run_turn(rt: Runtime, conversation_id: uuid.UUID, trace: hop_trace.Trace | None = None) -> str:
     """Returns what happened: skipped/rescheduled/answered/lost_race (for logs and tests)."""
     s = rt.settings
     now = datetime.now(UTC)
     async with rt.sessionmaker() as session, session.begin():
-        conv = await session.get(ChatConversation, conversation_id)
-        if conv is None:
+        # The conversation with its store and customer: one round trip, not three.
+        row = (
+            await session.execute(
+                select(ChatConversation, Tenant, Customer)
+                .join(Tenant, Tenant.id == ChatConversation.tenant_id)
+                .join(Customer, Customer.id == ChatConversation.customer_id)
+                .where(ChatConversation.id == conversation_id)
+            )
+        ).first()
+        if row is None:
             return "skipped"
+        conv, tenant, customer = row
         if conv.ai_paused or conv.status != "open":
             return "skipped"  # humans are on it; stored and published already
         pending = (
@@ -133,9 +144,6 @@ async def run_turn(rt: Runtime, conversation_id: uuid.UUID) -> str:
             .where(AgentRun.conversation_id == conversation_id, AgentRun.outcome == "running")
             .values(outcome="failed", error="interrupted", finished_at=now)
         )
-        tenant = await session.get(Tenant, conv.tenant_id)
-        customer = await session.get(Customer, conv.customer_id)
-        assert tenant is not None and customer is not None
         history = (
             await session.scalars(
                 select(ChatMessage)
@@ -189,17 +197,21 @@ async def run_turn(rt: Runtime, conversation_id: uuid.UUID) -> str:
         run_id = run.id
         tenant_id = conv.tenant_id
         fallback_lang = customer.locale or request.tenant.language
-    await announce(session, rt.redis)
+    # Redis hears of the "running" run while the agent works, not before it starts.
+    announced = asyncio.create_task(announce(session, rt.redis))
 
+    hop_trace.mark(trace, "agent_called")
     started = time.perf_counter()
     response, error = await call_agent(rt, request)
+    await announced
     latency_ms = int((time.perf_counter() - started) * 1000)
+    hop_trace.mark(trace, "agent_answered")
     if response is None:
         response = fallback_response(run_id, fallback_lang, error or "agent unavailable")
 
     try:
         outcome = await _finish(
-            rt, conversation_id, run_id, tenant_id, pending_ids, response, error, latency_ms
+            rt, conversation_id, run_id, tenant_id, pending_ids, response, error, latency_ms, trace
         )
     except _LostRace:
         return "lost_race"
@@ -220,6 +232,7 @@ async def _finish(
     response: AgentTurnResponse,
     error: str | None,
     latency_ms: int,
+    trace: hop_trace.Trace | None = None,
 ) -> str:
     async with rt.sessionmaker() as session, session.begin():
         conv = await session.get(ChatConversation, conversation_id, with_for_update=True)
@@ -246,7 +259,9 @@ async def _finish(
             if len(claimed) != len(pending_ids):
                 # Another turn answered (some of) them meanwhile: roll back, answer nothing.
                 raise _LostRace
-            outcome = await _record_answer(session, rt, conv, run, response, error, latency_ms, finished)
+            outcome = await _record_answer(
+                session, rt, conv, run, response, error, latency_ms, finished, trace
+            )
     await announce(session, rt.redis)
     return outcome
 
@@ -271,6 +286,7 @@ async def _record_answer(
     error: str | None,
     latency_ms: int,
     finished: datetime,
+    trace: hop_trace.Trace | None = None,
 ) -> str:
     # agent_service streams its steps into this run as they happen (redacted there too); keep
     # those and add only the ones it did not stream (e.g. the orchestrator's own fallback step).
@@ -302,7 +318,8 @@ async def _record_answer(
         await session.flush()
         await publish(session, conv.tenant_id, "message.created", message_data(msg))
         conv.last_message_at = msg.created_at
-    await enqueue_send(session, conv.id)
+    # The send job carries the trace on; it writes the hops into this run once Graph answered.
+    await enqueue_send(session, conv.id, trace=hop_trace.mark(trace, "outbox_written"))
     if response.handoff:
         # Pauses the AI (status pending_human), publishes the handoff and e-mails the store's team.
         await notify_handoff(session, conv.id, (response.handoff_reason or "agent")[:200])

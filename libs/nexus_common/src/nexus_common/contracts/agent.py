@@ -104,8 +104,9 @@ class ReplyPart(BaseModel):
     display_text: str | None = Field(default=None, max_length=20)
 
 
+# `timing`: one hop of the reply's way through the pipeline (written by the orchestrator).
 StepKind = Literal[
-    "retrieval", "tool_call", "tool_result", "llm", "fallback", "guardrail", "handoff", "error"
+    "retrieval", "tool_call", "tool_result", "llm", "fallback", "guardrail", "handoff", "error", "timing"
 ]
 
 
