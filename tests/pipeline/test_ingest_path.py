@@ -82,3 +82,27 @@ async def test_a_reply_has_its_hop_timings_in_the_thinking_log(stack: Stack) -> 
         message_id,
     )
     assert "timing" in kinds and len(kinds) > 1
+
+
+async def test_a_nul_character_in_one_webhook_does_not_fail_its_batch(stack: Stack) -> None:
+    """Postgres cannot store U+0000: the body that carries one is stored without it, and the
+    webhooks committed in the same batch are acknowledged and answered like any other."""
+    people = [f"54911{6000000 + i:07d}" for i in range(8)]
+    texts = ["hola\u0000 quiero una remera" if i == 0 else "hola" for i in range(len(people))]
+    bodies = [
+        signed(wa_message(PHONE_NUMBER_ID, wa, text=t), APP_SECRET)
+        for wa, t in zip(people, texts, strict=True)
+    ]
+    assert b"\\u0000" in bodies[0][0]
+    answers = await asyncio.gather(
+        *(
+            stack.client.post(f"{stack.orch_url}/webhooks/whatsapp", content=body, headers=headers)
+            for body, headers in bodies
+        )
+    )
+    assert [r.status_code for r in answers] == [200] * len(people)
+    await eventually(lambda: all(len(stack.sent_to(wa)) == 1 for wa in people), timeout=60)
+    stored = stack.rows(
+        "SELECT text FROM chat_messages WHERE direction = 'inbound' AND text LIKE '%%remera%%'"
+    )
+    assert stored == [("hola quiero una remera",)]

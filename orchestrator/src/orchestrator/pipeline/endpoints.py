@@ -48,6 +48,17 @@ _SIG = re.compile(r"^sha256=([0-9a-fA-F]{64})$")
 _CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 
 
+def without_nul(value: Any) -> Any:
+    """`value` with every U+0000 removed from its strings (keys included)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    return value
+
+
 def signature_ok(raw: bytes, secret: str, header_hex: str) -> bool:
     expected = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
     return hmac.compare_digest(expected, header_hex.lower())
@@ -69,6 +80,11 @@ async def receive(
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("body is not valid JSON", code="malformed_json") from None
+    # Postgres text and jsonb cannot hold U+0000: a message carrying one would fail the whole
+    # group-commit batch (503 for every webhook in it, again on each of Meta's redeliveries).
+    nul_free = b"\\u0000" not in raw
+    if not nul_free:
+        data = without_nul(data)
     try:
         parsed = parse(data)
     except UnknownShape as exc:
@@ -108,7 +124,7 @@ async def receive(
                 raise Unauthorized("invalid X-Hub-Signature-256")
             accounts[(channel, external_id)] = account
         try:
-            text_body: str | None = raw.decode("utf-8")
+            text_body: str | None = raw.decode("utf-8") if nul_free else None
         except UnicodeDecodeError:
             text_body = None  # JSON in UTF-16/32: stored as re-serialised
         await group_commit(state).submit(
