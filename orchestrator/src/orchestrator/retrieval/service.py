@@ -185,6 +185,16 @@ class Retrieval:
                 return self._openai_embedder(key)
         return local_embedder(self.settings.embedding_local_model)
 
+    def _embedder_from(self, tenant_settings: dict[str, Any], ciphertext: bytes | None) -> Embedder:
+        """`embedder_for` from what `repo.search_context` read (no round trip of its own)."""
+        if tenant_settings.get("embedding") != "local":
+            key = self.settings.crypto.decrypt(ciphertext) if ciphertext is not None else None
+            if not key and self.settings.openai_api_key:
+                key = self.settings.openai_api_key.get_secret_value()
+            if key:
+                return self._openai_embedder(key)
+        return local_embedder(self.settings.embedding_local_model)
+
     def _openai_embedder(self, key: str) -> OpenAIEmbedder:
         fp = hashlib.sha256(key.encode()).hexdigest()[:16]  # cache by fingerprint, never by key
         if fp not in self._openai:
@@ -406,10 +416,10 @@ class Retrieval:
     ) -> SearchResult:
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
+        # One round trip: settings, the embedding key's ciphertext, the trigram threshold.
+        ctx = await repo.search_context(session, tenant_id, OPENAI_KEY_KIND) or repo.SearchContext({}, None)
         if tenant_settings is None:
-            tenant_settings = (
-                await session.scalar(select(Tenant.settings).where(Tenant.id == tenant_id)) or {}
-            )
+            tenant_settings = ctx.settings
         if synonyms is None:
             synonyms = groups_for(tenant_settings)
         text_modes = {"fts", "trigram"} & set(modes)
@@ -424,7 +434,7 @@ class Retrieval:
         # The vector half (query embedding and Chroma, both in threads) runs while Postgres answers.
         vector_task: asyncio.Task[list[uuid.UUID]] | None = None
         if "vector" in modes:
-            embedder = await self.embedder_for(session, tenant_id, tenant_settings)
+            embedder = self._embedder_from(tenant_settings, ctx.credential)
             embedding_name = embedder.name
             vector_task = asyncio.create_task(
                 self._vector(tenant_id, embedder, " ".join([understood.text, *extra]), timings)
@@ -432,27 +442,29 @@ class Retrieval:
 
         try:
             t = time.perf_counter()
-            skus = sku_candidates(query) if "sku" in modes else []
-            sku_ids = await repo.by_sku(session, tenant_id, skus, CANDIDATES)
-            if text_modes:
-                await repo.prepare_search(session)
-            strict_hits = 0
+            # Exact SKU, every full-text level that is needed and trigrams: one round trip.
+            found = await repo.text_candidates(
+                session,
+                tenant_id,
+                skus=sku_candidates(query) if "sku" in modes else [],
+                tsqueries=fts_queries(understood.text, synonyms, vocab) if "fts" in modes else [],
+                trigram_text=typo_query(understood.text) if "trigram" in modes else "",
+                k=CANDIDATES,
+                enough=limit,
+                price=price,
+            )
+            sku_ids = found.sku
             if "fts" in modes:
-                found: list[uuid.UUID] = []
-                for level, tsq in enumerate(fts_queries(understood.text, synonyms, vocab)):
-                    more = await repo.fulltext(session, tenant_id, tsq, CANDIDATES, price)
-                    found += [i for i in more if i not in found]
-                    if level == 0:
-                        strict_hits = len(found)
-                    if len(found) >= limit:
+                ordered: list[uuid.UUID] = []
+                strict_hits = len(found.levels[0]) if found.levels else 0
+                for level in found.levels:
+                    ordered += [i for i in level if i not in ordered]
+                    if len(ordered) >= limit:
                         break
-                lists["fts"] = found[:strict_hits]
-                lists["fts_loose"] = found[strict_hits:]
-            # Typo tolerance costs a trigram scan: only when the words did not all match.
-            if "trigram" in modes and ("fts" not in modes or strict_hits < limit):
-                lists["trigram"] = await repo.trigram(
-                    session, tenant_id, typo_query(understood.text), CANDIDATES, price
-                )
+                lists["fts"] = ordered[:strict_hits]
+                lists["fts_loose"] = ordered[strict_hits:]
+            if "trigram" in modes:
+                lists["trigram"] = found.trigram
             timings["postgres"] = (time.perf_counter() - t) * 1000
         except BaseException:
             if vector_task is not None:
