@@ -105,6 +105,17 @@ def fts_queries(query: str, synonyms: list[list[str]], vocab: Vocabulary | None 
     return out
 
 
+def coverage(query: str, synonyms: list[list[str]], vocab: Vocabulary | None) -> float:
+    """The share of the query's term groups the catalog's words can match at all. Full-text
+    matches of a query whose other words no product contains ("para cubrir la pileta cuando no
+    la usamos": only "pileta" is the catalog's) are partial evidence, like the looser levels."""
+    groups = term_groups(query, synonyms, STOPWORDS)
+    if not groups or vocab is None or not len(vocab):
+        return 1.0
+    known = [g for g in groups if any(all(vocab.known(w) for w in m.split()) for m in g)]
+    return len(known) / len(groups)
+
+
 def typo_query(query: str) -> str:
     """The query's meaningful words for trigram word-similarity against product names."""
     words = [w.strip(".,;:!?¿¡()\"'") for w in query.lower().split()]
@@ -120,10 +131,13 @@ WEIGHTS = {"fts_loose": 0.5, "trigram": 0.5}
 RANK_AFTER = {"fts_loose": "fts"}  # the loose matches rank after the strict ones
 
 
-def rrf(lists: dict[str, list[uuid.UUID]], k: int = RRF_K) -> dict[uuid.UUID, tuple[float, dict[str, int]]]:
+def rrf(
+    lists: dict[str, list[uuid.UUID]], k: int = RRF_K, weights: dict[str, float] | None = None
+) -> dict[uuid.UUID, tuple[float, dict[str, int]]]:
+    weights = {**WEIGHTS, **(weights or {})}
     fused: dict[uuid.UUID, tuple[float, dict[str, int]]] = {}
     for source, ids in lists.items():
-        weight = WEIGHTS.get(source, 1.0)
+        weight = weights.get(source, 1.0)
         offset = len(lists.get(RANK_AFTER.get(source, ""), []))
         for rank, pid in enumerate(ids, start=1 + offset):
             score, srcs = fused.get(pid, (0.0, {}))
@@ -484,7 +498,9 @@ class Retrieval:
                 vector_status = "error"
                 log.warning("retrieval.vector_failed", tenant_id=str(tenant_id), error=type(exc).__name__)
 
-        fused = rrf(lists)
+        # A strict full-text match that had to leave words out counts as partial evidence.
+        partial = "fts" in modes and coverage(understood.text, synonyms, vocab) < 1.0
+        fused = rrf(lists, weights={"fts": WEIGHTS["fts_loose"]} if partial else None)
         for rank, pid in enumerate(sku_ids, start=1):
             score, srcs = fused.get(pid, (0.0, {}))
             srcs["sku"] = rank
