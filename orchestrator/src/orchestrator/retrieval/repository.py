@@ -130,17 +130,18 @@ async def search_context(
     row = (
         await session.execute(
             text(
-                "SELECT t.settings, "
+                "SELECT t.id IS NOT NULL, t.settings, "
                 "(SELECT c.ciphertext FROM credentials c WHERE c.tenant_id = t.id AND c.kind = :kind "
                 "AND c.scope = ''), set_config('pg_trgm.word_similarity_threshold', :th, true) "
-                "FROM tenants t WHERE t.id = :tid"
+                "FROM (SELECT 1) AS one LEFT JOIN tenants t ON t.id = :tid"  # always one row: the
+                # threshold is set even when the tenant is gone
             ),
             {"tid": tenant_id, "kind": credential_kind, "th": str(trigram_threshold)},
         )
     ).first()
-    if row is None:
+    if row is None or not row[0]:
         return None
-    return SearchContext(settings=row[0] or {}, credential=None if row[1] is None else bytes(row[1]))
+    return SearchContext(settings=row[1] or {}, credential=None if row[2] is None else bytes(row[2]))
 
 
 async def products_by_ids(

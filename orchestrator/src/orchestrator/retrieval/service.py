@@ -508,15 +508,23 @@ class Retrieval:
 
         t = time.perf_counter()
         order = sorted(fused, key=lambda pid: (-fused[pid][0], str(pid)))
-        rows = await repo.products_by_ids(session, tenant_id, order[: max(limit * 4, CANDIDATES)])
+        # Rows in small batches, best first: most searches need only the first `2 * limit` (loading
+        # 40 full product rows through the ORM was a tenth of a search's time at 10k products).
+        order = order[: max(limit * 4, CANDIDATES)]
         hits: list[Hit] = []
-        for pid in order:
-            p = rows.get(pid)
-            if p is None or not p.published or (not include_out_of_stock and not in_stock(p)):
-                continue
-            if price and not price.admits(paid_price(p)):
-                continue
-            hits.append(Hit(product=p, score=round(fused[pid][0], 6), sources=fused[pid][1]))
+        step = max(limit * 2, 1)
+        for start in range(0, len(order), step):
+            batch = order[start : start + step]
+            rows = await repo.products_by_ids(session, tenant_id, batch)
+            for pid in batch:
+                p = rows.get(pid)
+                if p is None or not p.published or (not include_out_of_stock and not in_stock(p)):
+                    continue
+                if price and not price.admits(paid_price(p)):
+                    continue
+                hits.append(Hit(product=p, score=round(fused[pid][0], 6), sources=fused[pid][1]))
+                if len(hits) >= limit:
+                    break
             if len(hits) >= limit:
                 break
         timings["rows"] = (time.perf_counter() - t) * 1000
