@@ -46,10 +46,16 @@ async def test_looser_levels_and_trigrams_run_only_when_the_strict_level_is_shor
     assert enough.levels == [[black], []]  # one strict match was enough: the loose level never ran
     assert enough.trigram == []
 
-    short = await _candidates(maker, tid, 5, tq="remera negra", skus=["REM-NEG"])
+    short = await _candidates(maker, tid, 5, tq="remera negra")
     assert short.levels[0] == [black]
     assert set(short.levels[1]) == {black, white}  # the other tenant's remera is never a candidate
-    assert black in short.trigram and short.sku == [black]
+    assert black in short.trigram
+
+    # An exact SKU match is the answer: no word level or trigram runs beside it.
+    named = await _candidates(maker, tid, 5, tq="remera negra", skus=["REM-NEG"])
+    assert named.sku == [black] and named.levels == [[], []] and named.trigram == []
+    unknown = await _candidates(maker, tid, 5, tq="remera negra", skus=["REM-XXX"])
+    assert unknown.sku == [] and unknown.levels[0] == [black]
 
 
 async def test_context_reads_settings_and_the_key_in_one_round_trip(orch: Any) -> None:

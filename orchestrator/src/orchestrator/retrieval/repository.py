@@ -40,7 +40,9 @@ class TextCandidates:
 def text_sql(levels: int, with_sku: bool, with_trigram: bool, trigram_ungated: bool) -> str:
     """One statement for exact SKU, the full-text levels and trigrams. A looser level runs only
     while the stricter ones found fewer than :enough products, and trigrams only while the strict
-    level did (unless `trigram_ungated`): each gate is an uncorrelated sub-select, which Postgres
+    level did (unless `trigram_ungated`), and none of them when a SKU of the query matched exactly
+    (the product the customer named is the answer; a code's letters, "TER" of "TER-00083", would
+    otherwise match and rank every termo): each gate is an uncorrelated sub-select, which Postgres
     evaluates once before the scan it guards (a "One-Time Filter"), so a level that is not needed
     is never executed. Only loop indices and this module's constant fragments are formatted in
     (every value is a bind parameter), hence the S608 waivers below."""
@@ -52,11 +54,12 @@ def text_sql(levels: int, with_sku: bool, with_trigram: bool, trigram_ungated: b
             "AND p.published AND p.skus && CAST(:skus AS text[]) ORDER BY p.id LIMIT :k)"
         )
         parts.append("SELECT 'sku' AS src, id, score FROM sku")
+    no_sku = "NOT EXISTS (SELECT 1 FROM sku) AND " if with_sku else ""
     for i in range(levels):
-        gate = ""
+        gate = no_sku
         if i:
             seen = " UNION ".join(f"SELECT id FROM f{j}" for j in range(i))  # noqa: S608
-            gate = f"(SELECT count(*) FROM ({seen}) s) < :enough AND "  # noqa: S608
+            gate += f"(SELECT count(*) FROM ({seen}) s) < :enough AND "  # noqa: S608
         tsq = _TSQ.format(i=i)
         ctes.append(
             f"f{i} AS (SELECT p.id, ts_rank(p.search_vector, {tsq}) AS score FROM products p "  # noqa: S608
@@ -64,7 +67,8 @@ def text_sql(levels: int, with_sku: bool, with_trigram: bool, trigram_ungated: b
         )
         parts.append(f"SELECT 'f{i}' AS src, id, score FROM f{i}")  # noqa: S608
     if with_trigram:
-        gate = "" if trigram_ungated or not levels else "(SELECT count(*) FROM f0) < :enough AND "
+        strict_short = "" if trigram_ungated or not levels else "(SELECT count(*) FROM f0) < :enough AND "
+        gate = no_sku + strict_short
         ctes.append(
             "trg AS (SELECT p.id, word_similarity(:tq, p.name_text) AS score FROM products p "  # noqa: S608
             f"WHERE {gate}p.name_text %> :tq AND {_BASE} ORDER BY score DESC, p.id LIMIT :k)"
