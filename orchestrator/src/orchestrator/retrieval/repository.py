@@ -130,13 +130,17 @@ async def search_context(
     session: AsyncSession, tenant_id: uuid.UUID, credential_kind: str, trigram_threshold: float = 0.45
 ) -> SearchContext | None:
     """One round trip before a search: the tenant's settings, the ciphertext of its embedding
-    provider key, and the trigram threshold for this transaction. None: no such tenant."""
+    provider key, and for this transaction the trigram threshold and custom plans only. The
+    statements are prepared and reused; after a few runs Postgres may switch to a generic plan,
+    which cannot see how selective this query's tsquery is and scans the whole table for every
+    level. None: no such tenant."""
     row = (
         await session.execute(
             text(
                 "SELECT t.id IS NOT NULL, t.settings, "
                 "(SELECT c.ciphertext FROM credentials c WHERE c.tenant_id = t.id AND c.kind = :kind "
-                "AND c.scope = ''), set_config('pg_trgm.word_similarity_threshold', :th, true) "
+                "AND c.scope = ''), set_config('pg_trgm.word_similarity_threshold', :th, true), "
+                "set_config('plan_cache_mode', 'force_custom_plan', true) "
                 "FROM (SELECT 1) AS one LEFT JOIN tenants t ON t.id = :tid"  # always one row: the
                 # threshold is set even when the tenant is gone
             ),
