@@ -9,7 +9,7 @@ the same query in 3.4 ms (trigrams: 2.7 ms) and the tenant filter is applied to 
 returns (or ANDed with the `tenant_id` btree when a word is common across tenants).
 
 Revision ID: 14_search_gin
-Revises: issue11_security
+Revises: issue13_finish
 Create Date: 2026-11-27 14:20:00
 """
 
@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "14_search_gin"
-down_revision: str | None = "issue11_security"
+down_revision: str | None = "issue13_finish"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
