@@ -31,7 +31,14 @@ from ..models import InboundEvent
 from ..rejections import service as rejections
 from .accounts import Account, account_with_app_secret, accounts_of_wabas, verify_token_matches
 from .dbutil import is_db_unavailable
-from .parsing import ParsedWebhook, UnknownShape, parse_meta, parse_whatsapp
+from .parsing import (
+    InboundMessage,
+    ParsedWebhook,
+    PreferenceUpdate,
+    UnknownShape,
+    parse_meta,
+    parse_whatsapp,
+)
 
 log = structlog.get_logger("orchestrator.webhooks")
 
@@ -122,7 +129,10 @@ class PendingEvent:
 def _jobs_for(event_id: uuid.UUID, ev: PendingEvent) -> list[dict[str, Any]]:
     jobs: list[dict[str, Any]] = []
     seen: set[tuple[str, str, str]] = set()
-    for msg in ev.parsed.messages:
+    # A contact's messages and marketing preferences run under its conversation's lock (one
+    # customer record, changes in the order they were acknowledged).
+    contacts: list[InboundMessage | PreferenceUpdate] = [*ev.parsed.messages, *ev.parsed.preferences]
+    for msg in contacts:
         key = (msg.channel, msg.account_id, msg.contact_key)
         if key in seen:
             continue
@@ -167,7 +177,10 @@ async def store_batch(session: AsyncSession, events: list[PendingEvent]) -> list
                 "payload": ev.data,
                 # Nothing to process (echoes, receipts, other fields): stored for the record only.
                 "state": "pending"
-                if ev.parsed.messages or ev.parsed.statuses or ev.parsed.template_updates
+                if ev.parsed.messages
+                or ev.parsed.statuses
+                or ev.parsed.template_updates
+                or ev.parsed.preferences
                 else "ignored",
             }
         )
