@@ -303,6 +303,7 @@ async def run(
             while settled() < total // 2:  # noqa: ASYNC110 - polling another process's progress
                 await asyncio.sleep(0.5)
             kill_at = time.monotonic()
+            throttled_before_kill = fake.stats["throttled"]
             procs[0].send_signal(signal.SIGKILL)
             procs[0].wait()
             settled_at_kill = settled()
@@ -346,7 +347,12 @@ async def run(
                     f"{done_at - start:.1f} s in all (restart took {restarted_at - kill_at:.1f} s)",
                 )
             )
-            out.append(("recovery: 429 answered by Tienda Nube", str(fake.stats["throttled"])))
+            out.append(
+                (
+                    "recovery: 429 answered by Tienda Nube",
+                    f"{fake.stats['throttled']} ({throttled_before_kill} before the kill)",
+                )
+            )
             if ratios:
                 out.append(
                     (
@@ -369,6 +375,7 @@ async def run(
 
             # 2. order/paid → template latency (one store, sequential events, distinct buyers).
             fake.set_rate_limit(enabled=False)
+            phase2 = rows(dsn, "SELECT now()")[0][0]
             tenant, store_id = tenants[0]
             latencies: list[float] = []
             for n in range(args.orders):
@@ -426,6 +433,31 @@ async def run(
                 )
                 assert r.status_code == 200, r.text
                 base.append((time.monotonic() - t0) * 1000)
+            # Where the time goes: each job's wait in the queue and its run, from procrastinate's
+            # own event log (the jobs these events deferred, one row per task).
+            profile = rows(
+                dsn,
+                "SELECT j.task_name, count(*), "
+                " percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM s.at - d.at)), "
+                " percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM s.at - d.at)), "
+                " percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM f.at - s.at)), "
+                " percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM f.at - s.at)) "
+                "FROM procrastinate_jobs j "
+                "JOIN procrastinate_events d ON d.job_id = j.id AND d.type = 'deferred' "
+                "JOIN procrastinate_events s ON s.job_id = j.id AND s.type = 'started' "
+                "JOIN procrastinate_events f ON f.job_id = j.id AND f.type = 'succeeded' "
+                "WHERE d.at >= %s AND j.task_name NOT LIKE 'recovery:%%' "
+                "GROUP BY j.task_name ORDER BY j.task_name",
+                phase2,
+            )
+            for task_name, n, w50, w99, r50, r99 in profile:
+                out.append(
+                    (
+                        f"order/paid profile: {task_name} ({n} jobs)",
+                        f"queue wait p50 {w50 * 1000:.0f} ms, p99 {w99 * 1000:.0f} ms; "
+                        f"run p50 {r50 * 1000:.0f} ms, p99 {r99 * 1000:.0f} ms",
+                    )
+                )
             p50, p99, b50 = pct(latencies, 50), pct(latencies, 99), pct(base, 50)
             out.append(
                 (
