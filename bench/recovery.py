@@ -442,10 +442,10 @@ async def run(
                 " percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM s.at - d.at)), "
                 " percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM f.at - s.at)), "
                 " percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM f.at - s.at)) "
-                "FROM procrastinate_jobs j "
-                "JOIN procrastinate_events d ON d.job_id = j.id AND d.type = 'deferred' "
-                "JOIN procrastinate_events s ON s.job_id = j.id AND s.type = 'started' "
-                "JOIN procrastinate_events f ON f.job_id = j.id AND f.type = 'succeeded' "
+                "FROM procrastinate.procrastinate_jobs j "
+                "JOIN procrastinate.procrastinate_events d ON d.job_id = j.id AND d.type = 'deferred' "
+                "JOIN procrastinate.procrastinate_events s ON s.job_id = j.id AND s.type = 'started' "
+                "JOIN procrastinate.procrastinate_events f ON f.job_id = j.id AND f.type = 'succeeded' "
                 "WHERE d.at >= %s AND j.task_name NOT LIKE 'recovery:%%' "
                 "GROUP BY j.task_name ORDER BY j.task_name",
                 phase2,

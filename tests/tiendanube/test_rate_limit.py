@@ -51,7 +51,39 @@ async def test_a_response_arriving_after_a_newer_one_does_not_lower_the_estimate
         ours._leak(now)
         theirs._leak(now)
         assert theirs.level > 2.9  # three requests, a fraction of one leaked
-        assert ours.level >= theirs.level
+        assert ours.level + ours.inflight >= theirs.level
+    assert fake.stats["throttled"] == 0
+
+
+async def test_requests_the_platform_counts_late_are_not_leaked_away_meanwhile() -> None:
+    """A bucketful of requests reaches the platform late (a loaded machine). Until their answers
+    are back they must count as whole slots: leaking them from the moment they were reserved
+    let other requests in meanwhile, and the late ones then overflowed the bucket."""
+    fake = FakeTiendanube(bucket_capacity=5, leak_per_s=2.0)
+    add_store(fake, store_id=STORE, name="Tienda", products=3, customers=1, orders=1)
+    token = fake.token_for(STORE)
+    with ThreadServer(create_app(fake)) as srv:
+        client = api(srv.url)
+        try:
+            await client.call(STORE, token, "GET", "store")  # first contact: learns the limit
+            theirs = fake.bucket(STORE, token)
+            while True:  # an empty bucket to start from
+                with fake.lock:
+                    theirs._leak(time.monotonic())
+                    if theirs.level == 0:
+                        break
+                await asyncio.sleep(0.05)
+            for k in range(5):
+                fake.hold_next(f"late={k}x", 1.5, before_count=True)
+            late = [
+                asyncio.create_task(client.call(STORE, token, "GET", "store", params={"late": f"{k}x"}))
+                for k in range(5)
+            ]
+            while not all(t.done() for t in late):  # other requests go on meanwhile
+                await client.call(STORE, token, "GET", "products")
+            await asyncio.gather(*late)
+        finally:
+            await client.aclose()
     assert fake.stats["throttled"] == 0
 
 

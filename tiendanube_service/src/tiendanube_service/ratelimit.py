@@ -15,6 +15,9 @@ estimate from `x-rate-limit-limit` / `-remaining` / `-reset` (ms until the bucke
   `Ticket` that remembers how many of our requests had completed when it was sent: only those are
   certainly in the snapshot. The others (still in flight, or answered since) are added to the
   platform's figure, and the estimate only moves down to that bound, never below it;
+- a reserved request counts as a whole slot, without leaking, until its answer is back: the
+  platform may count it well after we reserved it (a loaded machine delays it), and our estimate
+  must never fall below the platform's level in between;
 - until a store's first response tells us its limit, one request at a time is in flight;
 - a 429 means our estimate was wrong: the bucket is full, and `reset` gives the true leak rate.
 
@@ -51,6 +54,11 @@ class Ticket:
 class StoreBucket:
     capacity: float
     leak_per_s: float
+    # Our estimate of the platform's level is `level + inflight`: `level` holds the requests whose
+    # answer came back (it leaks, at a lower bound of the rate), `inflight` the ones reserved and
+    # not answered yet, a whole slot each: we cannot know when the platform counts them (a loaded
+    # machine can delay a request between its reservation and the platform by a good fraction of
+    # a second), so they only start leaking once answered.
     level: float = 0.0
     at: float = field(default_factory=time.monotonic)
     known: bool = False  # has a response told us the store's limit yet?
@@ -67,25 +75,38 @@ class StoreBucket:
         self.level = max(0.0, self.level - (now - self.at) * self.leak_per_s)
         self.at = now
 
+    def estimate(self) -> float:
+        """Our upper bound of the platform's level now."""
+        self._leak(time.monotonic())
+        return self.level + self.inflight
+
     async def acquire(self) -> Ticket:
         """Reserve one request slot, sleeping while the bucket has no room."""
         async with self.lock:
             while True:
                 now = time.monotonic()
                 self._leak(now)
-                room = self.capacity - SAFETY_LEVEL - self.level
+                room = self.capacity - SAFETY_LEVEL - self.level - self.inflight
                 if room >= 1.0:
-                    self.level += 1.0
                     self.inflight += 1
                     self.reserved += 1
                     return Ticket(self.completed)
-                await asyncio.sleep((1.0 - room) / self.leak_per_s)
+                wait = (1.0 - room) / self.leak_per_s
+                if 1.0 - room > self.level:
+                    wait = min(wait, 0.01)  # answers in flight must come back first
+                await asyncio.sleep(wait)
 
-    def release(self) -> None:
-        """A reserved request ended without a response (network error). It counts as completed:
-        had it reached the platform, it was counted before the error came back."""
+    def _complete(self) -> None:
         self.inflight = max(0, self.inflight - 1)
         self.completed += 1
+
+    def release(self) -> None:
+        """A reserved request ended without a response (network error, cancellation). It may
+        have reached the platform: it stays counted (from now), and counts as completed (had it
+        reached the platform, it was counted before the error came back)."""
+        self._leak(time.monotonic())
+        self.level += 1.0
+        self._complete()
 
     def unseen(self, ticket: Ticket) -> int:
         """Our other requests the platform may have counted after the ticket's request: all
@@ -100,6 +121,12 @@ class StoreBucket:
         now = time.monotonic()
         self._leak(now)
         was_known = self.known
+        unseen = self.unseen(ticket)
+        self._complete()
+        # The answered request moves from in flight to the leaking part (a refused one was not
+        # counted by the platform).
+        if not throttled:
+            self.level += 1.0
         if limit and limit > 0:
             if not self.known or limit != self.capacity:
                 # Plans differ (×10); the documented ratio is a 20 s drain of a full bucket.
@@ -118,17 +145,15 @@ class StoreBucket:
                 server_level = min(used, reset_ms / 1000.0 * self.rate_upper)
             if throttled:
                 server_level = max(server_level, limit)
-            # The snapshot plus whatever of ours it may miss bounds the level from above, and so
-            # does our own estimate (it leaks at a lower bound of the rate): keep the smaller.
-            # The first response (or a platform figure above ours: someone else used the bucket,
-            # or we restarted) replaces the estimate.
-            bound = server_level + self.unseen(ticket)
-            if not was_known or server_level - 1.0 > self.level:
-                self.level = bound
+            # The snapshot plus whatever of ours it may miss (`unseen`, which includes every
+            # request still in flight) bounds the level from above, and so does our own
+            # estimate: keep the smaller. The first response, a platform figure above ours
+            # (someone else used the bucket, or we restarted), or a refusal replaces it.
+            ceiling = server_level + unseen - self.inflight
+            if not was_known or throttled or server_level - 1.0 > self.level + self.inflight:
+                self.level = max(0.0, ceiling)
             else:
-                self.level = min(self.level, bound)
-            if throttled:
-                self.level = max(self.level, server_level)  # it was full when it refused
+                self.level = max(0.0, min(self.level, ceiling))
             if reset_ms and reset_ms > 0:
                 if throttled and limit:
                     rate = limit / (reset_ms / 1000.0)
@@ -142,10 +167,9 @@ class StoreBucket:
                         self.best_rate = rate
                     self.leak_per_s = self.best_rate
         elif throttled:
-            self.level = max(self.level, self.capacity)
+            self.level = max(self.level, self.capacity - self.inflight)
         if throttled:
             self.throttled += 1
-        self.release()
 
 
 class RateLimiter:
