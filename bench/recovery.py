@@ -88,6 +88,10 @@ def pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
+def uptime() -> str:
+    return subprocess.run(["uptime"], capture_output=True, text=True, check=False).stdout.strip()
+
+
 def make_db() -> tuple[str, str]:
     name = f"nexus_bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(ADMIN_DSN, autocommit=True) as c:
@@ -171,6 +175,7 @@ async def main() -> None:
     ap.add_argument("--orders", type=int, default=100)
     args = ap.parse_args()
 
+    uptime_start = uptime()
     db_name, dsn = make_db()
     fake = FakeTiendanube(client_secret=TN_SECRET, rate_limit=False)
     for i in range(args.stores):
@@ -234,6 +239,8 @@ async def main() -> None:
                 rows_out = await run(args, fake, graph, env, port, url, dsn, tn_svc_srv.url, wa_srv.url)
     finally:
         drop_db(db_name)
+    rows_out.append(("uptime at the end", uptime()))
+    rows_out.insert(0, ("uptime at the start", uptime_start))
     width = max(len(a) for a, _ in rows_out)
     print(f"\n| {'measure'.ljust(width)} | result |\n|{'-' * (width + 2)}|--------|")
     for a, b in rows_out:
