@@ -261,7 +261,7 @@ async def run(
     out: list[tuple[str, str]] = []
     total = args.stores * args.checkouts
     procs: list[subprocess.Popen[bytes]] = []
-    log = tempfile.TemporaryFile()
+    log = open(os.environ["BENCH_LOG"], "wb") if os.environ.get("BENCH_LOG") else tempfile.TemporaryFile()  # noqa: SIM115, ASYNC230
     try:
         async with httpx.AsyncClient(timeout=60) as client:
             procs.append(start_orchestrator(env, port, log))
