@@ -182,7 +182,20 @@ async def main() -> None:
     ap.add_argument("--capacity", type=int, default=40)
     ap.add_argument("--leak", type=float, default=2.0)
     ap.add_argument("--orders", type=int, default=100)
+    ap.add_argument(
+        "--pacing-only",
+        type=int,
+        metavar="N",
+        default=0,
+        help="only pace N requests per store through tiendanube_service's limiter (no orchestrator)",
+    )
     args = ap.parse_args()
+    if args.pacing_only:
+        out = [("uptime at the start", uptime())]
+        out += await limiter_pacing(args.stores, args.pacing_only, args.capacity, args.leak)
+        out.append(("uptime at the end", uptime()))
+        print_table(out)
+        return
 
     uptime_start = uptime()
     db_name, dsn = make_db()
@@ -250,10 +263,63 @@ async def main() -> None:
         drop_db(db_name)
     rows_out.append(("uptime at the end", uptime()))
     rows_out.insert(0, ("uptime at the start", uptime_start))
+    print_table(rows_out)
+
+
+def print_table(rows_out: list[tuple[str, str]]) -> None:
     width = max(len(a) for a, _ in rows_out)
     print(f"\n| {'measure'.ljust(width)} | result |\n|{'-' * (width + 2)}|--------|")
     for a, b in rows_out:
         print(f"| {a.ljust(width)} | {b} |")
+
+
+async def limiter_pacing(stores: int, n: int, capacity: int, leak: float) -> list[tuple[str, str]]:
+    """The limiter alone: N requests per store, 4 in flight per store (recovery's setting), from
+    tiendanube_service's client straight to the fake's bucket. What the pacing is when the
+    bucket, not the CPU of the rest of the stack, sets the pace."""
+    from tiendanube_service.client import TiendanubeAPI
+    from tiendanube_service.ratelimit import RateLimiter
+
+    fake = FakeTiendanube(client_secret=TN_SECRET, bucket_capacity=capacity, leak_per_s=leak)
+    ids = [STORE_BASE + i for i in range(stores)]
+    tokens = {}
+    for sid in ids:
+        add_store(fake, store_id=sid, name=f"Tienda {sid}", products=1)
+        tokens[sid] = fake.token_for(sid)
+    with ThreadServer(tn_app(fake)) as srv:
+        api = TiendanubeAPI(
+            f"{srv.url}/v1",
+            f"{srv.url}/apps/authorize/token",
+            user_agent="Nexus bench (dev@nexus.example)",
+            client_id="4321",
+            client_secret=None,
+            limiter=RateLimiter(),
+        )
+
+        async def store(sid: int) -> None:
+            gate = asyncio.Semaphore(4)
+
+            async def one(k: int) -> None:
+                async with gate:
+                    await api.call(sid, tokens[sid], "GET", "store", params={"k": k})
+
+            await asyncio.gather(*(one(k) for k in range(n)))
+
+        try:
+            await asyncio.gather(*(store(sid) for sid in ids))
+        finally:
+            await api.aclose()
+    ratios = []
+    for sid in ids:
+        times = fake.request_times.get(sid, [])
+        ratios.append((times[-1] - times[0]) / ((len(times) - capacity) / leak))
+    return [
+        (
+            f"limiter alone: {n} requests x {stores} stores, 4 in flight, bucket {capacity} @ {leak:g}/s",
+            f"429: {fake.stats['throttled']}; pacing / bucket minimum per store: worst {max(ratios):.3f}, "
+            f"median {statistics.median(ratios):.3f}",
+        )
+    ]
 
 
 async def run(
