@@ -219,9 +219,17 @@ async def send_due(rt: Runtime, tenant_id: uuid.UUID, batch: int = BATCH) -> dic
     counts: dict[str, int] = {}
     gate = asyncio.Semaphore(CHECKS_IN_FLIGHT)
 
-    async def check(client: ServiceClient, row: AbandonedCheckout) -> tuple[AbandonedCheckout, Verdict]:
+    async def check(
+        client: ServiceClient, row: AbandonedCheckout
+    ) -> tuple[AbandonedCheckout, Verdict | None]:
         async with gate:
-            return row, await check_store(client, access.store_id, access.token, row, region, known[row.id])
+            try:
+                return row, await check_store(
+                    client, access.store_id, access.token, row, region, known[row.id]
+                )
+            except Exception as exc:  # noqa: BLE001 - the row stays pending for a later batch
+                log.warning("recovery.check_failed", tenant_id=str(tenant_id), error=type(exc).__name__)
+                return row, None
 
     async with service_client(rt.settings) as client:
         checks = [asyncio.ensure_future(check(client, row)) for row in rows]
@@ -230,8 +238,10 @@ async def send_due(rt: Runtime, tenant_id: uuid.UUID, batch: int = BATCH) -> dic
             for n, done in enumerate(asyncio.as_completed(checks), 1):
                 row, verdict = await done
                 async with rt.sessionmaker() as session, session.begin():
-                    outcome = await _settle(session, tenant, conf, row.id, verdict)
-                    if n == len(rows) == batch:
+                    outcome = (
+                        await _settle(session, tenant, conf, row.id, verdict) if verdict else "check_failed"
+                    )
+                    if n == len(rows) == batch and "check_failed" not in counts and verdict:
                         await schedule.defer_send_due(session, tenant_id)  # more may be due
                 counts[outcome] = counts.get(outcome, 0) + 1
         finally:
