@@ -251,7 +251,9 @@ async def main() -> None:
                     "TIENDANUBE_SERVICE_URL": tn_svc_srv.url,
                     "TIENDANUBE_CLIENT_SECRET": TN_SECRET,
                     "API_BASE_URL": "http://bench",
-                    "NEXUS_WORKER_CONCURRENCY": str(args.stores * 2 + 8),
+                    # One recovery job per store plus room for sends and status webhooks; more
+                    # than this only queues on the orchestrator's 20 database connections.
+                    "NEXUS_WORKER_CONCURRENCY": str(args.stores + 10),
                     "NEXUS_WORKER_POLL_SECONDS": "0.2",
                     "NEXUS_WORKER_HEARTBEAT_SECONDS": "1",
                     "NEXUS_WORKER_STALLED_SECONDS": "5",

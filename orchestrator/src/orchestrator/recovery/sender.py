@@ -191,6 +191,10 @@ async def _settle(
     return result
 
 
+def _failed(counts: dict[str, int]) -> bool:
+    return bool(counts.get("check_failed") or counts.get("settle_failed"))
+
+
 async def send_due(rt: Runtime, tenant_id: uuid.UUID, batch: int = BATCH) -> dict[str, int]:
     """Handle up to `batch` due checkouts; defers itself again when more are due."""
     now = datetime.now(UTC)
@@ -237,12 +241,19 @@ async def send_due(rt: Runtime, tenant_id: uuid.UUID, batch: int = BATCH) -> dic
             # Each checkout is settled as soon as its check is back, while the others go on.
             for n, done in enumerate(asyncio.as_completed(checks), 1):
                 row, verdict = await done
-                async with rt.sessionmaker() as session, session.begin():
-                    outcome = (
-                        await _settle(session, tenant, conf, row.id, verdict) if verdict else "check_failed"
-                    )
-                    if n == len(rows) == batch and "check_failed" not in counts and verdict:
-                        await schedule.defer_send_due(session, tenant_id)  # more may be due
+                try:
+                    async with rt.sessionmaker() as session, session.begin():
+                        outcome = (
+                            await _settle(session, tenant, conf, row.id, verdict)
+                            if verdict
+                            else "check_failed"
+                        )
+                        if n == len(rows) == batch and not _failed(counts) and verdict:
+                            await schedule.defer_send_due(session, tenant_id)  # more may be due
+                except Exception as exc:  # noqa: BLE001 - rolled back: the row stays pending
+                    # (e.g. no database connection free in time on a loaded replica)
+                    log.warning("recovery.settle_failed", tenant_id=str(tenant_id), error=type(exc).__name__)
+                    outcome = "settle_failed"
                 counts[outcome] = counts.get(outcome, 0) + 1
         finally:
             for c in checks:
