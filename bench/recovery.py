@@ -458,7 +458,10 @@ async def run(
             )
 
             # 2. order/paid → template latency (one store, sequential events, distinct buyers).
-            fake.set_rate_limit(enabled=False)
+            # The store is on the ×10 plan (400 @ 20/s) so its bucket, not the stack, is never
+            # what is measured: with the limit simply switched off, tiendanube_service still paced
+            # the store at the 2/s it had learned, and the events measured that pacing.
+            fake.set_rate_limit(enabled=True, capacity=400, leak_per_s=20.0)
             phase2 = rows(dsn, "SELECT now()")[0][0]
             tenant, store_id = tenants[0]
             latencies: list[float] = []
@@ -545,7 +548,7 @@ async def run(
             p50, p99, b50 = pct(latencies, 50), pct(latencies, 99), pct(base, 50)
             out.append(
                 (
-                    f"order/paid webhook → template at Graph ({args.orders} events)",
+                    f"order/paid webhook → template at Graph ({args.orders} events, bucket 400 @ 20/s)",
                     f"p50 {p50:.0f} ms, p99 {p99:.0f} ms; baseline (the external calls alone) "
                     f"p50 {b50:.0f} ms → ×{p50 / b50:.1f}",
                 )
