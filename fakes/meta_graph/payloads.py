@@ -28,7 +28,7 @@ def wamid() -> str:
     return "wamid.FAKE" + uuid.uuid4().hex.upper()
 
 
-def wa_envelope(phone_number_id: str, value: dict[str, Any]) -> dict[str, Any]:
+def wa_envelope(phone_number_id: str, value: dict[str, Any], field: str = "messages") -> dict[str, Any]:
     return {
         "object": "whatsapp_business_account",
         "entry": [
@@ -36,7 +36,7 @@ def wa_envelope(phone_number_id: str, value: dict[str, Any]) -> dict[str, Any]:
                 "id": "102290129340398",
                 "changes": [
                     {
-                        "field": "messages",
+                        "field": field,
                         "value": {
                             "messaging_product": "whatsapp",
                             "metadata": {
@@ -133,3 +133,32 @@ def meta_message(
             }
         ],
     }
+
+
+def wa_user_preferences(
+    phone_number_id: str,
+    wa_id: str,
+    value: str,
+    *,
+    name: str = "Ana",
+    category: str = "marketing_messages",
+    timestamp: int | None = None,
+) -> dict[str, Any]:
+    """The `user_preferences` webhook: the user stopped (`value` "stop") or resumed ("resume")
+    the business's marketing messages in WhatsApp's own settings (EXTERNAL_APIS.md F5)."""
+    detail = {
+        "stop": "User requested to stop marketing messages",
+        "resume": "User requested to resume marketing messages",
+    }.get(value, "")
+    pref = {
+        "wa_id": wa_id,
+        "detail": detail,
+        "category": category,
+        "value": value,
+        "timestamp": timestamp or int(time.time()),
+    }
+    return wa_envelope(
+        phone_number_id,
+        {"contacts": [{"profile": {"name": name}, "wa_id": wa_id}], "user_preferences": [pref]},
+        field="user_preferences",
+    )

@@ -8,6 +8,7 @@ order, read counters).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import time
@@ -136,6 +137,8 @@ def create_app(fake: FakeTiendanube) -> FastAPI:
         if owner != sid or sid not in fake.stores:
             return _err(401, "Unauthorized", "Invalid access token")
         rl_headers: dict[str, str] = {}
+        if (late := fake.take_hold(f"/{path}?{request.url.query}", before_count=True)) is not None:
+            await asyncio.sleep(late)
         if fake.rate_limit:
             bucket = fake.bucket(sid, token)
             with fake.lock:
@@ -146,6 +149,8 @@ def create_app(fake: FakeTiendanube) -> FastAPI:
                     fake.stats["throttled"] += 1
                     fake.throttled_agents.append(request.headers.get("user-agent", ""))
                 return _err(429, "Too Many Requests", "Rate limit exceeded", rl_headers)
+        if (hold := fake.take_hold(f"/{path}?{request.url.query}", before_count=False)) is not None:
+            await asyncio.sleep(hold)
         if (status := fake.take_failure(f"/{path}")) is not None:
             return _err(status, "Scripted failure", "retry later", rl_headers)
         if request.method in ("POST", "PUT") and "application/json" not in request.headers.get(

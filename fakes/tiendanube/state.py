@@ -127,6 +127,8 @@ class FakeTiendanube:
         self.code_ttl_s = 300.0
         self.buckets: dict[tuple[int, str], Bucket] = {}
         self.failures: list[Failure] = []
+        self.holds: list[tuple[str, float, bool]] = []  # (path contains, seconds, before count)
+        self.held: list[str] = []  # paths whose answer is being (or was) held, counted already
         self.lock = threading.RLock()
         self.stats: dict[str, int] = {"requests": 0, "throttled": 0}
         self.throttled_agents: list[str] = []  # User-Agent of each 429 answered
@@ -173,6 +175,23 @@ class FakeTiendanube:
     def fail_next(self, path_contains: str, status: int = 500, times: int = 1) -> None:
         with self.lock:
             self.failures.append(Failure(path_contains, status, times))
+
+    def hold_next(self, path_contains: str, seconds: float, *, before_count: bool = False) -> None:
+        """Answer the next matching request `seconds` late. By default it is held *after* being
+        counted in the bucket: its rate-limit headers are older than those of requests answered
+        meanwhile (answers can arrive in another order than the platform counted them). With
+        `before_count` it is held before: the platform counts it late (a request slow to arrive)."""
+        with self.lock:
+            self.holds.append((path_contains, seconds, before_count))
+
+    def take_hold(self, path: str, *, before_count: bool) -> float | None:
+        with self.lock:
+            for i, (contains, seconds, before) in enumerate(self.holds):
+                if contains in path and before == before_count:
+                    del self.holds[i]
+                    self.held.append(path)
+                    return seconds
+        return None
 
     def set_rate_limit(self, *, enabled: bool, capacity: int = 40, leak_per_s: float = 2.0) -> None:
         with self.lock:

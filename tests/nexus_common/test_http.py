@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator
 
 import pytest
@@ -61,3 +62,17 @@ async def test_network_error_is_retried_then_raised() -> None:
     async with make_client(f"http://127.0.0.1:{free_port()}", connect_timeout=0.5) as c:
         with pytest.raises(httpx.ConnectError):
             await request_with_retries(c, "GET", "/", attempts=2, initial_wait=0.01)
+
+
+async def test_clients_share_one_tls_context_instead_of_loading_the_ca_bundle_each_time() -> None:
+    """Code that opens a client per job (order webhooks, recovery batches) must not rebuild the
+    TLS context (the CA bundle load) for each one."""
+    a, b = make_client("http://127.0.0.1:1"), make_client("https://example.com")
+    try:
+        ctx_a = a._transport._pool._ssl_context  # type: ignore[attr-defined]
+        ctx_b = b._transport._pool._ssl_context  # type: ignore[attr-defined]
+        assert ctx_a is ctx_b
+        assert ctx_a.verify_mode == ssl.CERT_REQUIRED and ctx_a.check_hostname  # still verifying
+    finally:
+        await a.aclose()
+        await b.aclose()

@@ -171,3 +171,38 @@ async def test_customers_redact_erases_the_buyers_abandoned_checkouts(world: Wor
     )
     assert r.status_code == 200
     await eventually(lambda: list(states(world)) == [other["id"]], timeout=30)
+
+
+async def test_a_failed_check_leaves_the_checkout_pending_for_a_later_batch_without_a_retry(
+    world: World,
+) -> None:
+    """Tienda Nube keeps failing one checkout's read: that row stays pending, the batch ends
+    normally (a retried send job re-took a queueing lock the tick held, and froze the store's
+    recovery), and the next batch sends it once."""
+    await enable(world)
+    buyer(world, 9001, "ana@example.com", True)
+    a = add_checkout(
+        world.fake,
+        world.store_id,
+        phone=ANA,
+        email="ana@example.com",
+        created_at=datetime.now(UTC) - timedelta(hours=2),
+    )
+    world.fake.fail_next(f"/checkouts/{a['id']}", 500, times=5)  # the service's 5xx retries, all failed
+    await poll(world)
+    jobs = (
+        "SELECT j.status, count(*) FROM procrastinate.procrastinate_jobs j "
+        "WHERE j.task_name = 'recovery:send_due' GROUP BY j.status"
+    )
+    await eventually(lambda: dict(world.stack.rows(jobs)).get("succeeded") == 1, timeout=60)
+    assert states(world) == {a["id"]: ("pending", None)}
+    assert world.stack.sent_to("5491155550001") == []
+    await poll(world)  # the next poll (or the minute's tick) starts another batch
+    await eventually(lambda: states(world) == {a["id"]: ("sent", None)}, timeout=60)
+    await eventually(lambda: len(world.stack.sent_to("5491155550001")) == 1, timeout=30)
+    events = world.stack.rows(
+        "SELECT count(*) FROM procrastinate.procrastinate_events e "
+        "JOIN procrastinate.procrastinate_jobs j ON j.id = e.job_id "
+        "WHERE j.task_name = 'recovery:send_due' AND e.type IN ('retried', 'failed')"
+    )
+    assert events == [(0,)]

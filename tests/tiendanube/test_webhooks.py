@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import uuid
+from datetime import UTC, datetime
 
 from orchestrator.catalog import hooks
+from orchestrator.consent import service as consent
 from orchestrator.models import (
+    AbandonedCheckout,
     AuditLog,
     ChannelIdentity,
     ChatConversation,
@@ -195,6 +198,21 @@ async def test_customers_redact_erases_that_customer_and_nobody_else(
     async with orch.maker() as s, s.begin():
         ana = await _person(s, tenant_id, "+5491126653230", "5491126653230", "ana@example.com", 3)
         beto = await _person(s, tenant_id, "+5491155554444", "5491155554444", "beto@example.com", 2)
+        await consent.record(s, tenant_id, ana, "opted_in", "checkout")
+        await consent.record(s, tenant_id, ana, "opted_out", "meta", actor="whatsapp:user_preferences")
+        now = datetime.now(UTC)
+        for cid, email, phone in ((91, "ana@example.com", None), (92, None, "+5491155554444")):
+            s.add(
+                AbandonedCheckout(
+                    tenant_id=tenant_id,
+                    checkout_id=cid,
+                    contact_email=email,
+                    contact_phone=phone,
+                    url=f"https://tienda.example.com/checkout/{cid}",
+                    abandoned_at=now,
+                    due_at=now,
+                )
+            )
     # data_request first: an export of Ana's data, recorded.
     request = {
         "store_id": STORE_ID,
@@ -221,6 +239,11 @@ async def test_customers_redact_erases_that_customer_and_nobody_else(
         "hola 1",
         "hola 2",
     ]
+    # Her consent, its history, and the checkout she left (not Beto's).
+    assert [(c["state"], c["source"]) for c in data["customers"][0]["consent"]] == [("opted_out", "meta")]
+    assert [e["state"] for e in data["customers"][0]["consent_history"]] == ["opted_in", "opted_out"]
+    assert [c["checkout_id"] for c in data["abandoned_checkouts"]] == [91]
+    assert exported.payload["abandoned_checkouts"] == 1
 
     redact = {
         "store_id": STORE_ID,

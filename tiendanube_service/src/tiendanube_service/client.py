@@ -18,7 +18,7 @@ import httpx
 import structlog
 from nexus_common.errors import NexusError
 
-from .ratelimit import RateLimiter
+from .ratelimit import RateLimiter, StoreBucket, Ticket
 
 log = structlog.get_logger("tiendanube.client")
 
@@ -99,16 +99,17 @@ class TiendanubeAPI:
                 # First contact with this store: one request in flight until we know its limit.
                 async with bucket.probe:
                     if not bucket.known:
-                        resp = await self._send(bucket, method, url, headers, params, json)
+                        sent = await self._send(bucket, method, url, headers, params, json)
                     else:
-                        resp = None
-                if resp is None:
+                        sent = None
+                if sent is None:
                     continue
             else:
-                resp = await self._send(bucket, method, url, headers, params, json)
+                sent = await self._send(bucket, method, url, headers, params, json)
+            resp, ticket = sent
             if isinstance(resp, Exception) or resp.status_code >= 500:
                 if not isinstance(resp, Exception):
-                    bucket.observe(resp.headers)
+                    bucket.observe(ticket, resp.headers)
                 failures += 1
                 if failures > (self.max_5xx_retries if retry_5xx else 0):
                     if isinstance(resp, Exception):
@@ -129,34 +130,35 @@ class TiendanubeAPI:
                 continue
             if resp.status_code == 429:
                 throttles += 1
-                bucket.observe(resp.headers, throttled=True)
+                bucket.observe(ticket, resp.headers, throttled=True)
                 log.warning("tiendanube.throttled", store_id=store_id, path=path, attempt=throttles)
                 if throttles > self.max_429_retries:
                     raise UpstreamError(
                         "Tienda Nube rate limit", code="upstream_rate_limited", status_code=503
                     )
                 continue  # acquire() waits until the bucket has drained enough
-            bucket.observe(resp.headers)
+            bucket.observe(ticket, resp.headers)
             return resp
 
     async def _send(
         self,
-        bucket: Any,
+        bucket: StoreBucket,
         method: str,
         url: str,
         headers: dict[str, str],
         params: dict[str, Any] | None,
         json: Any,
-    ) -> httpx.Response | Exception:
-        await bucket.acquire()
+    ) -> tuple[httpx.Response | Exception, Ticket]:
+        ticket = await bucket.acquire()
         try:
-            return await self.http.request(method, url, headers=headers, params=params, json=json)
+            resp = await self.http.request(method, url, headers=headers, params=params, json=json)
         except httpx.TransportError as exc:
             bucket.release()
-            return exc
+            return exc, ticket
         except BaseException:
             bucket.release()
             raise
+        return resp, ticket
 
     async def call(self, store_id: int, token: str, method: str, path: str, **kw: Any) -> Any:
         """A request whose error statuses become UpstreamError (404 stays 404)."""

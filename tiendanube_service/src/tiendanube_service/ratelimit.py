@@ -9,6 +9,15 @@ estimate from `x-rate-limit-limit` / `-remaining` / `-reset` (ms until the bucke
 - the leak rate is estimated as `max(1, level - 1) / reset` (right after our own request the
   true level is at least 1 and above `level - 1`), which can only under-estimate it; we keep the
   best (largest) such estimate, so pacing converges on the real rate from below;
+- a response's headers are a snapshot taken when the platform counted *that* request. With
+  several requests in flight, responses can arrive in another order than the platform counted
+  them, so a response's figure may miss our requests counted after it. Each reservation is a
+  `Ticket` that remembers how many of our requests had completed when it was sent: only those are
+  certainly in the snapshot. The others (still in flight, or answered since) are added to the
+  platform's figure, and the estimate only moves down to that bound, never below it;
+- a reserved request counts as a whole slot, without leaking, until its answer is back: the
+  platform may count it well after we reserved it (a loaded machine delays it), and our estimate
+  must never fall below the platform's level in between;
 - until a store's first response tells us its limit, one request at a time is in flight;
 - a 429 means our estimate was wrong: the bucket is full, and `reset` gives the true leak rate.
 
@@ -34,10 +43,22 @@ def _num(headers: Mapping[str, str], name: str) -> float | None:
         return None
 
 
+@dataclass(frozen=True)
+class Ticket:
+    """One reserved request: how many of the store's requests had completed when it was sent."""
+
+    completed_before: int
+
+
 @dataclass
 class StoreBucket:
     capacity: float
     leak_per_s: float
+    # Our estimate of the platform's level is `level + inflight`: `level` holds the requests whose
+    # answer came back (it leaks, at a lower bound of the rate), `inflight` the ones reserved and
+    # not answered yet, a whole slot each: we cannot know when the platform counts them (a loaded
+    # machine can delay a request between its reservation and the platform by a good fraction of
+    # a second), so they only start leaking once answered.
     level: float = 0.0
     at: float = field(default_factory=time.monotonic)
     known: bool = False  # has a response told us the store's limit yet?
@@ -47,35 +68,65 @@ class StoreBucket:
     rate_upper: float = 0.0  # smallest upper bound of the leak rate seen (0 = none yet)
     throttled: int = 0  # 429s seen (all of them retried)
     inflight: int = 0  # reserved requests whose response has not been observed yet
+    reserved: int = 0  # requests reserved so far (monotonic)
+    completed: int = 0  # requests whose response (or network error) was seen so far (monotonic)
 
     def _leak(self, now: float) -> None:
         self.level = max(0.0, self.level - (now - self.at) * self.leak_per_s)
         self.at = now
 
-    async def acquire(self) -> None:
+    def estimate(self) -> float:
+        """Our upper bound of the platform's level now."""
+        self._leak(time.monotonic())
+        return self.level + self.inflight
+
+    async def acquire(self) -> Ticket:
         """Reserve one request slot, sleeping while the bucket has no room."""
         async with self.lock:
             while True:
                 now = time.monotonic()
                 self._leak(now)
-                room = self.capacity - SAFETY_LEVEL - self.level
+                room = self.capacity - SAFETY_LEVEL - self.level - self.inflight
                 if room >= 1.0:
-                    self.level += 1.0
                     self.inflight += 1
-                    return
-                await asyncio.sleep((1.0 - room) / self.leak_per_s)
+                    self.reserved += 1
+                    return Ticket(self.completed)
+                wait = (1.0 - room) / self.leak_per_s
+                if 1.0 - room > self.level:
+                    wait = min(wait, 0.01)  # answers in flight must come back first
+                await asyncio.sleep(wait)
+
+    def _complete(self) -> None:
+        self.inflight = max(0, self.inflight - 1)
+        self.completed += 1
 
     def release(self) -> None:
-        """A reserved request ended without a response (network error)."""
-        self.inflight = max(0, self.inflight - 1)
+        """A reserved request ended without a response (network error, cancellation). It may
+        have reached the platform: it stays counted (from now), and counts as completed (had it
+        reached the platform, it was counted before the error came back)."""
+        self._leak(time.monotonic())
+        self.level += 1.0
+        self._complete()
 
-    def observe(self, headers: Mapping[str, str], *, throttled: bool = False) -> None:
+    def unseen(self, ticket: Ticket) -> int:
+        """Our other requests the platform may have counted after the ticket's request: all
+        reserved so far but the ones completed before it was sent, and itself."""
+        return max(0, self.reserved - ticket.completed_before - 1)
+
+    def observe(self, ticket: Ticket, headers: Mapping[str, str], *, throttled: bool = False) -> None:
         """Correct the estimate from a response's headers (one call per reserved request)."""
         limit = _num(headers, "x-rate-limit-limit")
         remaining = _num(headers, "x-rate-limit-remaining")
         reset_ms = _num(headers, "x-rate-limit-reset")
         now = time.monotonic()
         self._leak(now)
+        was_known = self.known
+        unseen = self.unseen(ticket)
+        self._complete()
+        # The answered request moves from in flight to the leaking part (a refused one was not
+        # counted by the platform).
+        if not throttled:
+            self.level += 1.0
         if limit and limit > 0:
             if not self.known or limit != self.capacity:
                 # Plans differ (×10); the documented ratio is a 20 s drain of a full bucket.
@@ -94,10 +145,15 @@ class StoreBucket:
                 server_level = min(used, reset_ms / 1000.0 * self.rate_upper)
             if throttled:
                 server_level = max(server_level, limit)
-            # With nothing else of ours in flight the platform's figure is the whole truth (our
-            # own estimate drifts high, leaking at a lower bound of the rate); otherwise keep
-            # the larger, so reservations not yet seen by the platform stay counted.
-            self.level = server_level if self.inflight <= 1 else max(self.level, server_level)
+            # The snapshot plus whatever of ours it may miss (`unseen`, which includes every
+            # request still in flight) bounds the level from above, and so does our own
+            # estimate: keep the smaller. The first response, a platform figure above ours
+            # (someone else used the bucket, or we restarted), or a refusal replaces it.
+            ceiling = server_level + unseen - self.inflight
+            if not was_known or throttled or server_level - 1.0 > self.level + self.inflight:
+                self.level = max(0.0, ceiling)
+            else:
+                self.level = max(0.0, min(self.level, ceiling))
             if reset_ms and reset_ms > 0:
                 if throttled and limit:
                     rate = limit / (reset_ms / 1000.0)
@@ -111,10 +167,9 @@ class StoreBucket:
                         self.best_rate = rate
                     self.leak_per_s = self.best_rate
         elif throttled:
-            self.level = max(self.level, self.capacity)
+            self.level = max(self.level, self.capacity - self.inflight)
         if throttled:
             self.throttled += 1
-        self.release()
 
 
 class RateLimiter:

@@ -64,8 +64,8 @@ def tiendanube_event_lock(tenant_id: object, resource: str) -> str:
 
 
 def recovery_poll_locks(tenant_id: object) -> Locks:
-    """A store's recovery jobs (poll, send) run one at a time, so recovery has one Tienda Nube
-    request of that store in flight; at most one poll pending."""
+    """A store's recovery jobs (poll, send) run one at a time (a send batch keeps a few checks
+    in flight, all paced by tiendanube_service); at most one poll pending."""
     return {"lock": f"recovery:{tenant_id}", "queueing_lock": f"recovery-pollq:{tenant_id}"}
 
 

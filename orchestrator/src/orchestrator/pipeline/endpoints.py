@@ -38,7 +38,14 @@ from .accounts import (
     verify_token_matches,
 )
 from .dbutil import is_db_unavailable
-from .parsing import ParsedWebhook, UnknownShape, parse_meta, parse_whatsapp
+from .parsing import (
+    InboundMessage,
+    ParsedWebhook,
+    PreferenceUpdate,
+    UnknownShape,
+    parse_meta,
+    parse_whatsapp,
+)
 
 log = structlog.get_logger("orchestrator.webhooks")
 
@@ -165,7 +172,10 @@ class PendingEvent:
 def _jobs_for(event_id: uuid.UUID, ev: PendingEvent) -> list[dict[str, Any]]:
     jobs: list[dict[str, Any]] = []
     seen: set[tuple[str, str, str]] = set()
-    for msg in ev.parsed.messages:
+    # A contact's messages and marketing preferences run under its conversation's lock (one
+    # customer record, changes in the order they were acknowledged).
+    contacts: list[InboundMessage | PreferenceUpdate] = [*ev.parsed.messages, *ev.parsed.preferences]
+    for msg in contacts:
         key = (msg.channel, msg.account_id, msg.contact_key)
         if key in seen:
             continue
@@ -244,7 +254,9 @@ async def store_batch(
         rows["payloads"].append(ev.payload_text if ev.payload_text is not None else json.dumps(ev.data))
         # Nothing to process (echoes, receipts, other fields): stored for the record only.
         rows["states"].append(
-            "pending" if ev.parsed.messages or ev.parsed.statuses or ev.parsed.template_updates else "ignored"
+            "pending"
+            if ev.parsed.messages or ev.parsed.statuses or ev.parsed.template_updates or ev.parsed.preferences
+            else "ignored"
         )
         for job in _jobs_for(event_id, ev):
             jobs["job_events"].append(event_id)

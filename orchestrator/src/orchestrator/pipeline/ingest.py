@@ -17,6 +17,7 @@ from sqlalchemy import case, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from ..consent import service as consent
 from ..conversations.events import conversation_data, message_data
 from ..events.publisher import publish
 from ..jobs import defer, names
@@ -24,7 +25,14 @@ from ..models import ChannelIdentity, ChatConversation, ChatMessage, Customer, I
 from . import consent_keywords, send_errors
 from . import trace as hop_trace
 from .accounts import Account, cached_account, find_account
-from .parsing import InboundMessage, ParsedWebhook, StatusUpdate, parse_meta, parse_whatsapp
+from .parsing import (
+    InboundMessage,
+    ParsedWebhook,
+    PreferenceUpdate,
+    StatusUpdate,
+    parse_meta,
+    parse_whatsapp,
+)
 
 log = structlog.get_logger("orchestrator.pipeline.ingest")
 
@@ -38,7 +46,7 @@ def parse_event(source: str, payload: Any) -> ParsedWebhook:
 
 
 async def upsert_customer(
-    session: AsyncSession, tenant_id: uuid.UUID, m: InboundMessage, now: datetime
+    session: AsyncSession, tenant_id: uuid.UUID, m: InboundMessage | PreferenceUpdate, now: datetime
 ) -> Customer:
     ident = await session.scalar(
         select(ChannelIdentity).where(
@@ -255,6 +263,32 @@ async def apply_status(session: AsyncSession, tenant_id: uuid.UUID, st: StatusUp
     return True
 
 
+async def apply_preference(session: AsyncSession, account: Account, pref: PreferenceUpdate) -> None:
+    """The user stopped or resumed the business's marketing messages in WhatsApp's own settings:
+    recorded like their keyword (history, shown to staff; source `meta`). Meta already told the
+    user, so no confirmation is sent. A change older than the consent on record (a late or
+    reordered delivery) does not override it."""
+    now = datetime.now(UTC)
+    customer = await upsert_customer(session, account.tenant_id, pref, now)
+    when = pref.timestamp or now
+    current = await consent.get(session, account.tenant_id, customer.id, pref.channel)
+    if current.at is not None and when < current.at:
+        log.info("consent.preference_stale", tenant_id=str(account.tenant_id), value=pref.value)
+        return
+    state: consent.State = "opted_out" if pref.value == "stop" else "opted_in"
+    changed = await consent.record(
+        session,
+        account.tenant_id,
+        customer.id,
+        state,
+        "meta",
+        channel=pref.channel,
+        actor="whatsapp:user_preferences",
+        at=when,
+    )
+    log.info("consent.preference", tenant_id=str(account.tenant_id), state=state, changed=changed)
+
+
 async def process(
     session: AsyncSession,
     event_id: uuid.UUID,
@@ -295,13 +329,21 @@ async def process(
             for m in parsed.messages
             if m.channel == channel and m.account_id == account_external_id and m.contact_key == contact
         ]
+        prefs = [
+            p
+            for p in parsed.preferences
+            if p.channel == channel and p.account_id == account_external_id and p.contact_key == contact
+        ]
         # The webhook that queued this job has just put the account in this replica's cache.
         hit = cached_account(channel, account_external_id)
         account = hit[0] if hit else await find_account(session, channel, account_external_id)
-        if account is None or not items:
+        if account is None or not (items or prefs):
             ev.state = "ignored"
             ev.processed_at = datetime.now(UTC)
             return
-        await store_messages(session, account, items, debounce, trace)
+        for pref in prefs:
+            await apply_preference(session, account, pref)
+        if items:
+            await store_messages(session, account, items, debounce, trace)
     ev.state = "done"
     ev.processed_at = datetime.now(UTC)

@@ -62,12 +62,31 @@ TEMPLATE_FIELDS = ("message_template_status_update", "template_category_update")
 
 
 @dataclass
+class PreferenceUpdate:
+    """A `user_preferences` change: the user stopped or resumed the business's marketing messages
+    in WhatsApp itself (EXTERNAL_APIS.md F5, "Opt-out")."""
+
+    channel: str
+    account_id: str
+    contact_key: str
+    phone_e164: str | None
+    name: str | None
+    category: str  # marketing_messages
+    value: str  # stop | resume
+    timestamp: datetime | None
+
+
+PREFERENCE_VALUES = ("stop", "resume")
+
+
+@dataclass
 class ParsedWebhook:
     channel_accounts: set[tuple[str, str]] = field(default_factory=set)
     messages: list[InboundMessage] = field(default_factory=list)
     statuses: list[StatusUpdate] = field(default_factory=list)
     # Template webhooks name the WABA, not a phone number: the receiver maps it to the accounts.
     template_updates: list[TemplateUpdate] = field(default_factory=list)
+    preferences: list[PreferenceUpdate] = field(default_factory=list)
 
 
 def _obj(v: Any, what: str) -> dict[str, Any]:
@@ -135,7 +154,7 @@ def parse_whatsapp(data: Any) -> ParsedWebhook:
                 value = _obj(change.get("value"), "changes[].value")
                 out.template_updates.append(TemplateUpdate(waba, str(change["field"]), value))
                 continue
-            if change.get("field") != "messages":
+            if change.get("field") not in ("messages", "user_preferences"):
                 continue  # account updates and the like: valid, not ours
             value = _obj(change.get("value"), "changes[].value")
             metadata = _obj(value.get("metadata"), "value.metadata")
@@ -147,6 +166,11 @@ def parse_whatsapp(data: Any) -> ParsedWebhook:
                     prof = c.get("profile")
                     if isinstance(prof, dict) and isinstance(prof.get("name"), str):
                         names[c["wa_id"]] = prof["name"][:200]
+            if change.get("field") == "user_preferences":
+                for p in _list(value.get("user_preferences"), "value.user_preferences"):
+                    if (pref := _wa_preference(_obj(p, "user_preferences[]"), account, names)) is not None:
+                        out.preferences.append(pref)
+                continue
             for m in _list(value.get("messages"), "value.messages"):
                 out.messages.append(_wa_message(_obj(m, "messages[]"), account, names))
             for s in _list(value.get("statuses"), "value.statuses"):
@@ -167,6 +191,26 @@ def parse_whatsapp(data: Any) -> ParsedWebhook:
                     )
                 )
     return out
+
+
+def _wa_preference(p: dict[str, Any], account: str, names: dict[str, str]) -> PreferenceUpdate | None:
+    """A marketing stop/resume; other categories or values (none documented today) are ignored."""
+    wa_id = _str(p.get("wa_id"), "user_preferences[].wa_id")
+    phone = normalize_wa_id(wa_id)
+    category = p.get("category")
+    value = str(p.get("value") or "").strip().lower()
+    if category != "marketing_messages" or value not in PREFERENCE_VALUES:
+        return None
+    return PreferenceUpdate(
+        channel="whatsapp",
+        account_id=account,
+        contact_key=phone.key,
+        phone_e164=phone.e164,
+        name=names.get(wa_id),
+        category=category,
+        value=value,
+        timestamp=_ts_seconds(p.get("timestamp")),
+    )
 
 
 def _wa_message(m: dict[str, Any], account: str, names: dict[str, str]) -> InboundMessage:

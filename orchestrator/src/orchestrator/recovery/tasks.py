@@ -25,7 +25,11 @@ async def poll_store(tenant_id: str) -> int:
     return (await poller.poll_store(runtime.current(), uuid.UUID(tenant_id))).seen
 
 
-@task(names.RECOVERY_SEND_DUE, retry=RETRY)
+# Not retried: a retry puts the job back to `todo` under its queueing lock, which the minute's
+# tick or the batch itself may have taken meanwhile (a unique violation inside procrastinate left
+# the job `doing` for good, holding the store's recovery lock). The tick defers a send again
+# within a minute whenever due checkouts are pending, and a failed check leaves its row pending.
+@task(names.RECOVERY_SEND_DUE)
 async def send_due(tenant_id: str) -> dict[str, int]:
     return await sender.send_due(runtime.current(), uuid.UUID(tenant_id))
 

@@ -1,5 +1,8 @@
 """The privacy webhooks (LGPD / Argentina's Ley 25.326): erase or export a customer's data.
 
+An export holds the customer rows with their identities, conversations, consent (current, history)
+and the proactive messages sent to them, plus the abandoned checkouts that name them.
+
 What a customer is here: every `customers` row of the tenant matched by the Tienda Nube customer
 id, the e-mail, or the phone (any E.164 spelling of it). Erasing deletes those rows, which
 cascades to their channel identities, conversations, messages and agent runs; raw inbound
@@ -28,10 +31,13 @@ from ...models import (
     ChannelIdentity,
     ChatConversation,
     ChatMessage,
+    ConsentEvent,
     Credential,
     Customer,
+    CustomerConsent,
     Event,
     InboundEvent,
+    ProactiveMessage,
     Product,
     Tenant,
 )
@@ -145,7 +151,7 @@ async def redact_customer(
     return counts
 
 
-async def _redact_checkouts(session: AsyncSession, tenant_id: uuid.UUID, person: dict[str, Any]) -> int:
+def _checkout_conditions(tenant_id: uuid.UUID, person: dict[str, Any]) -> list[Any]:
     """Abandoned checkouts kept for cart recovery name the buyer by e-mail and phone."""
     email = str(person.get("email") or "").strip().lower()
     phones = sorted(match_keys(person.get("phone")))
@@ -154,12 +160,86 @@ async def _redact_checkouts(session: AsyncSession, tenant_id: uuid.UUID, person:
         conditions.append(AbandonedCheckout.contact_email == email)
     if phones:
         conditions.append(AbandonedCheckout.contact_phone.in_(phones))
-    if not conditions:
+    return [AbandonedCheckout.tenant_id == tenant_id, or_(*conditions)] if conditions else []
+
+
+async def _redact_checkouts(session: AsyncSession, tenant_id: uuid.UUID, person: dict[str, Any]) -> int:
+    where = _checkout_conditions(tenant_id, person)
+    if not where:
         return 0
-    res = await session.execute(
-        delete(AbandonedCheckout).where(AbandonedCheckout.tenant_id == tenant_id, or_(*conditions))
-    )
-    return rowcount(res)
+    return rowcount(await session.execute(delete(AbandonedCheckout).where(*where)))
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when is not None else None
+
+
+async def _consent_export(session: AsyncSession, customer_id: uuid.UUID) -> dict[str, Any]:
+    """The customer's consent per channel, its history, and the messages Nexus sent first."""
+    current = (
+        await session.scalars(select(CustomerConsent).where(CustomerConsent.customer_id == customer_id))
+    ).all()
+    history = (
+        await session.scalars(
+            select(ConsentEvent)
+            .where(ConsentEvent.customer_id == customer_id)
+            .order_by(ConsentEvent.created_at)
+        )
+    ).all()
+    proactive = (
+        await session.scalars(
+            select(ProactiveMessage)
+            .where(ProactiveMessage.customer_id == customer_id)
+            .order_by(ProactiveMessage.created_at)
+        )
+    ).all()
+    return {
+        "consent": [
+            {"channel": c.channel, "state": c.state, "source": c.source, "at": _iso(c.at)} for c in current
+        ],
+        "consent_history": [
+            {"channel": e.channel, "state": e.state, "source": e.source, "at": _iso(e.created_at)}
+            for e in history
+        ],
+        "proactive_messages": [
+            {
+                "kind": m.kind,
+                "state": m.state,
+                "reason": m.reason,
+                "reference": m.reference,
+                "at": _iso(m.created_at),
+            }
+            for m in proactive
+        ],
+    }
+
+
+async def _checkouts_export(
+    session: AsyncSession, tenant_id: uuid.UUID, person: dict[str, Any]
+) -> list[dict[str, Any]]:
+    where = _checkout_conditions(tenant_id, person)
+    if not where:
+        return []
+    rows = (
+        await session.scalars(
+            select(AbandonedCheckout).where(*where).order_by(AbandonedCheckout.abandoned_at)
+        )
+    ).all()
+    return [
+        {
+            "checkout_id": r.checkout_id,
+            "url": r.url,
+            "contact_name": r.contact_name,
+            "contact_email": r.contact_email,
+            "contact_phone": r.contact_phone,
+            "total": str(r.total) if r.total is not None else None,
+            "currency": r.currency,
+            "abandoned_at": _iso(r.abandoned_at),
+            "recovery": r.state,
+            "reason": r.reason,
+        }
+        for r in rows
+    ]
 
 
 async def export_customer(
@@ -223,8 +303,10 @@ async def export_customer(
                     for i in idents
                 ],
                 "conversations": conv_out,
+                **await _consent_export(session, c.id),
             }
         )
+    export["abandoned_checkouts"] = await _checkouts_export(session, tenant_id, person)
     folder = Path(settings.data_dir) / "privacy_exports" / str(tenant_id)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"data_request_{export['data_request_id'] or uuid.uuid4().hex}.json"
@@ -237,7 +319,12 @@ async def export_customer(
         tenant_id=tenant_id,
         target_type="tiendanube_customer",
         target_id=str(person.get("id")) if person.get("id") is not None else None,
-        payload={"customers": len(customers), "messages": n_messages, "export_file": path.name},
+        payload={
+            "customers": len(customers),
+            "messages": n_messages,
+            "abandoned_checkouts": len(export["abandoned_checkouts"]),
+            "export_file": path.name,
+        },
     )
     return path
 
