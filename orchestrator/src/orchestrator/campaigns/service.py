@@ -252,18 +252,9 @@ async def issue_coupon(session: AsyncSession, campaign: Campaign) -> None:
         select(func.count()).where(CampaignRecipient.campaign_id == campaign.id)
     )
     now = datetime.now(UTC)
-    valid_until = now + timedelta(hours=policy.valid_hours)
-    body: dict[str, Any] = {
-        "type": "percentage",
-        "value": str(spec["percent"]),
-        "max_uses": max(1, int(recipients or 0)),
-        "start_date": now.date().isoformat(),
-        "end_date": valid_until.date().isoformat(),
-        "first_consumer_purchase": False,
-        "combines_with_other_discounts": False,
-    }
-    if policy.min_purchase > 0:
-        body["min_price"] = float(policy.min_purchase)
+    valid_until, body = coupons.store_coupon(
+        policy, Decimal(str(spec["percent"])), max_uses=max(1, int(recipients or 0)), now=now
+    )
     try:
         created = await coupons.create_in_store(rt.settings, access.store_id, access.token, body)
     except coupons.StoreRefused as exc:

@@ -32,6 +32,26 @@ CODE_ALPHABET = string.ascii_uppercase + string.digits
 CODE_ATTEMPTS = 3
 
 
+def store_coupon(
+    policy: CouponPolicy, percent: Decimal, *, max_uses: int, now: datetime
+) -> tuple[datetime, dict[str, Any]]:
+    """When a coupon of `percent` issued `now` expires under `policy`, and the Tienda Nube
+    `POST /coupons` body (without its code) that creates it."""
+    valid_until = now + timedelta(hours=policy.valid_hours)
+    body: dict[str, Any] = {
+        "type": "percentage",
+        "value": f"{percent:.2f}",
+        "max_uses": max_uses,
+        "start_date": now.date().isoformat(),
+        "end_date": valid_until.date().isoformat(),
+        "first_consumer_purchase": False,
+        "combines_with_other_discounts": False,
+    }
+    if policy.min_purchase > 0:
+        body["min_price"] = float(policy.min_purchase)
+    return valid_until, body
+
+
 def policy_of(tenant: Tenant) -> CouponPolicy:
     raw = (tenant.settings or {}).get("coupons")
     return CouponPolicy.model_validate(raw) if isinstance(raw, dict) else CouponPolicy()
@@ -130,18 +150,7 @@ async def request_coupon(
     if access is None:
         return await _refused(session, conv, "store_not_connected", policy, actor)
     value = percent if percent is not None and percent > 0 else policy.max_percent
-    valid_until = now + timedelta(hours=policy.valid_hours)
-    body: dict[str, Any] = {
-        "type": "percentage",
-        "value": f"{value:.2f}",
-        "max_uses": 1,
-        "start_date": now.date().isoformat(),
-        "end_date": valid_until.date().isoformat(),
-        "first_consumer_purchase": False,
-        "combines_with_other_discounts": False,
-    }
-    if policy.min_purchase > 0:
-        body["min_price"] = float(policy.min_purchase)
+    valid_until, body = store_coupon(policy, value, max_uses=1, now=now)
     try:
         created = await create_in_store(settings, access.store_id, access.token, body)
     except StoreRefused as exc:
