@@ -4,7 +4,8 @@
    products/s.
 2. The same with the production limit (40-request bucket leaking 2/s): total time against the
    theoretical minimum the limit allows, (requests - 40) / 2 s, and against the pacing alone
-   (the same pages fetched with no writes) measured in the same run.
+   (the same pages fetched with no writes) measured in the same run, twice: one page at a time
+   (the fetcher before issue 14) and with the sync's own fetcher (`catalog.fetch_pages`).
 3. Webhook-to-searchable latency: `product/updated` POSTed to the orchestrator → the products row
    updated and matched by a full-text query (median and p95 of R runs).
 
