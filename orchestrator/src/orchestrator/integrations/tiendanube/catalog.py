@@ -13,7 +13,7 @@ import asyncio
 import contextlib
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -265,7 +265,7 @@ async def _progress(session: AsyncSession, sync: CatalogSync, state: str, **valu
 
 async def fetch_pages(
     client: ServiceClient, store_id: int, token: str, first: int = 1, *, window: int = PREFETCH_PAGES
-) -> AsyncIterator[tuple[int, dict[str, Any]]]:
+) -> AsyncGenerator[tuple[int, dict[str, Any]], None]:
     """Yield `(page, body)` from `first` to the last page, in page order, with up to `window`
     requests in flight.
 
