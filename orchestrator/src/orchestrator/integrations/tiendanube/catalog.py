@@ -140,10 +140,8 @@ async def store_access(session: AsyncSession, crypto: Crypto, tenant_id: uuid.UU
 
 
 # ----- writing products -----
-async def upsert_products(
-    session: AsyncSession, access: StoreAccess, raws: list[dict[str, Any]]
-) -> list[uuid.UUID]:
-    """Upsert a batch; returns the ids of rows that are new or whose content changed."""
+def map_rows(access: StoreAccess, raws: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """Column values per external id (a product repeated across pages counts once)."""
     rows: dict[int, dict[str, Any]] = {}
     for raw in raws:
         try:
@@ -152,7 +150,21 @@ async def upsert_products(
             log.warning("catalog.product_skipped", tenant_id=str(access.tenant_id), error=type(exc).__name__)
             continue
         values["currency"] = access.currency
-        rows[values["external_id"]] = values  # a product repeated across pages counts once
+        rows[values["external_id"]] = values
+    return rows
+
+
+async def upsert_products(
+    session: AsyncSession, access: StoreAccess, raws: list[dict[str, Any]]
+) -> list[uuid.UUID]:
+    """Upsert a batch; returns the ids of rows that are new or whose content changed."""
+    return await upsert_rows(session, access, map_rows(access, raws))
+
+
+async def upsert_rows(
+    session: AsyncSession, access: StoreAccess, rows: dict[int, dict[str, Any]]
+) -> list[uuid.UUID]:
+    """Upsert mapped rows (`map_rows`); returns the ids of rows that are new or changed."""
     if not rows:
         return []
     before = dict(
@@ -373,8 +385,11 @@ async def _run_locked(
         writer drains what has arrived, in page order. Ends with None, or the fetch's error."""
         try:
             async with contextlib.aclosing(fetch_pages(c, access.store_id, access.token, page)) as fetched:
-                async for item in fetched:
-                    await pages.put(item)
+                async for p, body in fetched:
+                    # Mapped here, as pages arrive: this CPU work overlaps the writer's wait for
+                    # Postgres instead of following it.
+                    await pages.put((p, body, map_rows(access, list(body.get("items") or []))))
+                    await asyncio.sleep(0)
             await pages.put(None)
         except Exception as exc:  # noqa: BLE001 - handed to the writer, raised after the pages before it
             await pages.put(exc)
@@ -397,12 +412,13 @@ async def _run_locked(
                     finished, end = True, tail
                 if not got:
                     break
-                items = [item for _, body in got for item in (body.get("items") or [])]
-                last_page, last = got[-1]
+                n_items = sum(len(body.get("items") or []) for _, body, _ in got)
+                rows = {ext: row for _, _, mapped in got for ext, row in mapped.items()}
+                last_page, last, _ = got[-1]
                 nxt = last.get("next_page")
                 async with maker() as session, session.begin():
-                    changed_all.extend(await upsert_products(session, access, items))
-                    done += len(items)
+                    changed_all.extend(await upsert_rows(session, access, rows))
+                    done += n_items
                     pages_done += len(got)
                     total = last.get("total")
                     await _progress(
