@@ -4,7 +4,8 @@
    products/s.
 2. The same with the production limit (40-request bucket leaking 2/s): total time against the
    theoretical minimum the limit allows, (requests - 40) / 2 s, and against the pacing alone
-   (the same pages fetched with no writes) measured in the same run.
+   (the same pages fetched with no writes) measured in the same run, twice: one page at a time
+   (the fetcher before issue 14) and with the sync's own fetcher (`catalog.fetch_pages`).
 3. Webhook-to-searchable latency: `product/updated` POSTed to the orchestrator → the products row
    updated and matched by a full-text query (median and p95 of R runs).
 
@@ -79,10 +80,11 @@ async def main() -> None:
 
     db_name, dsn = make_db()
     fake = FakeTiendanube(client_secret=SECRET, rate_limit=False)
-    store_off, store_on, store_pacing = 900001, 900002, 900003
+    store_off, store_on, store_pacing, store_seq = 900001, 900002, 900003, 900004
     add_store(fake, store_id=store_off, name="Bench Off", products=args.products, seed=1)
     add_store(fake, store_id=store_on, name="Bench On", products=args.products, seed=2)
     add_store(fake, store_id=store_pacing, name="Bench Pacing", products=args.products, seed=3)
+    add_store(fake, store_id=store_seq, name="Bench Sequential", products=args.products, seed=4)
     os.environ.update(
         {
             "NEXUS_ENV": "test",
@@ -127,7 +129,7 @@ async def main() -> None:
             )
             with ThreadServer(svc) as svc_srv:
                 os.environ["TIENDANUBE_SERVICE_URL"] = svc_srv.url
-                await bench(fake, args, store_off, store_on, store_pacing)
+                await bench(fake, args, store_off, store_on, store_pacing, store_seq)
     finally:
         oa.terminate()
         oa.wait(10)
@@ -145,7 +147,12 @@ def wait_port(port: int, timeout: float = 30.0) -> None:
 
 
 async def bench(
-    fake: FakeTiendanube, args: argparse.Namespace, store_off: int, store_on: int, store_pacing: int
+    fake: FakeTiendanube,
+    args: argparse.Namespace,
+    store_off: int,
+    store_on: int,
+    store_pacing: int,
+    store_seq: int,
 ) -> None:
     import httpx
     from orchestrator.app import create_app as orchestrator_app
@@ -199,31 +206,43 @@ async def bench(
             )
         )
 
-        # 2b. the pacing alone: the same 50 page requests through tiendanube_service, no writes
+        # 2b/2c. the pacing alone: the same 50 page requests through tiendanube_service, no writes,
+        # each from a fresh store (an empty bucket on both sides): one page at a time (the fetcher
+        # before issue 14), then the sync's own fetcher (requests in flight up to the burst).
         from orchestrator.integrations.tiendanube.client import service_client
 
-        fake.set_rate_limit(enabled=True, capacity=40, leak_per_s=2.0)
-        fake.reset_stats()
-        token = fake.token_for(store_pacing)  # a fresh store: empty bucket on both sides
-        t0 = time.perf_counter()
-        page: int | None = 1
-        fetched = 0
-        async with service_client(app.state.settings) as c:
-            while page:
-                body = await c.products_page(store_pacing, token, page)
-                fetched += len(body["items"])
-                page = body["next_page"]
-        elapsed = time.perf_counter() - t0
-        requests = fake.stats["requests"]
-        minimum = max(0.0, (requests - 40) / 2.0)
-        rows.append(
-            (
-                "pacing only (fetch, no writes), production limit",
-                f"{fetched} products, {requests} requests in {elapsed:.2f} s; "
-                f"theoretical minimum {minimum:.2f} s (+{(elapsed / minimum - 1) * 100:.1f}%); "
-                f"429s: {fake.stats['throttled']}; the full sync took {sync_on / elapsed:.2f}x this",
+        async def fetch_only(store_id: int, *, sequential: bool) -> tuple[int, int, float, int]:
+            fake.set_rate_limit(enabled=True, capacity=40, leak_per_s=2.0)
+            fake.reset_stats()
+            token = fake.token_for(store_id)
+            fetched = 0
+            t0 = time.perf_counter()
+            async with service_client(app.state.settings) as c:
+                if sequential:
+                    page: int | None = 1
+                    while page:
+                        body = await c.products_page(store_id, token, page)
+                        fetched += len(body["items"])
+                        page = body["next_page"]
+                else:
+                    async for _, body in catalog.fetch_pages(c, store_id, token):
+                        fetched += len(body["items"])
+            return fetched, fake.stats["requests"], time.perf_counter() - t0, fake.stats["throttled"]
+
+        for label, sid, sequential in (
+            ("fetch only, one page at a time (old fetcher), no writes", store_seq, True),
+            ("fetch only, the sync's fetcher (up to 40 in flight), no writes", store_pacing, False),
+        ):
+            fetched, requests, elapsed, throttled = await fetch_only(sid, sequential=sequential)
+            minimum = max(0.0, (requests - 40) / 2.0)
+            rows.append(
+                (
+                    label,
+                    f"{fetched} products, {requests} requests in {elapsed:.2f} s; "
+                    f"theoretical minimum {minimum:.2f} s (+{(elapsed / minimum - 1) * 100:.1f}%); "
+                    f"429s: {throttled}; the full sync took {sync_on / elapsed:.2f}x this",
+                )
             )
-        )
 
         # 3. webhook → searchable, production limit still on (the bucket has drained meanwhile)
         pids = sorted(fake.stores[store_on].products)[: args.runs]

@@ -5,12 +5,19 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from typing import Any
 
 import httpx
+import pytest
 from orchestrator.catalog import hooks
 from orchestrator.config import Settings
 from orchestrator.integrations.tiendanube import catalog
-from orchestrator.integrations.tiendanube.client import WEBHOOK_EVENTS
+from orchestrator.integrations.tiendanube.client import (
+    WEBHOOK_EVENTS,
+    ServiceClient,
+    TiendanubeError,
+    service_client,
+)
 from orchestrator.models import AuditLog, CatalogSync, Credential, Product, Tenant
 from sqlalchemy import func, select, text
 
@@ -238,3 +245,150 @@ async def _sync_settled(orch: Orchestrator, tenant_id: uuid.UUID) -> bool:
 
 async def _is(get: object, value: str) -> bool:
     return await get() == value  # type: ignore[operator]
+
+
+class _WatchedClient(ServiceClient):
+    """The real client to tiendanube_service, recording which pages are requested; page 2's
+    answer is held until page 3 has been requested (a fetcher with one request in flight never
+    gets there), and `fail_page` answers once with a retryable error."""
+
+    def __init__(self, http: httpx.AsyncClient, fail_page: int | None = None) -> None:
+        super().__init__(http)
+        self.requested: list[int] = []
+        self.bodies: dict[int, list[int]] = {}
+        self.third = asyncio.Event()
+        self.fail_page = fail_page
+
+    async def products_page(
+        self, store_id: int, token: str, page: int, per_page: int = 200
+    ) -> dict[str, Any]:
+        self.requested.append(page)
+        if page == 3:
+            self.third.set()
+        if page == 2:
+            await asyncio.wait_for(self.third.wait(), 30)  # liveness bound, not a timing assertion
+        if page == self.fail_page:
+            self.fail_page = None
+            raise TiendanubeError("Tienda Nube unavailable", code="upstream_unavailable", status_code=503)
+        body = await super().products_page(store_id, token, page, per_page)
+        self.bodies[page] = [item["id"] for item in body["items"]]
+        return body
+
+
+async def _manual_tenant(orch: Orchestrator, fake: FakeTiendanube, store_id: int) -> tuple[uuid.UUID, str]:
+    from orchestrator.credentials import service as credentials
+
+    token = fake.token_for(store_id)
+    async with orch.maker() as s, s.begin():
+        t = Tenant(name="P", tiendanube_store_id=store_id, settings={"tiendanube": {"currency": "ARS"}})
+        s.add(t)
+        await s.flush()
+        await credentials.put(s, orch.app.state.settings.crypto, t.id, catalog.TOKEN_KIND, token)
+    return t.id, token
+
+
+async def _new_sync(orch: Orchestrator, tenant_id: uuid.UUID) -> uuid.UUID:
+    async with orch.maker() as s, s.begin():
+        sync = CatalogSync(tenant_id=tenant_id, trigger="manual", state="pending")
+        s.add(sync)
+    return sync.id
+
+
+async def test_a_full_sync_has_pages_in_flight_writes_them_in_order_and_stops_at_the_last(
+    orch: Orchestrator, fake: FakeTiendanube
+) -> None:
+    store_id = 666001
+    add_store(fake, store_id=store_id, name="Tienda Ocho", products=1450, seed=7)  # 8 pages, last partial
+    tenant_id, _ = await _manual_tenant(orch, fake, store_id)
+    written: list[list[uuid.UUID]] = []
+
+    async def listener(tid: uuid.UUID, changed: list[uuid.UUID], deleted: list[uuid.UUID]) -> None:
+        if tid == tenant_id and changed:
+            written.append(changed)
+
+    hooks.register(listener)
+    try:
+        async with service_client(orch.app.state.settings) as c:
+            watched = _WatchedClient(c.http)
+            state = await catalog.run_catalog_sync(
+                orch.maker, orch.app.state.settings, await _new_sync(orch, tenant_id), client=watched
+            )
+    finally:
+        hooks.unregister(listener)
+    assert state == "done"
+    # Page 3 was requested before page 2 answered; every page once, none past the last one.
+    assert sorted(watched.requested) == list(range(1, 9))
+    async with orch.maker() as s:
+        rows = (
+            await s.execute(
+                select(Product.id, Product.external_id, Product.synced_at).where(
+                    Product.tenant_id == tenant_id
+                )
+            )
+        ).all()
+    assert sorted(r.external_id for r in rows) == sorted(fake.stores[store_id].products)
+    # Written in page order, whatever order the answers arrived in (a row's synced_at is its
+    # write transaction's start).
+    synced = {r.external_id: r.synced_at for r in rows}
+    spans = [
+        (min(synced[i] for i in ids), max(synced[i] for i in ids))
+        for _, ids in sorted(watched.bodies.items())
+    ]
+    assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False))
+    # The hook heard about the sync once, after the last page, with every new product.
+    assert len(written) == 1 and sorted(written[0]) == sorted(r.id for r in rows)
+
+
+async def test_a_page_failing_mid_sync_keeps_the_cursor_before_it_and_the_resume_deletes_what_went(
+    orch: Orchestrator, fake: FakeTiendanube
+) -> None:
+    store_id = 666002
+    add_store(fake, store_id=store_id, name="Tienda Cortada", products=1450, seed=8)
+    tenant_id, _ = await _manual_tenant(orch, fake, store_id)
+    settings = orch.app.state.settings
+    assert await catalog.run_catalog_sync(orch.maker, settings, await _new_sync(orch, tenant_id)) == "done"
+    gone = sorted(fake.stores[store_id].products)[::300]  # spread over the pages
+    for pid in gone:
+        fake.delete_product(store_id, pid)
+
+    sync_id = await _new_sync(orch, tenant_id)
+    async with service_client(settings) as c:
+        watched = _WatchedClient(c.http, fail_page=4)
+        with pytest.raises(TiendanubeError):
+            await catalog.run_catalog_sync(orch.maker, settings, sync_id, client=watched)
+    assert max(watched.requested) > 4  # later pages were in flight when page 4 failed
+    async with orch.maker() as s:
+        cut = await s.get(CatalogSync, sync_id)
+        assert cut is not None
+        # Nothing after the failed page is recorded as done: the resume starts at page 4.
+        assert cut.state == "running" and cut.next_page == 4 and cut.done == 600 and cut.deleted == 0
+        n = await s.scalar(select(func.count()).select_from(Product).where(Product.tenant_id == tenant_id))
+    assert n == 1450  # nothing deleted by a sync that did not finish
+
+    assert await catalog.run_catalog_sync(orch.maker, settings, sync_id) == "done"
+    async with orch.maker() as s:
+        final = await s.get(CatalogSync, sync_id)
+        ids = set((await s.scalars(select(Product.external_id).where(Product.tenant_id == tenant_id))).all())
+    assert final is not None and final.deleted == len(gone)
+    assert ids == set(fake.stores[store_id].products) and not ids & set(gone)
+
+
+def test_strip_html_plain_text_shortcut_matches_the_parser() -> None:
+    from orchestrator.integrations.tiendanube import mapping
+
+    samples = [
+        "Remera  básica\u00a0 azul",
+        "  a \n\n b  ",
+        "x<y",
+        "Tom & Jerry",
+        "&amp; más",
+        "<b>Negrita</b>",
+    ]
+    for value in samples:
+        parser = mapping._Text()
+        parser.feed(value)
+        parser.close()
+        slow = mapping._NEWLINES.sub(
+            "\n", mapping._SPACES.sub(" ", mapping.html.unescape("".join(parser.parts)))
+        ).strip()
+        assert mapping.strip_html(value) == slow

@@ -1,7 +1,8 @@
 """The catalog mirror: full syncs ("productsall", paged and resumable) and one-product refreshes.
 
-A page of products and the sync's cursor are committed in one transaction, then the change hook
-runs (after the commit, so listeners read committed rows). Products are written with an
+Pages of products and the sync's cursor are committed in one transaction; the change hook runs
+once at the end of a full sync (after the commit, so listeners read committed rows), and after
+each one-product refresh. Products are written with an
 `updated_at` guard: an older copy (a sync page fetched before a webhook's fresher GET) never
 overwrites a newer one, but still counts as seen by the sync.
 """
@@ -12,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import uuid
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -36,8 +38,9 @@ log = structlog.get_logger("orchestrator.tiendanube.catalog")
 
 TOKEN_KIND = "tiendanube_access_token"  # noqa: S105 - a credential kind, not a secret
 PER_PAGE = 200
-# Pages fetched ahead of the writer (the rate limit's burst is 40 requests): a full sync is
-# bound by the rate limit, not by Postgres. One write transaction takes what has arrived, at
+# Page requests in flight, and pages fetched ahead of the writer (the rate limit's burst is 40
+# requests): a full sync is bound by the rate limit, not by round trips or Postgres. One write
+# transaction takes what has arrived, in page order, at
 # most WRITE_PAGES pages (mapping a page is CPU work on the event loop: keep each stretch short).
 PREFETCH_PAGES = 40
 WRITE_PAGES = 8
@@ -137,10 +140,8 @@ async def store_access(session: AsyncSession, crypto: Crypto, tenant_id: uuid.UU
 
 
 # ----- writing products -----
-async def upsert_products(
-    session: AsyncSession, access: StoreAccess, raws: list[dict[str, Any]]
-) -> list[uuid.UUID]:
-    """Upsert a batch; returns the ids of rows that are new or whose content changed."""
+def map_rows(access: StoreAccess, raws: list[dict[str, Any]]) -> dict[int, dict[str, Any]]:
+    """Column values per external id (a product repeated across pages counts once)."""
     rows: dict[int, dict[str, Any]] = {}
     for raw in raws:
         try:
@@ -149,7 +150,21 @@ async def upsert_products(
             log.warning("catalog.product_skipped", tenant_id=str(access.tenant_id), error=type(exc).__name__)
             continue
         values["currency"] = access.currency
-        rows[values["external_id"]] = values  # a product repeated across pages counts once
+        rows[values["external_id"]] = values
+    return rows
+
+
+async def upsert_products(
+    session: AsyncSession, access: StoreAccess, raws: list[dict[str, Any]]
+) -> list[uuid.UUID]:
+    """Upsert a batch; returns the ids of rows that are new or whose content changed."""
+    return await upsert_rows(session, access, map_rows(access, raws))
+
+
+async def upsert_rows(
+    session: AsyncSession, access: StoreAccess, rows: dict[int, dict[str, Any]]
+) -> list[uuid.UUID]:
+    """Upsert mapped rows (`map_rows`); returns the ids of rows that are new or changed."""
     if not rows:
         return []
     before = dict(
@@ -260,6 +275,54 @@ async def _progress(session: AsyncSession, sync: CatalogSync, state: str, **valu
     await publish(session, sync.tenant_id, "catalog.sync", data)
 
 
+async def fetch_pages(
+    client: ServiceClient, store_id: int, token: str, first: int = 1, *, window: int = PREFETCH_PAGES
+) -> AsyncGenerator[tuple[int, dict[str, Any]], None]:
+    """Yield `(page, body)` from `first` to the last page, in page order, with up to `window`
+    requests in flight.
+
+    One request at a time leaves the rate limit's burst unused: every page would cost a round
+    trip through tiendanube_service and the platform, and 40 of them cost more than the bucket
+    leaks in the whole sync. Pages past the first are requested concurrently, but only up to the
+    last page the store reports (`total` / per page, or a `next_page` link), so no request is
+    spent past the end; tiendanube_service paces them through the store's bucket. The end is the
+    first page (in order) with no `next_page` or no items; requests still in flight are dropped.
+    """
+    tasks: dict[int, asyncio.Task[dict[str, Any]]] = {}
+    scheduled = first - 1  # highest page requested so far
+    last_known = first  # highest page known to exist
+    p = first
+    try:
+        while True:
+            while scheduled < min(last_known, p + window - 1):
+                scheduled += 1
+                tasks[scheduled] = asyncio.ensure_future(
+                    client.products_page(store_id, token, scheduled, PER_PAGE)
+                )
+            body = await tasks.pop(p)
+            yield p, body
+            nxt = body.get("next_page")
+            if not nxt or not body.get("items"):
+                return
+            nxt = int(nxt)
+            total = body.get("total")
+            if total is not None:
+                last_known = max(last_known, -(-int(total) // PER_PAGE))
+            last_known = max(last_known, nxt)
+            if nxt != p + 1:
+                # The store answered with a page other than the next one: follow it, drop the rest.
+                for t in tasks.values():
+                    t.cancel()
+                tasks.clear()
+                scheduled = nxt - 1
+            p = nxt
+    finally:
+        for t in tasks.values():
+            t.cancel()
+        if tasks:
+            await asyncio.gather(*tasks.values(), return_exceptions=True)
+
+
 async def run_catalog_sync(
     maker: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -308,24 +371,26 @@ async def _run_locked(
         assert sync is not None and sync.started_at is not None
         started_at: datetime = sync.started_at
         page, done, pages_done = sync.next_page, sync.done, sync.pages_done
+    # The change hook hears about the sync once, after its last page: listeners that rebuild
+    # something derived (the search index) then do it in one pass, after the sync, instead of
+    # competing with it page after page. A run that resumes another's work does not know what
+    # the earlier run changed, so it reports every product synced since the sync started (a
+    # superset: a listener re-deriving an unchanged product is harmless; missing one is not).
+    resumed = pages_done > 0
+    changed_all: list[uuid.UUID] = []
     log.info("catalog.sync_started", tenant_id=str(access.tenant_id), sync_id=str(sync_id), page=page)
 
-    async def fetch(c: ServiceClient, p: int) -> dict[str, Any]:
-        return await c.products_page(access.store_id, access.token, p, PER_PAGE)
-
     async def produce(c: ServiceClient, pages: asyncio.Queue[Any]) -> None:
-        """Fetch page after page as fast as the rate limit lets through, never waiting for
-        Postgres: the writer drains what has arrived. Ends with None, or the fetch's error."""
-        p = page
+        """Fetch pages as fast as the rate limit lets through, never waiting for Postgres: the
+        writer drains what has arrived, in page order. Ends with None, or the fetch's error."""
         try:
-            while True:
-                body = await fetch(c, p)
-                await pages.put((p, body))
-                nxt = body.get("next_page")
-                if not nxt or not body.get("items"):
-                    await pages.put(None)
-                    return
-                p = int(nxt)
+            async with contextlib.aclosing(fetch_pages(c, access.store_id, access.token, page)) as fetched:
+                async for p, body in fetched:
+                    # Mapped here, as pages arrive: this CPU work overlaps the writer's wait for
+                    # Postgres instead of following it.
+                    await pages.put((p, body, map_rows(access, list(body.get("items") or []))))
+                    await asyncio.sleep(0)
+            await pages.put(None)
         except Exception as exc:  # noqa: BLE001 - handed to the writer, raised after the pages before it
             await pages.put(exc)
 
@@ -347,12 +412,13 @@ async def _run_locked(
                     finished, end = True, tail
                 if not got:
                     break
-                items = [item for _, body in got for item in (body.get("items") or [])]
-                last_page, last = got[-1]
+                n_items = sum(len(body.get("items") or []) for _, body, _ in got)
+                rows = {ext: row for _, _, mapped in got for ext, row in mapped.items()}
+                last_page, last, _ = got[-1]
                 nxt = last.get("next_page")
                 async with maker() as session, session.begin():
-                    changed = await upsert_products(session, access, items)
-                    done += len(items)
+                    changed_all.extend(await upsert_rows(session, access, rows))
+                    done += n_items
                     pages_done += len(got)
                     total = last.get("total")
                     await _progress(
@@ -365,7 +431,6 @@ async def _run_locked(
                         total=int(total) if total is not None else None,
                     )
                 await announce(session, redis)
-                await hooks.products_changed(access.tenant_id, changed, [])
                 page = int(nxt) if nxt else last_page + 1
             if isinstance(end, BaseException):
                 raise end
@@ -400,9 +465,19 @@ async def _run_locked(
             .returning(Product.id)
         )
         deleted = [r[0] for r in res.all()]
+        if resumed:
+            changed_all = list(
+                (
+                    await session.scalars(
+                        select(Product.id).where(
+                            Product.tenant_id == access.tenant_id, Product.synced_at >= started_at
+                        )
+                    )
+                ).all()
+            )
         await _progress(session, sync, "done", deleted=len(deleted), done=done, finished_at=func.now())
     await announce(session, redis)
-    await hooks.products_changed(access.tenant_id, [], deleted)
+    await hooks.products_changed(access.tenant_id, list(dict.fromkeys(changed_all)), deleted)
     log.info(
         "catalog.sync_done",
         tenant_id=str(access.tenant_id),

@@ -42,6 +42,9 @@ def strip_html(value: str | None) -> str:
     """Visible text of an HTML fragment: tags, scripts and styles removed, entities decoded."""
     if not value:
         return ""
+    if "<" not in value and "&" not in value:
+        # Plain text (most names and categories): nothing for the parser to remove or decode.
+        return _NEWLINES.sub("\n", _SPACES.sub(" ", value)).strip()
     parser = _Text()
     parser.feed(value)
     parser.close()
