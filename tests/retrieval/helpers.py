@@ -35,6 +35,7 @@ async def add_product(
     published: bool = True,
     variants: list[dict[str, Any]] | None = None,
     external_id: int | None = None,
+    product_id: uuid.UUID | None = None,
 ) -> uuid.UUID:
     from orchestrator.models import Product
 
@@ -55,6 +56,8 @@ async def add_product(
             url=f"https://tienda.example/productos/{uuid.uuid4().hex[:8]}",
             published=published,
         )
+        if product_id is not None:
+            p.id = product_id
         s.add(p)
         await s.flush()
         return p.id

@@ -84,13 +84,10 @@ async def test_a_partial_word_match_does_not_outvote_the_vector_neighbour(
     that word must not outrank the vector's first neighbour just by sharing one word of three."""
     maker = orch.state.sessionmaker
     tid = await add_tenant(maker, "Cobertura")
-    pump = await add_product(maker, tid, "Bomba para pileta", "9000.00")
-    cover = await add_product(maker, tid, "Cobertor de lona", "9000.00")
-    for _ in range(20):  # without the rule the tie would go to the lower id: make that the pump
-        if str(cover) > str(pump):
-            break
-        cover = await add_product(maker, tid, "Cobertor de lona", "9000.00")
-    assert str(cover) > str(pump)
+    # Without the rule the tie would go to the lower id: make that the pump.
+    low, high = uuid.UUID("0" + uuid.uuid4().hex[1:]), uuid.UUID("f" + uuid.uuid4().hex[1:])
+    pump = await add_product(maker, tid, "Bomba para pileta", "9000.00", product_id=low)
+    cover = await add_product(maker, tid, "Cobertor de lona", "9000.00", product_id=high)
     svc = get_retrieval()
 
     async def vector(
