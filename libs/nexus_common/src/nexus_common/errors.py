@@ -67,14 +67,20 @@ class ServiceUnavailable(NexusError):
     status_code, code, message = 503, "unavailable", "Temporarily unavailable, retry later"
 
 
-def error_body(request: Request, code: str, message: str, details: Any = None) -> dict[str, Any]:
+def error_payload(
+    code: str, message: str, details: Any = None, request_id: str | None = None
+) -> dict[str, Any]:
+    """The one JSON shape of every error answer: `{"error": {code, message[, details]}[, request_id]}`."""
     body: dict[str, Any] = {"error": {"code": code, "message": message}}
     if details is not None:
         body["error"]["details"] = details
-    rid = getattr(request.state, "request_id", None)
-    if rid:
-        body["request_id"] = rid
+    if request_id:
+        body["request_id"] = request_id
     return body
+
+
+def error_body(request: Request, code: str, message: str, details: Any = None) -> dict[str, Any]:
+    return error_payload(code, message, details, getattr(request.state, "request_id", None))
 
 
 def install_error_handlers(app: FastAPI) -> None:

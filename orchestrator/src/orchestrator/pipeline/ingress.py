@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 import structlog
-from nexus_common.errors import NexusError
+from nexus_common.errors import NexusError, error_payload
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from .endpoints import receive
@@ -60,12 +60,7 @@ class WebhookIngress:
         except NexusError as exc:
             if exc.status_code >= 500:
                 log.error("request.failed", code=exc.code, status=exc.status_code)
-            body: dict[str, Any] = {"error": {"code": exc.code, "message": exc.message}}
-            if exc.details is not None:
-                body["error"]["details"] = exc.details
-            rid = scope.get("state", {}).get("request_id")
-            if rid:
-                body["request_id"] = rid
+            body = error_payload(exc.code, exc.message, exc.details, scope.get("state", {}).get("request_id"))
             await _respond(send, exc.status_code, json.dumps(body).encode(), exc.headers)
             return
         await _respond(send, 200, _OK, None)
