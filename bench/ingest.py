@@ -214,18 +214,7 @@ def stop_py_spy(spy: tuple[subprocess.Popen[bytes], Path]) -> tuple[Path, list[s
     lines.append("inclusive (frames of this repo and the libraries on the ack path):")
     shown = 0
     for name, n in sorted(incl_n.items(), key=lambda kv: -kv[1]):
-        if any(
-            k in name
-            for k in (
-                "orchestrator/",
-                "nexus_common/",
-                "sqlalchemy/",
-                "asyncpg/",
-                "starlette/",
-                "fastapi/",
-                "uvicorn/",
-            )
-        ):
+        if any(k in name for k in ON_ACK_PATH):
             lines.append(f"  {100 * n / total:5.1f}%  {name}")
             shown += 1
             if shown == 25:
