@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+import structlog.testing
 from fastapi import FastAPI
 
 from tests.conftest import TEST_REDIS_URL, free_port, serve
@@ -149,21 +150,27 @@ async def test_bff_started_before_the_schema_exists_becomes_ready_by_itself(fres
 
     bff = create_app(
         Settings(
-            internal_api_token=INTERNAL_TOKEN, nexus_env="test", log_level="WARNING", postgres_dsn=fresh_dsn
+            internal_api_token=INTERNAL_TOKEN, nexus_env="test", log_level="INFO", postgres_dsn=fresh_dsn
         )
     )
-    async with bff.router.lifespan_context(bff):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bff), base_url="http://bff") as c:
-            before = await c.get("/health/ready")
-            assert before.status_code == 503 and before.json()["down"] == ["postgres"]
-            engine = create_engine(fresh_dsn, pool_size=1)
-            await migrate.upgrade(engine)
-            await engine.dispose()
-            for _ in range(200):
-                if (await c.get("/health/ready")).status_code == 200:
-                    break
-                await asyncio.sleep(0.05)
-            assert (await c.get("/health/ready")).status_code == 200
+    with structlog.testing.capture_logs() as logs:
+        async with bff.router.lifespan_context(bff):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=bff), base_url="http://bff") as c:
+                before = await c.get("/health/ready")
+                assert before.status_code == 503 and before.json()["down"] == ["postgres"]
+                engine = create_engine(fresh_dsn, pool_size=1)
+                await migrate.upgrade(engine)
+                await engine.dispose()
+                for _ in range(200):
+                    if (await c.get("/health/ready")).status_code == 200:
+                        break
+                    await asyncio.sleep(0.05)
+                assert (await c.get("/health/ready")).status_code == 200
+    # Waiting for the orchestrator's migrations is the normal first start: said once, at info level,
+    # and no warning a log reader would chase.
+    hub_logs = [e for e in logs if str(e.get("event", "")).startswith("hub.")]
+    assert [e["event"] for e in hub_logs if e["log_level"] == "info"].count("hub.waiting_for_schema") == 1
+    assert not [e for e in hub_logs if e["log_level"] in ("warning", "error")], hub_logs
 
 
 async def closed_reason(client: object, within: float = 10.0) -> str:

@@ -86,6 +86,7 @@ class EventHub:
 
     async def _run(self) -> None:
         delay = 0.5
+        waiting_logged = False
         while True:
             try:
                 if self.pool is None:
@@ -96,7 +97,14 @@ class EventHub:
                 break
             except asyncio.CancelledError:
                 raise
-            except Exception as exc:  # noqa: BLE001 - Postgres down or not migrated yet: retry
+            except asyncpg.UndefinedTableError:
+                # Expected on a first start: the orchestrator has not migrated yet. Not a warning,
+                # and checked often, so the BFF is ready soon after the migrations are.
+                if not waiting_logged:
+                    log.info("hub.waiting_for_schema", table="events")
+                    waiting_logged = True
+                await asyncio.sleep(1)
+            except Exception as exc:  # noqa: BLE001 - Postgres down: retry
                 log.warning("hub.start_retry", error=type(exc).__name__, retry_in=delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10)
