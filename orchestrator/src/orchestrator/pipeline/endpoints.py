@@ -32,9 +32,9 @@ from ..jobs import JOBS_SCHEMA, names
 from ..rejections import service as rejections
 from .accounts import (
     Account,
-    account_with_app_secret,
     accounts_of_wabas,
     cached_account,
+    load_account,
     verify_token_matches,
 )
 from .dbutil import is_db_unavailable
@@ -118,10 +118,9 @@ async def receive(
         accounts: dict[tuple[str, str], Account] = {}
         for channel, external_id in sorted(parsed.channel_accounts):
             # The cache answers almost every request: a session is opened only on a miss.
-            found = cached_account(channel, external_id)
-            if found is None:
-                async with maker() as session:
-                    found = await account_with_app_secret(session, crypto, channel, external_id)
+            found = cached_account(channel, external_id) or await load_account(
+                maker, crypto, channel, external_id
+            )
             if found is None:
                 await rejections.count(maker, source, f"unknown {channel} account")
                 raise Unauthorized("signature cannot be verified for this account")
@@ -337,15 +336,16 @@ class GroupCommit:
     async def submit(self, ev: PendingEvent) -> uuid.UUID | None:
         fut: asyncio.Future[uuid.UUID | None] = asyncio.get_running_loop().create_future()
         self.pending.append((ev, fut))
-        while not fut.done():
-            batch = self._take() if self.free and not ev.taken else []
+        while not ev.taken:
+            batch = self._take() if self.free else []
             if not batch:
-                # No slot, our event is in a batch in flight, or it waits for its person's
-                # earlier one: wait for a batch to end.
+                # No free slot, or our event waits for its person's batch in flight: wait for a
+                # batch to end.
                 await self.changed.wait()
                 continue
             slot = self.free.pop()
             await asyncio.shield(asyncio.ensure_future(self._flush(slot, batch)))
+        # In a batch (ours or another request's): answered when that batch's commit is.
         return await fut
 
     def _take(self) -> list[tuple[PendingEvent, asyncio.Future[uuid.UUID | None]]]:
