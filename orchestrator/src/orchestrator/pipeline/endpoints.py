@@ -18,7 +18,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 import structlog
@@ -155,7 +155,7 @@ async def receive_request(
     return {"status": "received"}
 
 
-@dataclass(eq=False)
+@dataclass
 class PendingEvent:
     source: str
     raw: bytes
@@ -166,19 +166,6 @@ class PendingEvent:
     payload_text: str | None = None
     # When the webhook arrived (time.time()): the first mark of the reply's trace (trace.py).
     received: float | None = None
-    # The conversation keys of the people it carries (their ingest jobs' locks): the group commit
-    # never has one person's events in two batches in flight.
-    keys: frozenset[str] = field(init=False)
-    # Taken into a batch by the group commit.
-    taken: bool = field(default=False, init=False)
-
-    def __post_init__(self) -> None:
-        people: list[InboundMessage | PreferenceUpdate] = [*self.parsed.messages, *self.parsed.preferences]
-        tenant = {k: a.tenant_id for k, a in self.accounts.items()}
-        self.keys = frozenset(
-            names.conversation_key(tenant[(p.channel, p.account_id)], p.channel, p.contact_key)
-            for p in people
-        )
 
 
 def _jobs_for(event_id: uuid.UUID, ev: PendingEvent) -> list[dict[str, Any]]:
@@ -223,8 +210,8 @@ def _jobs_for(event_id: uuid.UUID, ev: PendingEvent) -> list[dict[str, Any]]:
 # key) and the jobs of the events that were inserted, with their NOTIFYs, in one implicit
 # transaction. Event ids are made here, so a job names its event before the row exists; the
 # `ORDER BY n` keeps job ids in acknowledgement order (one person's messages run in that order).
-# Events go in in key order: two batches in flight that both carry a redelivered body take its
-# unique-index entry in the same order, so they cannot deadlock on each other.
+# Events go in in key order: the batches of two replicas that both carry the same redelivered
+# bodies take their unique-index entries in the same order, so they cannot deadlock on each other.
 _STORE = text(
     f"""
     WITH ins AS (
@@ -299,120 +286,62 @@ async def store_and_enqueue(
 class GroupCommit:
     """Concurrent webhooks share one transaction (one WAL flush) instead of one each.
 
-    Each request appends its event and waits; a request whose event is still pending takes a free
-    slot and commits everything pending that may go (up to MAX_BATCH) as one statement, then
-    resolves every waiter of that batch. A waiter is answered only after the commit that holds its
-    row, so nothing is acknowledged that is not stored; if the commit fails, every waiter of that
-    batch gets the error (→ 503). No background task: a flush runs in a request, shielded from its
-    cancellation.
-
-    Up to IN_FLIGHT batches run at once, each on a connection of its own, so one batch's WAL flush
-    overlaps the next batch's statement. Batches in flight commit in any order, so one person's
-    events are never in two of them: an event whose conversation key is in a batch in flight (or
-    in an earlier held-back event) waits for that commit, and its job id is then higher than the
-    earlier event's (procrastinate runs a lock's jobs in id order: one person's messages are still
-    stored in the order they were acknowledged).
+    Each request appends its event and waits; whoever holds the lock commits everything pending
+    and resolves every waiter. A waiter is answered only after the commit that holds its row, so
+    nothing is acknowledged that is not stored; if the commit fails, every waiter gets the error
+    (→ 503). No background task: the flush runs in a request, shielded from its cancellation.
     """
 
     MAX_BATCH = 256
-    IN_FLIGHT = 2
 
-    def __init__(self, engine: AsyncEngine, in_flight: int = IN_FLIGHT) -> None:
+    def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         self.pending: list[tuple[PendingEvent, asyncio.Future[uuid.UUID | None]]] = []
-        # Free slots; a slot keeps its connection between batches: a pool checkout costs a
-        # pre-ping round trip per batch (py-spy: ~11% of the ack path).
-        self.free: list[int] = list(range(in_flight))
-        self.conns: list[AsyncConnection | None] = [None] * in_flight
-        # `conn_locks` keep one statement per connection even when a cancelled request left its
-        # (shielded) flush running.
-        self.conn_locks = [asyncio.Lock() for _ in range(in_flight)]
-        # Conversation keys of the events in the batches in flight (a key → how many events).
-        self.busy: dict[str, int] = {}
-        # Set (and cleared at once) whenever a batch ends: wakes the requests waiting for a slot
-        # or for a person's earlier batch.
-        self.changed = asyncio.Event()
+        self.lock = asyncio.Lock()
+        # One connection of its own, kept between batches: a pool checkout costs a pre-ping round
+        # trip per batch (py-spy: ~11% of the ack path). `conn_lock` keeps one statement on it
+        # at a time even when a cancelled request left its (shielded) flush running.
+        self.conn: AsyncConnection | None = None
+        self.conn_lock = asyncio.Lock()
 
     async def submit(self, ev: PendingEvent) -> uuid.UUID | None:
         fut: asyncio.Future[uuid.UUID | None] = asyncio.get_running_loop().create_future()
         self.pending.append((ev, fut))
-        while not ev.taken:
-            batch = self._take() if self.free else []
-            if not batch:
-                # No free slot, or our event waits for its person's batch in flight: wait for a
-                # batch to end.
-                await self.changed.wait()
-                continue
-            slot = self.free.pop()
-            await asyncio.shield(asyncio.ensure_future(self._flush(slot, batch)))
-        # In a batch (ours or another request's): answered when that batch's commit is.
+        async with self.lock:
+            while not fut.done():
+                batch, self.pending = self.pending[: self.MAX_BATCH], self.pending[self.MAX_BATCH :]
+                await asyncio.shield(asyncio.ensure_future(self._flush(batch)))
         return await fut
 
-    def _take(self) -> list[tuple[PendingEvent, asyncio.Future[uuid.UUID | None]]]:
-        """The pending events that may go now, in arrival order; removed from `pending`."""
-        batch: list[tuple[PendingEvent, asyncio.Future[uuid.UUID | None]]] = []
-        held: list[tuple[PendingEvent, asyncio.Future[uuid.UUID | None]]] = []
-        blocked: set[str] = set()
-        for entry in self.pending:
-            ev, fut = entry
-            if fut.done():
-                continue  # its request was cancelled: nothing acknowledged, nothing to store
-            keys = ev.keys
-            if len(batch) >= self.MAX_BATCH or any(k in self.busy or k in blocked for k in keys):
-                held.append(entry)
-                blocked.update(keys)  # a later event of the same person stays behind this one
-            else:
-                batch.append(entry)
-                ev.taken = True
-                for k in keys:
-                    self.busy[k] = self.busy.get(k, 0) + 1
-        self.pending = held
-        return batch
-
-    async def _flush(
-        self, slot: int, batch: list[tuple[PendingEvent, asyncio.Future[uuid.UUID | None]]]
-    ) -> None:
+    async def _flush(self, batch: list[tuple[PendingEvent, asyncio.Future[uuid.UUID | None]]]) -> None:
         try:
-            async with self.conn_locks[slot]:
-                conn = self.conns[slot]
-                if conn is None:
+            async with self.conn_lock:
+                if self.conn is None:
                     # Checked out with a pre-ping; autocommit: the batch is one statement, which
                     # Postgres commits (synchronous_commit on) before it answers. No ORM session,
                     # no BEGIN/COMMIT round trips.
-                    raw = await self.engine.connect()
-                    conn = self.conns[slot] = await raw.execution_options(isolation_level="AUTOCOMMIT")
+                    conn = await self.engine.connect()
+                    self.conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
                 try:
-                    ids = await store_batch(conn, [ev for ev, _ in batch])
+                    ids = await store_batch(self.conn, [ev for ev, _ in batch])
                 except BaseException:
                     # Broken or not, start the next batch on a fresh connection (→ 503 for this
                     # one; a body that was committed after all is deduplicated when Meta retries).
-                    await self._drop(slot)
+                    await self._drop()
                     raise
         except BaseException as exc:
-            self._release(slot, batch)
             for _, fut in batch:
                 if not fut.done():
                     fut.set_exception(exc)
             if not isinstance(exc, Exception):
                 raise
             return
-        self._release(slot, batch)
         for (_, fut), event_id in zip(batch, ids, strict=True):
             if not fut.done():
                 fut.set_result(event_id)
 
-    def _release(self, slot: int, batch: list[tuple[PendingEvent, asyncio.Future[uuid.UUID | None]]]) -> None:
-        for ev, _ in batch:
-            for k in ev.keys:
-                n = self.busy.pop(k) - 1
-                if n:
-                    self.busy[k] = n
-        self.free.append(slot)
-        self.changed.set()
-        self.changed.clear()
-
-    async def _drop(self, slot: int) -> None:
-        conn, self.conns[slot] = self.conns[slot], None
+    async def _drop(self) -> None:
+        conn, self.conn = self.conn, None
         if conn is not None:
             with contextlib.suppress(Exception):
                 await conn.invalidate()
@@ -420,13 +349,12 @@ class GroupCommit:
                 await conn.close()
 
     async def close(self) -> None:
-        """Give the connections back (app shutdown, before the engine is disposed)."""
-        for slot, lock in enumerate(self.conn_locks):
-            async with lock:
-                conn, self.conns[slot] = self.conns[slot], None
-                if conn is not None:
-                    with contextlib.suppress(Exception):
-                        await conn.close()
+        """Give the connection back (app shutdown, before the engine is disposed)."""
+        async with self.conn_lock:
+            conn, self.conn = self.conn, None
+            if conn is not None:
+                with contextlib.suppress(Exception):
+                    await conn.close()
 
 
 def group_commit(state: Any) -> GroupCommit:
