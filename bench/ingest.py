@@ -114,7 +114,11 @@ def load_main(argv: list[str]) -> None:
     print(json.dumps(res))
 
 
-def run_load(port: int, count: int, concurrency: int) -> dict[str, object]:
+def run_load(port: int, count: int, concurrency: int) -> dict[str, Any]:
+    import resource
+
+    children0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    pg0 = postgres_cpu_seconds()
     out = subprocess.run(
         [sys.executable, __file__, "_load", str(port), str(count), str(concurrency), uuid.uuid4().hex[:8]],
         capture_output=True,
@@ -122,7 +126,30 @@ def run_load(port: int, count: int, concurrency: int) -> dict[str, object]:
         check=True,
         cwd=REPO,
     )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    res: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # The machine's other two consumers in the same round: Postgres (every backend, the WAL
+    # writer...) and the load generator (this subprocess).
+    res["pg_cpu_ms_per_req"] = (postgres_cpu_seconds() - pg0) * 1000 / count
+    res["load_cpu_ms_per_req"] = (
+        (children.ru_utime + children.ru_stime - children0.ru_utime - children0.ru_stime) * 1000 / count
+    )
+    return res
+
+
+def postgres_cpu_seconds() -> float:
+    """User + system CPU time of every `postgres` process on this host (Linux /proc)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            raw = stat.read_text()
+        except OSError:
+            continue
+        name, _, rest = raw.partition(") ")
+        if name.endswith("(postgres"):
+            fields = rest.split()
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 # ---------------------------------------------------------------- orchestration
@@ -359,7 +386,8 @@ def ingest_runs(
     def median_round(runs: list[dict[str, Any]]) -> dict[str, Any]:
         by_rate = sorted(runs, key=lambda r: len(r["latencies"]) / r["elapsed"])
         res = dict(by_rate[len(runs) // 2])
-        res["cpu_ms_per_ack"] = statistics.median(r["cpu_ms_per_ack"] for r in runs)
+        for k in ("cpu_ms_per_ack", "pg_cpu_ms_per_req", "load_cpu_ms_per_req"):
+            res[k] = statistics.median(r[k] for r in runs)
         res["rates"] = [len(r["latencies"]) / r["elapsed"] for r in runs]
         return res
 
@@ -520,15 +548,16 @@ def main() -> None:
         f"{os.cpu_count()} cores"
     )
     print(
-        f"{'target':34} {'acks/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'vs bare':>7} {'CPU ms/ack':>10}  "
-        "rounds acks/s; statuses"
+        f"{'target':34} {'acks/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'vs bare':>7} {'CPU ms/ack':>10} "
+        f"{'PG ms':>6} {'load ms':>7}  rounds acks/s; statuses"
     )
     bare_rate = row(bare)[0]
     rate, p50, p99, st = row(bare)
     rates = "/".join(f"{x:.0f}" for x in bare["rates"])
     print(
         f"{'bare FastAPI (parse + 200)':34} {rate:7.0f} {p50:7.2f} {p99:7.2f} {'1.00x':>7} "
-        f"{bare['cpu_ms_per_ack']:10.3f}  {rates}; {st}"
+        f"{bare['cpu_ms_per_ack']:10.3f} {bare['pg_cpu_ms_per_req']:6.3f} {bare['load_cpu_ms_per_req']:7.3f}"
+        f"  {rates}; {st}"
     )
     for label, r in ingest.items():
         rate, p50, p99, st = row(r)
@@ -536,9 +565,13 @@ def main() -> None:
         rates = "/".join(f"{x:.0f}" for x in r["rates"])
         print(
             f"{name:34} {rate:7.0f} {p50:7.2f} {p99:7.2f} {rate / bare_rate:6.2f}x "
-            f"{r['cpu_ms_per_ack']:10.3f}  {rates}; {st}"
+            f"{r['cpu_ms_per_ack']:10.3f} {r['pg_cpu_ms_per_req']:6.3f} {r['load_cpu_ms_per_req']:7.3f}"
+            f"  {rates}; {st}"
         )
-    print("(median round of each version; rounds alternate between versions)")
+    print(
+        "(median round of each version; rounds alternate between versions. CPU ms per request: the "
+        "server, every postgres process, the load generator; 2 cores = 2 ms of CPU per ms)"
+    )
     print("goals: ≥ 1,000 acks/s, ≥ 0.5x the bare endpoint, p99 < 50 ms")
     for label, r in ingest.items():
         print(

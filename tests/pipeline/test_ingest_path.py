@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from typing import Any
 
+import pytest
+from orchestrator.pipeline import accounts
 from orchestrator.pipeline.trace import HOPS
 
 from fakes.meta_graph import signed, wa_message
@@ -106,3 +109,30 @@ async def test_a_nul_character_in_one_webhook_does_not_fail_its_batch(stack: Sta
         "SELECT text FROM chat_messages WHERE direction = 'inbound' AND text LIKE '%%remera%%'"
     )
     assert stored == [("hola quiero una remera",)]
+
+
+async def test_webhooks_that_miss_the_account_cache_together_read_the_account_once(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the cached account expires under load, the webhooks that miss it at the same moment
+    share one read (and one decrypt of the app secret), not a session each."""
+    reads: list[str] = []
+    real = accounts.find_account
+
+    async def counting(session: Any, channel: str, external_id: str) -> Any:
+        reads.append(external_id)
+        return await real(session, channel, external_id)
+
+    monkeypatch.setattr(accounts, "find_account", counting)
+    accounts._cache.clear()  # expired
+    people = [f"54911{7000000 + i:07d}" for i in range(20)]
+    bodies = [signed(wa_message(PHONE_NUMBER_ID, wa, text="hola"), APP_SECRET) for wa in people]
+    answers = await asyncio.gather(
+        *(
+            stack.client.post(f"{stack.orch_url}/webhooks/whatsapp", content=body, headers=headers)
+            for body, headers in bodies
+        )
+    )
+    assert [r.status_code for r in answers] == [200] * len(people)
+    assert reads == [PHONE_NUMBER_ID]
+    assert stack.rows("SELECT count(*) FROM inbound_events") == [(len(people),)]

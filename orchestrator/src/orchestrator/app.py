@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 from collections.abc import AsyncIterator
 
 import redis.asyncio as aioredis
@@ -34,6 +35,21 @@ from .startup import FatalStartupError, SchemaState, prepare_database, prepare_u
 log = structlog.get_logger("orchestrator.app")
 
 SERVICE = "orchestrator"
+
+
+_frozen = False
+
+
+def freeze_startup_objects() -> None:
+    """Move what start-up built (modules, models, compiled queries, the app) out of the cyclic
+    GC's reach: the collections that webhooks' allocations trigger no longer walk it (py-spy put
+    the collections at up to ~10% of an ingest run). Once per process: a test process builds
+    many apps, and frozen objects are never collected."""
+    global _frozen
+    if not _frozen:
+        _frozen = True
+        gc.collect()
+        gc.freeze()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -138,6 +154,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 engine, maker, settings.crypto, schema, settings.nexus_migrations_dir, bff_password
             )
             background = asyncio.create_task(start_workers())
+            freeze_startup_objects()
         except FatalStartupError as exc:
             log.error("startup.fatal", reason=str(exc))
             raise

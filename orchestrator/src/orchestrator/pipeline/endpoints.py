@@ -32,9 +32,9 @@ from ..jobs import JOBS_SCHEMA, names
 from ..rejections import service as rejections
 from .accounts import (
     Account,
-    account_with_app_secret,
     accounts_of_wabas,
     cached_account,
+    load_account,
     verify_token_matches,
 )
 from .dbutil import is_db_unavailable
@@ -118,10 +118,9 @@ async def receive(
         accounts: dict[tuple[str, str], Account] = {}
         for channel, external_id in sorted(parsed.channel_accounts):
             # The cache answers almost every request: a session is opened only on a miss.
-            found = cached_account(channel, external_id)
-            if found is None:
-                async with maker() as session:
-                    found = await account_with_app_secret(session, crypto, channel, external_id)
+            found = cached_account(channel, external_id) or await load_account(
+                maker, crypto, channel, external_id
+            )
             if found is None:
                 await rejections.count(maker, source, f"unknown {channel} account")
                 raise Unauthorized("signature cannot be verified for this account")
@@ -211,6 +210,8 @@ def _jobs_for(event_id: uuid.UUID, ev: PendingEvent) -> list[dict[str, Any]]:
 # key) and the jobs of the events that were inserted, with their NOTIFYs, in one implicit
 # transaction. Event ids are made here, so a job names its event before the row exists; the
 # `ORDER BY n` keeps job ids in acknowledgement order (one person's messages run in that order).
+# Events go in in key order: the batches of two replicas that both carry the same redelivered
+# bodies take their unique-index entries in the same order, so they cannot deadlock on each other.
 _STORE = text(
     f"""
     WITH ins AS (
@@ -218,7 +219,8 @@ _STORE = text(
         SELECT e.id, e.tenant_id, e.source, e.sha, e.payload::jsonb, e.state
         FROM unnest(CAST(:ids AS uuid[]), CAST(:tenants AS uuid[]), CAST(:sources AS text[]),
                     CAST(:shas AS text[]), CAST(:payloads AS text[]), CAST(:states AS text[]))
-             AS e(id, tenant_id, source, sha, payload, state)
+             WITH ORDINALITY AS e(id, tenant_id, source, sha, payload, state, n)
+        ORDER BY e.source, e.sha, e.n
         ON CONFLICT (source, body_sha256) DO NOTHING
         RETURNING id
     ), jobs AS (
