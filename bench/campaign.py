@@ -241,6 +241,7 @@ def run_one(rate: int, n: int, kill: bool, log: object, profile: int = 0) -> dic
             profiles: dict[str, str] = {}
 
             kill_at = n // 2 if kill else None
+            trace: list[str] = []
             killed_epoch = restart_epoch = None
             polls = 0
             while True:
@@ -264,6 +265,8 @@ def run_one(rate: int, n: int, kill: bool, log: object, profile: int = 0) -> dic
                     kill_at = None
                 if not kill and "middle" not in rss and done >= n // 2:
                     rss["middle"] = rss_mb(orchestrator.pid)
+                if done >= len(trace) * n // 10:  # the orchestrator's RSS at every tenth sent
+                    trace.append(f"{done}:{rss_mb(orchestrator.pid):.0f}")
                 if done >= n:
                     break
                 polls += 1
@@ -291,7 +294,7 @@ def run_one(rate: int, n: int, kill: bool, log: object, profile: int = 0) -> dic
                     spy.wait(timeout=profile + 30)
         cpu = cpu_per_message(cpu_start, cpu_mid) if cpu_mid else {}
         return {"rate": rate, "n": n, "seeded_s": seeded, "total": total, "before": before, "after": after,
-                "rss": rss, "counts": counts, "cpu": cpu, "profiles": profiles}  # fmt: skip
+                "rss": rss, "counts": counts, "cpu": cpu, "profiles": profiles, "trace": trace}  # fmt: skip
     finally:
         for p in procs:
             if p.poll() is None:
@@ -335,6 +338,7 @@ def main() -> None:
         )
     for r in results:
         print(f"counts at {r['rate']} msg/s: {r['counts']}")
+        print(f"orchestrator RSS MB by messages sent at {r['rate']} msg/s: {' '.join(r['trace'])}")  # type: ignore[arg-type]
     print(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
     print()
     print(
