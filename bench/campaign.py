@@ -58,6 +58,32 @@ GENERATE = [
 ]
 
 
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_s(pid: int) -> float:
+    """user + system CPU seconds of one process (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK
+
+
+def cpu_of(comm: str) -> float:
+    """CPU seconds of every process with this name (Postgres backends come and go with pools;
+    the machine's other Postgres users count too, so the bench wants a quiet machine)."""
+    total = 0.0
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                if (d / "comm").read_text().strip() == comm:
+                    total += cpu_s(int(d.name))
+            except OSError:
+                continue
+    return total
+
+
 def rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -86,7 +112,38 @@ def wait_ready(url: str, timeout: float = 90) -> None:
     raise SystemExit(f"not ready: {url}")
 
 
-def run_one(rate: int, n: int, kill: bool, log: object) -> dict[str, object]:
+def snapshot(procs: dict[str, int], sent: int) -> dict[str, float]:
+    t = os.times()
+    snap = {name: cpu_s(pid) for name, pid in procs.items()}
+    snap.update(postgres=cpu_of("postgres"), redis=cpu_of("redis-server"), bench=t.user + t.system)
+    snap.update(wall=time.monotonic(), sent=float(sent))
+    return snap
+
+
+def cpu_per_message(a: dict[str, float], b: dict[str, float]) -> dict[str, float]:
+    """ms of CPU per accepted message for each process between two snapshots, and in all."""
+    n = max(b["sent"] - a["sent"], 1.0)
+    out = {k: (b[k] - a[k]) * 1000 / n for k in a if k not in ("wall", "sent")}
+    out["all"] = sum(out.values())
+    out["messages"] = n
+    out["wall_s"] = b["wall"] - a["wall"]
+    return out
+
+
+def py_spy(pid: int, seconds: int, out: str) -> subprocess.Popen[bytes] | None:
+    """Sample a process for `seconds` (collapsed stacks, idle frames left out)."""
+    exe = os.environ.get("PY_SPY", "py-spy")
+    try:
+        return subprocess.Popen(
+            [exe, "record", "-p", str(pid), "-d", str(seconds), "-r", "50", "-f", "raw", "-o", out],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+    except OSError:
+        return None
+
+
+def run_one(rate: int, n: int, kill: bool, log: object, profile: int = 0) -> dict[str, object]:
     dbname = f"nexus_bench_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(ADMIN_DSN, autocommit=True) as c:
         c.execute(f'CREATE DATABASE "{dbname}"')
@@ -97,14 +154,14 @@ def run_one(rate: int, n: int, kill: bool, log: object) -> dict[str, object]:
         graph = f"http://127.0.0.1:{gp}"
         orch = f"http://127.0.0.1:{op}"
         common = {"NEXUS_ENV": "test", "INTERNAL_API_TOKEN": INTERNAL, "LOG_LEVEL": "WARNING"}
-        procs.append(spawn([sys.executable, "-m", "fakes.meta_graph", "--port", str(gp)], {}, log))
-        procs.append(
-            spawn(
-                uvicorn("whatsapp_service.app:create_app", wp),
-                {**common, "WHATSAPP_GRAPH_URL": f"{graph}/v21.0"},
-                log,
-            )
+        fake = spawn([sys.executable, "-m", "fakes.meta_graph", "--port", str(gp)], {}, log)
+        procs.append(fake)
+        wa = spawn(
+            uvicorn("whatsapp_service.app:create_app", wp),
+            {**common, "WHATSAPP_GRAPH_URL": f"{graph}/v21.0"},
+            log,
         )
+        procs.append(wa)
         env = {
             **common,
             "POSTGRES_DSN": dsn,
@@ -173,13 +230,28 @@ def run_one(rate: int, n: int, kill: bool, log: object) -> dict[str, object]:
             rss = {"start": rss_mb(orchestrator.pid)}
 
             def sent() -> int:
-                return int(client.get(f"{graph}/_fake/stats").json()["sent"])
+                return int(client.get(f"{graph}/_fake/count").json()["sent"])
+
+            def pids() -> dict[str, int]:
+                return {"orchestrator": orchestrator.pid, "whatsapp_service": wa.pid, "fake_graph": fake.pid}
+
+            cpu_start = snapshot(pids(), sent())
+            cpu_mid: dict[str, float] | None = None
+            spies: list[subprocess.Popen[bytes] | None] = []
+            profiles: dict[str, str] = {}
 
             kill_at = n // 2 if kill else None
+            trace: list[str] = []
             killed_epoch = restart_epoch = None
             polls = 0
             while True:
                 done = sent()
+                if profile and not spies and done >= n // 10:
+                    for name, pid in pids().items():
+                        profiles[name] = f"{tempfile.gettempdir()}/campaign_{rate}_{name}.txt"
+                        spies.append(py_spy(pid, profile, profiles[name]))
+                if cpu_mid is None and done >= n // 2:
+                    cpu_mid = snapshot(pids(), done)
                 if kill_at is not None and done >= kill_at:
                     rss["middle (before kill)"] = rss_mb(orchestrator.pid)
                     killed_epoch = time.time()
@@ -193,6 +265,8 @@ def run_one(rate: int, n: int, kill: bool, log: object) -> dict[str, object]:
                     kill_at = None
                 if not kill and "middle" not in rss and done >= n // 2:
                     rss["middle"] = rss_mb(orchestrator.pid)
+                if done >= len(trace) * n // 10:  # the orchestrator's RSS at every tenth sent
+                    trace.append(f"{done}:{rss_mb(orchestrator.pid):.0f}")
                 if done >= n:
                     break
                 polls += 1
@@ -215,8 +289,12 @@ def run_one(rate: int, n: int, kill: bool, log: object) -> dict[str, object]:
             else:
                 before, after = total, None
             counts = client.get(f"{orch}/api/v1/campaigns/{cid}", headers=h).json()["counts"]
+            for spy in spies:
+                if spy is not None:
+                    spy.wait(timeout=profile + 30)
+        cpu = cpu_per_message(cpu_start, cpu_mid) if cpu_mid else {}
         return {"rate": rate, "n": n, "seeded_s": seeded, "total": total, "before": before, "after": after,
-                "rss": rss, "counts": counts}  # fmt: skip
+                "rss": rss, "counts": counts, "cpu": cpu, "profiles": profiles, "trace": trace}  # fmt: skip
     finally:
         for p in procs:
             if p.poll() is None:
@@ -234,12 +312,14 @@ def main() -> None:
     ap.add_argument("--recipients", type=int, default=100_000)
     ap.add_argument("--rates", default="80,1000")
     ap.add_argument("--no-kill", action="store_true")
+    ap.add_argument("--profile", type=int, default=0, help="py-spy each service for N s from 10%% sent")
     a = ap.parse_args()
+    print(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip(), flush=True)
     results = []
     with tempfile.NamedTemporaryFile(prefix="bench_campaign_", suffix=".log", delete=False) as log:
         for rate in [int(x) for x in a.rates.split(",")]:
             print(f"running {a.recipients} recipients at {rate} msg/s ...", flush=True)
-            results.append(run_one(rate, a.recipients, not a.no_kill, log))
+            results.append(run_one(rate, a.recipients, not a.no_kill, log, a.profile))
         print(f"(service logs: {log.name})")
     print()
     print(
@@ -258,6 +338,25 @@ def main() -> None:
         )
     for r in results:
         print(f"counts at {r['rate']} msg/s: {r['counts']}")
+        print(f"orchestrator RSS MB by messages sent at {r['rate']} msg/s: {' '.join(r['trace'])}")  # type: ignore[arg-type]
+    print(subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+    print()
+    print(
+        "CPU ms per accepted message, first half (campaign start → half sent; Postgres and Redis: all their processes)"
+    )
+    names = ["orchestrator", "whatsapp_service", "fake_graph", "postgres", "redis", "bench", "all"]
+    print("| limit msg/s | messages | wall s | " + " | ".join(names) + " |")
+    print("|---|---|---|" + "---|" * len(names))
+    for r in results:
+        c = r["cpu"]  # type: ignore[index]
+        if c:
+            print(
+                f"| {r['rate']} | {c['messages']:.0f} | {c['wall_s']:.1f} | "
+                + " | ".join(f"{c[k]:.2f}" for k in names)
+                + " |"
+            )  # type: ignore[index]
+        for name, path in r["profiles"].items():  # type: ignore[attr-defined]
+            print(f"py-spy {name} at {r['rate']} msg/s: {path}")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,15 @@
 """The campaign sender: one per WhatsApp number across every replica, paced to Meta's limits.
 
 Exactly once. A recipient is claimed `pending → sending` in a committed transaction before its
-send, and only the claimer sends it; the send carries `cr:<recipient id>`, which Meta echoes in
-every status webhook, so a send whose answer was lost (kill -9, timeout) is recognised when its
-`sent` status arrives. Rows a dead sender left in `sending` go back to `pending` only after the
-grace period (counted from the later of their claim and this sender's start), by which time an
-accepted message has reported itself. Opt-outs are re-read at claim time, so an opt-out during a
-campaign takes effect for every message not yet sent.
+send, and only the claimer sends it: right before the request the claimer commits `handed_at`
+on the rows still carrying its claim (`claimed_at`), and sends only those. The send carries
+`cr:<recipient id>`, which Meta echoes in every status webhook, so a send whose answer was lost
+(kill -9, timeout) is recognised when its `sent` status arrives. Rows a dead sender claimed but
+never handed over go back to `pending` as soon as the next sender starts (they cannot have gone
+out); rows it handed over go back only after the grace period (counted from the later of their
+claim and this sender's start), by which time an accepted message has reported itself. Opt-outs
+are re-read at claim time, so an opt-out during a campaign takes effect for every message not
+yet sent.
 
 Pacing. One sender per number (a Postgres advisory lock held on its own connection: a dead
 replica's lock dies with its connection) sends at `messages_per_second` from a credit that
@@ -79,9 +82,20 @@ _CLAIM = text(
         FOR UPDATE SKIP LOCKED
     )
     UPDATE campaign_recipients r
-    SET state = 'sending', claimed_at = now(), attempts = r.attempts + 1, reason = NULL, updated_at = now()
+    SET state = 'sending', claimed_at = now(), handed_at = NULL, attempts = r.attempts + 1, reason = NULL,
+        updated_at = now()
     FROM due WHERE r.id = due.id
-    RETURNING r.id, r.customer_id, r.wa_id, r.attempts, r.pair_attempts
+    RETURNING r.id, r.customer_id, r.wa_id, r.attempts, r.pair_attempts, r.claimed_at
+    """
+)
+# Committed before the request: only rows still under this claim go out (a sender that took
+# over may have requeued — and even re-claimed — a row this one holds in its buffer).
+_HAND = text(
+    """
+    UPDATE campaign_recipients r SET handed_at = now()
+    FROM unnest(CAST(:ids AS uuid[]), CAST(:claims AS timestamptz[])) AS v(id, claimed_at)
+    WHERE r.id = v.id AND r.state = 'sending' AND r.handed_at IS NULL AND r.claimed_at = v.claimed_at
+    RETURNING r.id
     """
 )
 
@@ -126,9 +140,22 @@ _SET = {
         FROM unnest(CAST(:ids AS uuid[]), CAST(:codes AS text[]), CAST(:msgs AS text[])) AS v(id, code, msg)
         WHERE r.id = v.id AND r.state = 'sending'""",
 }
+# Claimed by an earlier sender (before this one took the number's lock) and never handed over:
+# certainly not sent, so due again now, the attempt not counted.
+_UNHANDED = text(
+    """
+    UPDATE campaign_recipients r SET state = 'pending', claimed_at = NULL, reason = NULL,
+        attempts = greatest(r.attempts - 1, 0), updated_at = now()
+    FROM campaigns c
+    WHERE c.id = r.campaign_id AND c.channel_account_id = :account
+      AND r.state = 'sending' AND r.handed_at IS NULL AND r.claimed_at < :since
+    RETURNING r.id
+    """
+)
 _STALE = text(
     """
-    UPDATE campaign_recipients r SET state = 'pending', claimed_at = NULL, reason = NULL, updated_at = now()
+    UPDATE campaign_recipients r SET state = 'pending', claimed_at = NULL, handed_at = NULL, reason = NULL,
+        updated_at = now()
     FROM campaigns c
     WHERE c.id = r.campaign_id AND c.channel_account_id = :account
       AND r.state = 'sending' AND r.provider_message_id IS NULL
@@ -198,6 +225,7 @@ class Claimed:
     params: list[str]
     attempts: int
     pair_attempts: int
+    claimed_at: datetime | None = None  # the claim's token: handed over only while it holds
 
 
 @dataclass
@@ -283,6 +311,9 @@ class AccountSender:
         key = f"campaign-sender:{self.account_id}"
         async with self.rt.engine.connect() as lock_conn:
             got = (await lock_conn.execute(_LOCK, {"key": key})).scalar()
+            # The database's clock: claims are stamped with it, and rows claimed before this
+            # instant were claimed by an earlier sender.
+            self.started = (await lock_conn.execute(text("SELECT now()"))).scalar_one()
             await lock_conn.commit()
             if not got:
                 return  # another replica sends for this number
@@ -533,7 +564,7 @@ class AccountSender:
             )
             settled: list[Result] = []
             for r in rows:
-                item = Claimed(r.id, run.id, r.wa_id, [], r.attempts, r.pair_attempts)
+                item = Claimed(r.id, run.id, r.wa_id, [], r.attempts, r.pair_attempts, r.claimed_at)
                 if r.customer_id in opted_out:
                     settled.append(
                         Result("opted_out", item, code="opted_out", message="opted out before the send")
@@ -598,17 +629,22 @@ class AccountSender:
         """One round trip to whatsapp_service for a tick's worth of sends (`/v1/messages/batch`);
         each answer is classified like a single send's."""
         try:
-            if not self.batch_api or len(items) == 1:
-                await asyncio.gather(*(self._send(i) for i in items))
-                return
             ready: list[tuple[Claimed, dict[str, Any]]] = []
             for item in items:
                 run = self.runs.get(item.campaign_id)
-                if run is None or not self.token:
-                    await self._send(item)  # records why it cannot go
+                if run is None:
+                    self.results.append(Result("release", item))
+                elif not self.token:
+                    self.results.append(
+                        Result("failed", item, code="no_access_token", message="channel has no access token")
+                    )
                 else:
                     ready.append((item, self._body(run, item)))
+            ready = await self._hand_over(ready)
             if not ready:
+                return
+            if not self.batch_api or len(ready) == 1:
+                await asyncio.gather(*(self._send(item, body) for item, body in ready))
                 return
             try:
                 resp = await self._client().post(
@@ -631,7 +667,7 @@ class AccountSender:
                 return
             if resp.status_code in (404, 405):  # an older whatsapp_service: one request per message
                 self.batch_api = False
-                await asyncio.gather(*(self._send(i) for i, _ in ready))
+                await asyncio.gather(*(self._send(item, body) for item, body in ready))
                 return
             try:
                 data = resp.json()
@@ -648,6 +684,32 @@ class AccountSender:
         finally:
             self.in_flight -= len(items)
 
+    async def _hand_over(
+        self, ready: list[tuple[Claimed, dict[str, Any]]]
+    ) -> list[tuple[Claimed, dict[str, Any]]]:
+        """Commit `handed_at` on the rows still under this sender's claim; only those are sent.
+        A row whose claim changed (requeued by a sender that took over) is left to its new
+        owner. If Postgres cannot be reached, nothing was sent: the rows go back to pending."""
+        if not ready:
+            return []
+        try:
+            async with self.rt.sessionmaker() as session, session.begin():
+                mine = set(
+                    (
+                        await session.scalars(
+                            _HAND,
+                            {"ids": [i.id for i, _ in ready], "claims": [i.claimed_at for i, _ in ready]},
+                        )
+                    ).all()
+                )
+        except Exception as exc:  # noqa: BLE001 - Postgres away: nothing went out
+            log.warning("campaign.hand_over_failed", error=type(exc).__name__, count=len(ready))
+            self.results.extend(Result("release", i) for i, _ in ready)
+            return []
+        if len(mine) < len(ready):
+            log.warning("campaign.claims_lost", count=len(ready) - len(mine), account_id=str(self.account_id))
+        return [(i, b) for i, b in ready if i.id in mine]
+
     def _outcome(self, item: Claimed, status: int, data: dict[str, Any]) -> None:
         result = classify(status, data, item)
         if result.code == "130429":
@@ -658,18 +720,11 @@ class AccountSender:
             self.throttle_level = 0
         self.results.append(result)
 
-    async def _send(self, item: Claimed) -> None:
-        run = self.runs.get(item.campaign_id)
-        if run is None or not self.token:
-            self.results.append(
-                Result("release", item)
-                if run is None
-                else Result("failed", item, code="no_access_token", message="channel has no access token")
-            )
-            return
-        body = self._body(run, item)
+    async def _send(self, item: Claimed, body: dict[str, Any]) -> None:
         try:
-            resp = await self._client().post("/v1/messages", json=body, headers={"X-Graph-Token": self.token})
+            resp = await self._client().post(
+                "/v1/messages", json=body, headers={"X-Graph-Token": self.token or ""}
+            )
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout):
             # Never reached whatsapp_service: safe to send again later.
             self.results.append(
@@ -780,6 +835,12 @@ class AccountSender:
 
     async def _sweep(self) -> None:
         grace = self.rt.settings.nexus_outbox_grace_seconds
+        async with self.rt.sessionmaker() as session, session.begin():
+            unhanded = (
+                await session.execute(_UNHANDED, {"account": self.account_id, "since": self.started})
+            ).all()
+        if unhanded:
+            log.warning("campaign.requeued_unhanded", count=len(unhanded), account_id=str(self.account_id))
         async with self.rt.sessionmaker() as session, session.begin():
             if await session.scalar(_STATUSES_WAITING):
                 return  # a status still in the queue may be the one that settles a row
