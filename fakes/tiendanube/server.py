@@ -215,7 +215,11 @@ def _route(
             return 200, store.info(), {}
         if parts[:1] == ["products"]:
             if len(parts) == 1 and method == "GET":
-                items = sorted(store.products.values(), key=lambda p: p["id"])
+                try:
+                    listed = int(q.get("page", "1"))
+                except ValueError:
+                    listed = 1
+                items = fake.listed_products(store, listed)
                 if since := q.get("updated_at_min"):
                     items = [p for p in items if p["updated_at"] >= since]
                 return _page(fake, request, items, path)

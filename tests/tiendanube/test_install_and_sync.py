@@ -392,3 +392,57 @@ def test_strip_html_plain_text_shortcut_matches_the_parser() -> None:
             "\n", mapping._SPACES.sub(" ", mapping.html.unescape("".join(parser.parts)))
         ).strip()
         assert mapping.strip_html(value) == slow
+
+
+@pytest.mark.parametrize("order", ["id", "newest"])
+async def test_a_store_changing_during_the_sync_loses_no_product_that_still_exists(
+    orch: Orchestrator, fake: FakeTiendanube, order: str
+) -> None:
+    """Offset paging shifts when the store deletes products mid-sync: the first product of page 3
+    moves to page 2 after page 2 was answered, so the listing never returns it. Not being listed
+    must not delete it (it still exists, and was even edited meanwhile); products really deleted
+    go now (not listed: the platform says 404) or at the next sync (listed before they went), and
+    a product created mid-sync that the shift hid is there after the next sync."""
+    fake.products_order = order  # the platform's default order is not documented
+    store_id = 666003
+    store = add_store(fake, store_id=store_id, name="Tienda Movida", products=1000, seed=9)  # 5 pages
+    tenant_id, _ = await _manual_tenant(orch, fake, store_id)
+    settings = orch.app.state.settings
+
+    async def mirrored() -> dict[int, str]:
+        async with orch.maker() as s:
+            rows = await s.execute(
+                select(Product.external_id, Product.name_text).where(Product.tenant_id == tenant_id)
+            )
+            return {r.external_id: r.name_text for r in rows}
+
+    assert await catalog.run_catalog_sync(orch.maker, settings, await _new_sync(orch, tenant_id)) == "done"
+    assert set(await mirrored()) == set(store.products)
+
+    listed = [p["id"] for p in fake.listed_products(store, 1)]
+    shifted, gone_seen, gone_unseen = listed[400], listed[:2], listed[900]
+    created: list[int] = []
+
+    def change(st: Any) -> None:
+        for pid in (*gone_seen, gone_unseen):
+            fake.delete_product(store_id, pid)
+        fake.update_product(store_id, shifted, name={"es": "Remera editada durante la sync"})
+        created.append(fake.new_product(st, "Producto nuevo durante la sync")["id"])
+
+    fake.change_during_listing(store_id, after_page=2, change=change)
+    sync_id = await _new_sync(orch, tenant_id)
+    assert await catalog.run_catalog_sync(orch.maker, settings, sync_id) == "done"
+    assert store_id not in fake.listing_changes  # the scripted change ran
+    after = await mirrored()
+    # Every product the store still has is mirrored, the one the shift hid with its new name
+    # (a product created mid-sync may wait for the next sync or its webhook).
+    assert set(store.products) - set(after) <= set(created)
+    assert after[shifted] == "Remera editada durante la sync"
+    assert gone_unseen not in after
+    async with orch.maker() as s:
+        sync = await s.get(CatalogSync, sync_id)
+        assert sync is not None and sync.deleted == 1
+
+    # The next sync (no change meanwhile) converges on the store exactly.
+    assert await catalog.run_catalog_sync(orch.maker, settings, await _new_sync(orch, tenant_id)) == "done"
+    assert set(await mirrored()) == set(store.products)
