@@ -8,6 +8,9 @@
    (the fetcher before issue 14) and with the sync's own fetcher (`catalog.fetch_pages`).
 3. Webhook-to-searchable latency: `product/updated` POSTed to the orchestrator → the products row
    updated and matched by a full-text query (median and p95 of R runs).
+4. The nightly case: the same store synced again, unchanged but for `--gone` products deleted
+   without their webhook; each product the listing does not return costs one GET /products/{id}
+   (offset paging is no proof of deletion), so the minimum counts those requests too.
 
 Everything is real: the fake and tiendanube_service run as loopback HTTP servers, the orchestrator
 runs in-process with its job workers, against a throwaway database on the local Postgres. With
@@ -133,6 +136,12 @@ class FakeControl:
         else:
             await self._call("PATCH", f"/__fake/stores/{store_id}/products/{product_id}", changes)
 
+    async def delete_product(self, store_id: int, product_id: int) -> None:
+        if self.fake is not None:
+            self.fake.delete_product(store_id, product_id)
+        else:
+            await self._call("DELETE", f"/__fake/stores/{store_id}/products/{product_id}")
+
     def signed(self, payload: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
         return self.signer.signed(payload)
 
@@ -145,6 +154,7 @@ async def main() -> None:
     ap.add_argument("--products", type=int, default=10_000)
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--servers", choices=("process", "thread", "both"), default="both")
+    ap.add_argument("--gone", type=int, default=20, help="products deleted before the re-sync")
     ap.add_argument("--py-spy", default="", help="path of a py-spy binary: profile each production sync")
     args = ap.parse_args()
     print(f"uptime at start: {uptime()}")
@@ -429,6 +439,28 @@ async def bench(fake: FakeControl, args: argparse.Namespace) -> list[tuple[str, 
                 "webhook → searchable (product/updated)",
                 f"median {statistics.median(latencies):.0f} ms, p95 {p95:.0f} ms, max {latencies[-1]:.0f} ms "
                 f"({len(latencies)} runs)",
+            )
+        )
+
+        # 4. the nightly case: the same store synced again, unchanged but for products deleted
+        # without their webhook (each unlisted product costs a GET /products/{id}), fresh bucket.
+        gone = (await fake.product_ids(store_on))[-args.gone :] if args.gone else []
+        for pid in gone:
+            await fake.delete_product(store_on, pid)
+        await fake.set_rate_limit(enabled=True, capacity=40, leak_per_s=2.0)
+        await fake.reset_stats()
+        elapsed, n = await run_sync(app, tenants[store_on])
+        stats = await fake.stats()
+        await retrieval.indexed(tenants[store_on])  # nothing left running against the database
+        requests = stats["requests"]
+        minimum = max(0.0, (requests - 40) / 2.0)
+        assert n == args.products - len(gone), n
+        rows.append(
+            (
+                f"re-sync, production limit, {len(gone)} products deleted without their webhook",
+                f"{n} products left, {requests} requests ({requests - len(gone)} pages + {len(gone)} "
+                f"checks) in {elapsed:.2f} s; theoretical minimum {minimum:.2f} s "
+                f"({over(elapsed, minimum)}); 429s: {stats['throttled']}",
             )
         )
     return rows + [("py-spy of this process during the production sync", line) for line in profile]

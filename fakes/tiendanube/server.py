@@ -151,6 +151,15 @@ def create_app(fake: FakeTiendanube) -> FastAPI:
                 return _err(404, "Not Found")
             return JSONResponse(fake.update_product(sid, pid, **body))
 
+    @app.delete("/__fake/stores/{sid}/products/{pid}")
+    async def remove_product(sid: int, pid: int) -> Response:
+        """The merchant deletes a product; no webhook (one that got lost)."""
+        with fake.lock:
+            if sid not in fake.stores or pid not in fake.stores[sid].products:
+                return _err(404, "Not Found")
+            fake.delete_product(sid, pid)
+        return JSONResponse({})
+
     # ----- the store API -----
     @app.api_route("/{version}/{store_id}/{path:path}", methods=["GET", "POST", "PUT", "DELETE"])
     async def api(version: str, store_id: str, path: str, request: Request) -> Response:
