@@ -446,3 +446,62 @@ async def test_a_store_changing_during_the_sync_loses_no_product_that_still_exis
     # The next sync (no change meanwhile) converges on the store exactly.
     assert await catalog.run_catalog_sync(orch.maker, settings, await _new_sync(orch, tenant_id)) == "done"
     assert set(await mirrored()) == set(store.products)
+
+
+class _FailingCheck(ServiceClient):
+    """The real client; the check of `fail_id` answers once with a retryable error."""
+
+    def __init__(self, http: httpx.AsyncClient, fail_id: int) -> None:
+        super().__init__(http)
+        self.fail_id: int | None = fail_id
+        self.checked: list[int] = []
+
+    async def product(self, store_id: int, token: str, product_id: int) -> dict[str, Any]:
+        self.checked.append(product_id)
+        if product_id == self.fail_id:
+            self.fail_id = None
+            raise TiendanubeError("Tienda Nube unavailable", code="upstream_unavailable", status_code=503)
+        return await super().product(store_id, token, product_id)
+
+
+async def test_a_check_of_unlisted_products_failing_keeps_what_it_learnt_and_the_resume_finishes(
+    orch: Orchestrator, fake: FakeTiendanube
+) -> None:
+    store_id = 666004
+    store = add_store(fake, store_id=store_id, name="Tienda Cortada Dos", products=450, seed=10)  # 3 pages
+    tenant_id, _ = await _manual_tenant(orch, fake, store_id)
+    settings = orch.app.state.settings
+    assert await catalog.run_catalog_sync(orch.maker, settings, await _new_sync(orch, tenant_id)) == "done"
+    listed = [p["id"] for p in fake.listed_products(store, 1)]
+    hidden, gone = listed[200], [listed[0], listed[300]]  # page 2's first moves to page 1
+
+    def change(_st: Any) -> None:
+        fake.delete_product(store_id, gone[0])  # page 1 was listed before: seen, goes next sync
+        fake.delete_product(store_id, gone[1])  # not listed yet: checked and deleted now
+
+    fake.change_during_listing(store_id, after_page=1, change=change)
+    sync_id = await _new_sync(orch, tenant_id)
+    async with service_client(settings) as c:
+        failing = _FailingCheck(c.http, fail_id=gone[1])
+        with pytest.raises(TiendanubeError):
+            await catalog.run_catalog_sync(orch.maker, settings, sync_id, client=failing)
+    assert sorted(failing.checked) == sorted([hidden, gone[1]])
+    async with orch.maker() as s:
+        cut = await s.get(CatalogSync, sync_id)
+        assert cut is not None and cut.state == "running" and cut.deleted == 0
+        seen = await s.scalar(
+            select(Product.synced_at).where(Product.tenant_id == tenant_id, Product.external_id == hidden)
+        )
+        n = await s.scalar(select(func.count()).select_from(Product).where(Product.tenant_id == tenant_id))
+    assert seen is not None and cut.started_at is not None and seen >= cut.started_at  # refreshed, kept
+    assert n == 450  # nothing deleted by a sync that did not finish
+
+    async with service_client(settings) as c:
+        resumed = _FailingCheck(c.http, fail_id=0)
+        assert await catalog.run_catalog_sync(orch.maker, settings, sync_id, client=resumed) == "done"
+    assert resumed.checked == [gone[1]]  # only what was not settled
+    async with orch.maker() as s:
+        final = await s.get(CatalogSync, sync_id)
+        ids = set((await s.scalars(select(Product.external_id).where(Product.tenant_id == tenant_id))).all())
+    assert final is not None and final.deleted == 1
+    assert ids == set(store.products) | {gone[0]}
