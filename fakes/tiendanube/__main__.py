@@ -6,8 +6,9 @@ import argparse
 
 import uvicorn
 
-from .demo import build_fake
+from .demo import add_store, build_fake
 from .server import create_app
+from .state import FakeTiendanube
 
 
 def main() -> None:
@@ -19,14 +20,28 @@ def main() -> None:
     p.add_argument("--bucket", type=int, default=40, help="rate-limit bucket size (requests)")
     p.add_argument("--leak", type=float, default=2.0, help="requests leaked per second")
     p.add_argument("--no-rate-limit", action="store_true")
-    a = p.parse_args()
-    fake = build_fake(
-        client_id=a.client_id,
-        client_secret=a.client_secret,
-        rate_limit=not a.no_rate_limit,
-        bucket_capacity=a.bucket,
-        leak_per_s=a.leak,
+    p.add_argument(
+        "--store",
+        action="append",
+        default=[],
+        metavar="ID:PRODUCTS:SEED",
+        help="a generated store instead of the demo store (repeatable; benchmarks)",
     )
+    a = p.parse_args()
+    options = {
+        "client_id": a.client_id,
+        "client_secret": a.client_secret,
+        "rate_limit": not a.no_rate_limit,
+        "bucket_capacity": a.bucket,
+        "leak_per_s": a.leak,
+    }
+    if a.store:
+        fake = FakeTiendanube(**options)  # type: ignore[arg-type]
+        for spec in a.store:
+            sid, products, seed = (int(x) for x in spec.split(":"))
+            add_store(fake, store_id=sid, name=f"Store {sid}", products=products, seed=seed)
+    else:
+        fake = build_fake(**options)  # type: ignore[arg-type]
     uvicorn.run(create_app(fake), host=a.host, port=a.port, log_level="warning")
 
 

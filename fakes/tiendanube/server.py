@@ -116,6 +116,50 @@ def create_app(fake: FakeTiendanube) -> FastAPI:
     async def stats() -> dict[str, Any]:
         return dict(fake.stats)
 
+    # Control of a fake running in its own process (benchmarks: as in production, its JSON work
+    # does not share the caller's interpreter).
+    @app.post("/__fake/stats/reset")
+    async def reset_stats() -> dict[str, Any]:
+        fake.reset_stats()
+        return dict(fake.stats)
+
+    @app.post("/__fake/rate_limit")
+    async def rate_limit(body: dict[str, Any]) -> dict[str, Any]:
+        """`{enabled, capacity?, leak_per_s?}`; every bucket starts empty again."""
+        fake.set_rate_limit(
+            enabled=bool(body["enabled"]),
+            capacity=int(body.get("capacity", 40)),
+            leak_per_s=float(body.get("leak_per_s", 2.0)),
+        )
+        return {"enabled": fake.rate_limit}
+
+    @app.post("/__fake/tokens")
+    async def new_token(body: dict[str, Any]) -> dict[str, str]:
+        """`{store_id}`: a valid access token without the OAuth dance."""
+        return {"access_token": fake.token_for(int(body["store_id"]))}
+
+    @app.get("/__fake/stores/{sid}/product_ids")
+    async def product_ids(sid: int) -> list[int]:
+        with fake.lock:
+            return sorted(fake.stores[sid].products) if sid in fake.stores else []
+
+    @app.patch("/__fake/stores/{sid}/products/{pid}")
+    async def edit_product(sid: int, pid: int, body: dict[str, Any]) -> Response:
+        """The merchant edits a product (fields replaced, `updated_at` moves on); no webhook."""
+        with fake.lock:
+            if sid not in fake.stores or pid not in fake.stores[sid].products:
+                return _err(404, "Not Found")
+            return JSONResponse(fake.update_product(sid, pid, **body))
+
+    @app.delete("/__fake/stores/{sid}/products/{pid}")
+    async def remove_product(sid: int, pid: int) -> Response:
+        """The merchant deletes a product; no webhook (one that got lost)."""
+        with fake.lock:
+            if sid not in fake.stores or pid not in fake.stores[sid].products:
+                return _err(404, "Not Found")
+            fake.delete_product(sid, pid)
+        return JSONResponse({})
+
     # ----- the store API -----
     @app.api_route("/{version}/{store_id}/{path:path}", methods=["GET", "POST", "PUT", "DELETE"])
     async def api(version: str, store_id: str, path: str, request: Request) -> Response:
@@ -215,7 +259,11 @@ def _route(
             return 200, store.info(), {}
         if parts[:1] == ["products"]:
             if len(parts) == 1 and method == "GET":
-                items = sorted(store.products.values(), key=lambda p: p["id"])
+                try:
+                    listed = int(q.get("page", "1"))
+                except ValueError:
+                    listed = 1
+                items = fake.listed_products(store, listed)
                 if since := q.get("updated_at_min"):
                     items = [p for p in items if p["updated_at"] >= since]
                 return _page(fake, request, items, path)

@@ -12,6 +12,7 @@ import json
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -90,6 +91,22 @@ class Store:
 
 
 @dataclass
+class ListingChange:
+    """A change to a store's catalog made while a client pages through its products (tests).
+
+    `change` runs when the first request for a products page past `after_page` arrives. The pages
+    up to `after_page` that had not been answered yet are answered (once each) from the list as it
+    was before: as if the platform had answered them before the change, whatever order a client
+    with several requests in flight sends them in. Deterministic, so a test knows which products
+    shift across a page boundary."""
+
+    after_page: int
+    change: Callable[[Store], None]
+    served: set[int] = field(default_factory=set)  # pages answered before the change
+    before: list[dict[str, Any]] | None = None  # the list before the change, once it ran
+
+
+@dataclass
 class Failure:
     path_contains: str
     status: int
@@ -111,6 +128,7 @@ class FakeTiendanube:
         strict_webhook_urls: bool = False,
         max_per_page: int = 200,
         default_per_page: int = 30,
+        products_order: str = "id",
     ) -> None:
         self.client_id = client_id
         self.client_secret = client_secret
@@ -121,6 +139,11 @@ class FakeTiendanube:
         self.strict_webhook_urls = strict_webhook_urls
         self.max_per_page = max_per_page
         self.default_per_page = default_per_page
+        # The order of GET /products without `sort_by` is not documented (EXTERNAL_APIS.md E):
+        # "id" (oldest first) or "newest" (created_at descending: a product created during a
+        # listing shifts every later page).
+        self.products_order = products_order
+        self.listing_changes: dict[int, ListingChange] = {}
         self.stores: dict[int, Store] = {}
         self.tokens: dict[str, int] = {}  # access token -> store id
         self.codes: dict[str, tuple[int, float]] = {}  # auth code -> (store id, expires at)
@@ -303,6 +326,60 @@ class FakeTiendanube:
     def delete_product(self, store_id: int, product_id: int) -> None:
         with self.lock:
             del self.stores[store_id].products[product_id]
+
+    def change_during_listing(self, store_id: int, after_page: int, change: Callable[[Store], None]) -> None:
+        """Script a catalog change in the middle of the next paging through the store's products
+        (see `ListingChange`)."""
+        with self.lock:
+            self.listing_changes[store_id] = ListingChange(after_page, change)
+
+    def listed_products(self, store: Store, page: int) -> list[dict[str, Any]]:
+        """The products list a request for `page` sees (with a scripted change applied)."""
+        with self.lock:
+            pending = self.listing_changes.get(store.id)
+            if pending is not None:
+                if pending.before is None and page <= pending.after_page:
+                    pending.served.add(page)
+                elif pending.before is None:
+                    pending.before = self._ordered(store)
+                    pending.change(store)
+                    if len(pending.served) >= pending.after_page:
+                        del self.listing_changes[store.id]
+                elif page <= pending.after_page and page not in pending.served:
+                    pending.served.add(page)
+                    before = pending.before
+                    if len(pending.served) >= pending.after_page:
+                        del self.listing_changes[store.id]
+                    return before
+            return self._ordered(store)
+
+    def _ordered(self, store: Store) -> list[dict[str, Any]]:
+        items = sorted(store.products.values(), key=lambda p: p["id"])
+        if self.products_order == "newest":
+            items.sort(key=lambda p: p["created_at"], reverse=True)  # stable: ties keep id order
+        return items
+
+    def new_product(self, store: Store, name: str) -> dict[str, Any]:
+        """A product created now (tests): a copy of the store's first product with new ids."""
+        with self.lock:
+            template = store.products[min(store.products)]
+            pid = self.next_id()
+            stamp = now_iso_after(max(p["created_at"] for p in store.products.values()))
+            product = {
+                **template,
+                "id": pid,
+                "name": {store.main_language: name},
+                "handle": {store.main_language: f"nuevo-{pid}"},
+                "variants": [
+                    {**v, "id": self.next_id(), "product_id": pid, "sku": f"NEW-{pid}-{i}"}
+                    for i, v in enumerate(template["variants"])
+                ],
+                "images": [],
+                "created_at": stamp,
+                "updated_at": stamp,
+            }
+            store.products[pid] = product
+            return product
 
 
 def now_iso_after(previous: str | None) -> str:

@@ -392,3 +392,116 @@ def test_strip_html_plain_text_shortcut_matches_the_parser() -> None:
             "\n", mapping._SPACES.sub(" ", mapping.html.unescape("".join(parser.parts)))
         ).strip()
         assert mapping.strip_html(value) == slow
+
+
+@pytest.mark.parametrize("order", ["id", "newest"])
+async def test_a_store_changing_during_the_sync_loses_no_product_that_still_exists(
+    orch: Orchestrator, fake: FakeTiendanube, order: str
+) -> None:
+    """Offset paging shifts when the store deletes products mid-sync: the first product of page 3
+    moves to page 2 after page 2 was answered, so the listing never returns it. Not being listed
+    must not delete it (it still exists, and was even edited meanwhile); products really deleted
+    go now (not listed: the platform says 404) or at the next sync (listed before they went), and
+    a product created mid-sync that the shift hid is there after the next sync."""
+    fake.products_order = order  # the platform's default order is not documented
+    store_id = 666003
+    store = add_store(fake, store_id=store_id, name="Tienda Movida", products=1000, seed=9)  # 5 pages
+    tenant_id, _ = await _manual_tenant(orch, fake, store_id)
+    settings = orch.app.state.settings
+
+    async def mirrored() -> dict[int, str]:
+        async with orch.maker() as s:
+            rows = await s.execute(
+                select(Product.external_id, Product.name_text).where(Product.tenant_id == tenant_id)
+            )
+            return {r.external_id: r.name_text for r in rows}
+
+    assert await catalog.run_catalog_sync(orch.maker, settings, await _new_sync(orch, tenant_id)) == "done"
+    assert set(await mirrored()) == set(store.products)
+
+    listed = [p["id"] for p in fake.listed_products(store, 1)]
+    shifted, gone_seen, gone_unseen = listed[400], listed[:2], listed[900]
+    created: list[int] = []
+
+    def change(st: Any) -> None:
+        for pid in (*gone_seen, gone_unseen):
+            fake.delete_product(store_id, pid)
+        fake.update_product(store_id, shifted, name={"es": "Remera editada durante la sync"})
+        created.append(fake.new_product(st, "Producto nuevo durante la sync")["id"])
+
+    fake.change_during_listing(store_id, after_page=2, change=change)
+    sync_id = await _new_sync(orch, tenant_id)
+    assert await catalog.run_catalog_sync(orch.maker, settings, sync_id) == "done"
+    assert store_id not in fake.listing_changes  # the scripted change ran
+    after = await mirrored()
+    # Every product the store still has is mirrored, the one the shift hid with its new name
+    # (a product created mid-sync may wait for the next sync or its webhook).
+    assert set(store.products) - set(after) <= set(created)
+    assert after[shifted] == "Remera editada durante la sync"
+    assert gone_unseen not in after
+    async with orch.maker() as s:
+        sync = await s.get(CatalogSync, sync_id)
+        assert sync is not None and sync.deleted == 1
+
+    # The next sync (no change meanwhile) converges on the store exactly.
+    assert await catalog.run_catalog_sync(orch.maker, settings, await _new_sync(orch, tenant_id)) == "done"
+    assert set(await mirrored()) == set(store.products)
+
+
+class _FailingCheck(ServiceClient):
+    """The real client; the check of `fail_id` answers once with a retryable error."""
+
+    def __init__(self, http: httpx.AsyncClient, fail_id: int) -> None:
+        super().__init__(http)
+        self.fail_id: int | None = fail_id
+        self.checked: list[int] = []
+
+    async def product(self, store_id: int, token: str, product_id: int) -> dict[str, Any]:
+        self.checked.append(product_id)
+        if product_id == self.fail_id:
+            self.fail_id = None
+            raise TiendanubeError("Tienda Nube unavailable", code="upstream_unavailable", status_code=503)
+        return await super().product(store_id, token, product_id)
+
+
+async def test_a_check_of_unlisted_products_failing_keeps_what_it_learnt_and_the_resume_finishes(
+    orch: Orchestrator, fake: FakeTiendanube
+) -> None:
+    store_id = 666004
+    store = add_store(fake, store_id=store_id, name="Tienda Cortada Dos", products=450, seed=10)  # 3 pages
+    tenant_id, _ = await _manual_tenant(orch, fake, store_id)
+    settings = orch.app.state.settings
+    assert await catalog.run_catalog_sync(orch.maker, settings, await _new_sync(orch, tenant_id)) == "done"
+    listed = [p["id"] for p in fake.listed_products(store, 1)]
+    hidden, gone = listed[200], [listed[0], listed[300]]  # page 2's first moves to page 1
+
+    def change(_st: Any) -> None:
+        fake.delete_product(store_id, gone[0])  # page 1 was listed before: seen, goes next sync
+        fake.delete_product(store_id, gone[1])  # not listed yet: checked and deleted now
+
+    fake.change_during_listing(store_id, after_page=1, change=change)
+    sync_id = await _new_sync(orch, tenant_id)
+    async with service_client(settings) as c:
+        failing = _FailingCheck(c.http, fail_id=gone[1])
+        with pytest.raises(TiendanubeError):
+            await catalog.run_catalog_sync(orch.maker, settings, sync_id, client=failing)
+    assert sorted(failing.checked) == sorted([hidden, gone[1]])
+    async with orch.maker() as s:
+        cut = await s.get(CatalogSync, sync_id)
+        assert cut is not None and cut.state == "running" and cut.deleted == 0
+        seen = await s.scalar(
+            select(Product.synced_at).where(Product.tenant_id == tenant_id, Product.external_id == hidden)
+        )
+        n = await s.scalar(select(func.count()).select_from(Product).where(Product.tenant_id == tenant_id))
+    assert seen is not None and cut.started_at is not None and seen >= cut.started_at  # refreshed, kept
+    assert n == 450  # nothing deleted by a sync that did not finish
+
+    async with service_client(settings) as c:
+        resumed = _FailingCheck(c.http, fail_id=0)
+        assert await catalog.run_catalog_sync(orch.maker, settings, sync_id, client=resumed) == "done"
+    assert resumed.checked == [gone[1]]  # only what was not settled
+    async with orch.maker() as s:
+        final = await s.get(CatalogSync, sync_id)
+        ids = set((await s.scalars(select(Product.external_id).where(Product.tenant_id == tenant_id))).all())
+    assert final is not None and final.deleted == 1
+    assert ids == set(store.products) | {gone[0]}

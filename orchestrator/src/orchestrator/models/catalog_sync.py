@@ -17,7 +17,8 @@ class CatalogSync(Base):
 
     Each page's products and the cursor that follows them are committed together, so a sync
     killed half-way resumes at `next_page` with nothing counted twice. `started_at` (database
-    clock) is the mark: products not touched since then had disappeared and are deleted at the end.
+    clock) is the mark: products not touched since then were not listed; each is asked for at the
+    end (a 404 deletes it: offset paging can skip a product that still exists).
     """
 
     __tablename__ = "catalog_syncs"

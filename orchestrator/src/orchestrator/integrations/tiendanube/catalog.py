@@ -5,6 +5,12 @@ once at the end of a full sync (after the commit, so listeners read committed ro
 each one-product refresh. Products are written with an
 `updated_at` guard: an older copy (a sync page fetched before a webhook's fresher GET) never
 overwrites a newer one, but still counts as seen by the sync.
+
+The listing is paged by offset (`page=N`), the only paging the platform documents for an
+unfiltered listing. A product deleted while the sync pages shifts every later product one place
+back, so the product at a page boundary can be missed; one created mid-sync can shift the other
+way. Not being listed is therefore no proof of deletion: the products the listing did not return
+are asked for one by one (GET /products/{id}), deleted on 404 and refreshed otherwise.
 """
 
 from __future__ import annotations
@@ -440,26 +446,36 @@ async def _run_locked(
                 with contextlib.suppress(asyncio.CancelledError):
                     await producer
 
+    async def listing_then_check(c: ServiceClient) -> tuple[list[uuid.UUID], list[int]]:
+        await loop(c)
+        return await _check_unlisted(maker, access, c, started_at)
+
     try:
         if client is not None:
-            await loop(client)
+            refreshed, gone = await listing_then_check(client)
         else:
             async with service_client(settings) as c:
-                await loop(c)
+                refreshed, gone = await listing_then_check(c)
     except TiendanubeError as exc:
         if exc.retryable:
-            raise  # stays "running"; the job retries / the sweeper resumes from the cursor
+            # Stays "running"; the job retries / the sweeper resumes from the cursor (after the
+            # last page: the listing is done, and only the products not checked yet are asked).
+            raise
         async with maker() as session, session.begin():
             await _progress(session, sync, "failed", error=exc.message[:500], finished_at=func.now())
         await announce(session, redis)
         log.warning("catalog.sync_failed", tenant_id=str(access.tenant_id), code=exc.code)
         return "failed"
+    changed_all.extend(refreshed)
 
     async with maker() as session, session.begin():
+        # Only what the platform answered 404 for, and still unseen (a webhook may have brought
+        # it back meanwhile: a product id is never reused, but be exact).
         res = await session.execute(
             delete(Product)
             .where(
                 Product.tenant_id == access.tenant_id,
+                Product.external_id.in_(gone),
                 or_(Product.synced_at.is_(None), Product.synced_at < started_at),
             )
             .returning(Product.id)
@@ -486,6 +502,72 @@ async def _run_locked(
         deleted=len(deleted),
     )
     return "done"
+
+
+async def _check_unlisted(
+    maker: async_sessionmaker[AsyncSession],
+    access: StoreAccess,
+    client: ServiceClient,
+    started_at: datetime,
+    *,
+    window: int = PREFETCH_PAGES,
+) -> tuple[list[uuid.UUID], list[int]]:
+    """Ask the platform for each mirrored product the listing did not return since `started_at`.
+
+    Returns the ids of rows refreshed (still there, maybe changed: upserted, which also marks them
+    seen) and the external ids the platform answered 404 for (the caller deletes those, with the
+    rest of the sync's end, in one transaction). Up to `window` requests in flight, paced by
+    tiendanube_service like the pages. Each batch's refreshes commit before the next batch, so a
+    sync interrupted here resumes with only the products not checked yet (plus the 404s, asked
+    again: cheap and exact)."""
+    refreshed: list[uuid.UUID] = []
+    gone: list[int] = []
+    after = 0  # keyset over external ids: the 404s stay unseen until the end, never asked twice
+
+    async def get(ext: int) -> dict[str, Any] | None:
+        try:
+            raw: dict[str, Any] = await client.product(access.store_id, access.token, ext)
+        except TiendanubeNotFound:
+            return None
+        return raw
+
+    while True:
+        async with maker() as session:
+            batch = list(
+                (
+                    await session.scalars(
+                        select(Product.external_id)
+                        .where(
+                            Product.tenant_id == access.tenant_id,
+                            or_(Product.synced_at.is_(None), Product.synced_at < started_at),
+                            Product.external_id > after,
+                        )
+                        .order_by(Product.external_id)
+                        .limit(window)
+                    )
+                ).all()
+            )
+        if not batch:
+            break
+        after = batch[-1]
+        answers = await asyncio.gather(*(get(ext) for ext in batch), return_exceptions=True)
+        found = [a for a in answers if isinstance(a, dict)]
+        # Keep what was learnt before raising a failure: the resume does not ask again.
+        if found:
+            async with maker() as session, session.begin():
+                refreshed.extend(await upsert_products(session, access, found))
+        for a in answers:
+            if isinstance(a, BaseException):
+                raise a
+        gone.extend(ext for ext, a in zip(batch, answers, strict=True) if a is None)
+    if refreshed or gone:
+        log.info(
+            "catalog.sync_unlisted_checked",
+            tenant_id=str(access.tenant_id),
+            still_there=len(refreshed),
+            gone=len(gone),
+        )
+    return refreshed, gone
 
 
 async def stalled_syncs(session: AsyncSession, stall_seconds: float) -> list[tuple[uuid.UUID, uuid.UUID]]:
