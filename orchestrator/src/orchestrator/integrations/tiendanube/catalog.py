@@ -448,7 +448,7 @@ async def _run_locked(
 
     async def listing_then_check(c: ServiceClient) -> tuple[list[uuid.UUID], list[int]]:
         await loop(c)
-        return await _check_unlisted(maker, access, c, started_at)
+        return await _check_unlisted(maker, access, c, sync_id, started_at)
 
     try:
         if client is not None:
@@ -508,6 +508,7 @@ async def _check_unlisted(
     maker: async_sessionmaker[AsyncSession],
     access: StoreAccess,
     client: ServiceClient,
+    sync_id: uuid.UUID,
     started_at: datetime,
     *,
     window: int = PREFETCH_PAGES,
@@ -517,12 +518,13 @@ async def _check_unlisted(
     Returns the ids of rows refreshed (still there, maybe changed: upserted, which also marks them
     seen) and the external ids the platform answered 404 for (the caller deletes those, with the
     rest of the sync's end, in one transaction). Up to `window` requests in flight, paced by
-    tiendanube_service like the pages. Each batch's refreshes commit before the next batch, so a
-    sync interrupted here resumes with only the products not checked yet (plus the 404s, asked
-    again: cheap and exact)."""
+    tiendanube_service like the pages. Each batch's refreshes commit (with the sync's progress)
+    before the next batch, so a sync interrupted here resumes with only the products not checked
+    yet (plus the 404s, asked again: cheap and exact)."""
     refreshed: list[uuid.UUID] = []
     gone: list[int] = []
     after = 0  # keyset over external ids: the 404s stay unseen until the end, never asked twice
+    still_there = 0
 
     async def get(ext: int) -> dict[str, Any] | None:
         try:
@@ -552,19 +554,23 @@ async def _check_unlisted(
         after = batch[-1]
         answers = await asyncio.gather(*(get(ext) for ext in batch), return_exceptions=True)
         found = [a for a in answers if isinstance(a, dict)]
+        still_there += len(found)
         # Keep what was learnt before raising a failure: the resume does not ask again.
-        if found:
-            async with maker() as session, session.begin():
-                refreshed.extend(await upsert_products(session, access, found))
+        async with maker() as session, session.begin():
+            refreshed.extend(await upsert_products(session, access, found))
+            # Progress (updated_at): a long check is not a stalled sync for the sweeper.
+            await session.execute(
+                update(CatalogSync).where(CatalogSync.id == sync_id).values(state="running")
+            )
         for a in answers:
             if isinstance(a, BaseException):
                 raise a
         gone.extend(ext for ext, a in zip(batch, answers, strict=True) if a is None)
-    if refreshed or gone:
+    if still_there or gone:
         log.info(
             "catalog.sync_unlisted_checked",
             tenant_id=str(access.tenant_id),
-            still_there=len(refreshed),
+            still_there=still_there,
             gone=len(gone),
         )
     return refreshed, gone
