@@ -121,10 +121,12 @@ async def build(
     completed when an earlier build was interrupted."""
     t0 = time.perf_counter()
     if reuse:
+        from orchestrator.retrieval.documents import documents_key
         from orchestrator.retrieval.embeddings import local_embedder
+        from orchestrator.retrieval.synonyms import groups_for
 
         name = local_embedder(svc.settings.embedding_local_model).name
-        if await svc.index.model_of(tid) == name:
+        if await svc.index.is_current(tid, name, documents_key(groups_for({}))):
             if partial:  # --partial-index: measure with what an interrupted build left
                 return await svc.index.count(tid), 0.0, True
             n = await svc.complete(tid)

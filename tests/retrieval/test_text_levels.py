@@ -91,7 +91,7 @@ async def test_a_partial_word_match_does_not_outvote_the_vector_neighbour(
     svc = get_retrieval()
 
     async def vector(
-        tenant_id: uuid.UUID, embedder: Any, text: str, timings: dict[str, float]
+        tenant_id: uuid.UUID, embedder: Any, text: str, timings: dict[str, float], *_: Any
     ) -> list[uuid.UUID]:
         return [cover]
 

@@ -2,9 +2,10 @@
 
 Embedded `PersistentClient` under `DATA_DIR/chroma` by default, `HttpClient` when `CHROMA_URL` is
 set (several orchestrator replicas must share a Chroma server). Each collection's metadata names
-the embedding model its vectors came from; asking for a collection with another model drops and
-recreates it, so vectors of two models are never mixed. Chroma's client is synchronous: every
-call runs in a worker thread.
+the embedding model its vectors came from and the key of how their documents were written (the
+format and the tenant's synonym list); a collection of another model or documents is stale: it is
+dropped and rebuilt, so vectors of two models (or two kinds of document) are never mixed.
+Chroma's client is synchronous: every call runs in a worker thread.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 EMBEDDING_KEY = "nexus_embedding"
+DOCUMENTS_KEY = "nexus_documents"  # what the documents were made with (`documents.documents_key`)
 VERSION_KEY = "v"  # per vector: the product row's updated_at it was embedded from
 
 _clients: dict[str, Any] = {}
@@ -78,18 +80,36 @@ class ProductIndex:
         """The embedding model of the tenant's collection, or None when it has none."""
         return await asyncio.to_thread(self._model_of_sync, tenant_id)
 
-    def _create_sync(self, tenant_id: uuid.UUID, model: str) -> None:
+    @staticmethod
+    def _matches(col: Any, model: str, documents: str | None) -> bool:
+        meta = col.metadata or {}
+        return bool(
+            meta.get(EMBEDDING_KEY) == model and (documents is None or meta.get(DOCUMENTS_KEY) == documents)
+        )
+
+    def _is_current_sync(self, tenant_id: uuid.UUID, model: str, documents: str | None) -> bool:
+        col = self._existing(tenant_id)
+        return col is not None and self._matches(col, model, documents)
+
+    async def is_current(self, tenant_id: uuid.UUID, model: str, documents: str | None) -> bool:
+        """Whether the tenant's collection holds vectors of `model` made from `documents`."""
+        return await asyncio.to_thread(self._is_current_sync, tenant_id, model, documents)
+
+    def _create_sync(self, tenant_id: uuid.UUID, model: str, documents: str | None) -> None:
         if self._existing(tenant_id) is not None:
             self._client.delete_collection(collection_name(tenant_id))
+        meta = (
+            {EMBEDDING_KEY: model} if documents is None else {EMBEDDING_KEY: model, DOCUMENTS_KEY: documents}
+        )
         self._client.create_collection(
             collection_name(tenant_id),
-            metadata={EMBEDDING_KEY: model},
+            metadata=meta,
             configuration={"hnsw": {"space": "cosine"}},
             embedding_function=None,
         )
 
-    async def recreate(self, tenant_id: uuid.UUID, model: str) -> None:
-        await asyncio.to_thread(self._create_sync, tenant_id, model)
+    async def recreate(self, tenant_id: uuid.UUID, model: str, documents: str | None = None) -> None:
+        await asyncio.to_thread(self._create_sync, tenant_id, model, documents)
 
     def _upsert_sync(
         self,
@@ -99,9 +119,10 @@ class ProductIndex:
         vectors: list[list[float]],
         docs: list[str],
         versions: list[str] | None,
+        documents: str | None,
     ) -> None:
         col = self._existing(tenant_id)
-        if col is None or (col.metadata or {}).get(EMBEDDING_KEY) != model:
+        if col is None or not self._matches(col, model, documents):
             raise StaleIndex(tenant_id)
         metas = [{VERSION_KEY: v} for v in versions] if versions else None
         for i in range(0, len(ids), 1000):
@@ -120,10 +141,14 @@ class ProductIndex:
         vectors: list[list[float]],
         docs: list[str],
         versions: list[str] | None = None,
+        documents: str | None = None,
     ) -> None:
-        """`versions`: the product row's version (its updated_at) each vector was made from."""
+        """`versions`: the product row's version (its updated_at) each vector was made from;
+        `documents`: the collection must have been made for documents of this key."""
         if ids:
-            await asyncio.to_thread(self._upsert_sync, tenant_id, model, ids, vectors, docs, versions)
+            await asyncio.to_thread(
+                self._upsert_sync, tenant_id, model, ids, vectors, docs, versions, documents
+            )
 
     def _versions_sync(self, tenant_id: uuid.UUID) -> dict[str, str | None]:
         col = self._existing(tenant_id)
@@ -154,9 +179,11 @@ class ProductIndex:
     async def count(self, tenant_id: uuid.UUID) -> int:
         return await asyncio.to_thread(self._count_sync, tenant_id)
 
-    def _query_sync(self, tenant_id: uuid.UUID, model: str, vector: list[float], k: int) -> list[VectorHit]:
+    def _query_sync(
+        self, tenant_id: uuid.UUID, model: str, vector: list[float], k: int, documents: str | None
+    ) -> list[VectorHit]:
         col = self._existing(tenant_id)
-        if col is None or (col.metadata or {}).get(EMBEDDING_KEY) != model:
+        if col is None or not self._matches(col, model, documents):
             raise StaleIndex(tenant_id)
         n = min(k, int(col.count()))
         if n == 0:
@@ -167,8 +194,10 @@ class ProductIndex:
             for pid, dist in zip(res["ids"][0], res["distances"][0], strict=True)
         ]
 
-    async def query(self, tenant_id: uuid.UUID, model: str, vector: list[float], k: int) -> list[VectorHit]:
-        return await asyncio.to_thread(self._query_sync, tenant_id, model, vector, k)
+    async def query(
+        self, tenant_id: uuid.UUID, model: str, vector: list[float], k: int, documents: str | None = None
+    ) -> list[VectorHit]:
+        return await asyncio.to_thread(self._query_sync, tenant_id, model, vector, k, documents)
 
 
 class StaleIndex(Exception):

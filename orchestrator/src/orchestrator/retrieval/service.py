@@ -26,12 +26,12 @@ from ..config import Settings
 from ..credentials import service as credentials
 from ..models import Product, Tenant
 from . import repository as repo
-from .documents import _strings, product_document
+from .documents import _strings, documents_key, product_document
 from .embeddings import Embedder, OpenAIEmbedder, local_embedder
 from .index import ProductIndex, StaleIndex, make_client
 from .query import price_range
-from .synonyms import expand, groups_for, term_groups
-from .text import fold, sku_candidates
+from .synonyms import expand, groups_for, phrase_groups, term_groups
+from .text import is_stopword, sku_candidates
 from .vocabulary import Vocabulary, VocabularyCache, understand
 
 log = structlog.get_logger("orchestrator.retrieval")
@@ -51,8 +51,11 @@ STOPWORDS = frozenset(
     tienen tienes tiene um uma un una uno unos unas vcs voce voces y ya hola oi ola tambien
     pra pro pras pros na nas no nos num numa ao aos pela pelo cuando quando donde onde ir voy vou
     ser estar estou estoy meu minha seu sua mas mais muito bien bem eso esto isso isto aqui aca
-    le les lhe otro otra outro outra todo toda todos cada sobre hacia tipo coisa cosa""".split()
+    le les lhe otro otra outro outra todo toda todos cada sobre hacia tipo coisa cosa
+    también cuál cuáles cuánto cuánta está están qué cómo dónde algún tenés você vocês preço é
+    à às até já só acá aquí más tú sí""".split()
 )
+# The check is on the word as typed (`is_stopword`): folded, "lã" (wool) would be the article "la".
 
 
 @dataclass
@@ -82,15 +85,22 @@ def _term(phrase: str) -> str:
     return parts[0] if len(parts) == 1 else "(" + " & ".join(parts) + ")"
 
 
-def fts_queries(query: str, synonyms: list[list[str]], vocab: Vocabulary | None = None) -> list[str]:
+def fts_queries(
+    query: str,
+    synonyms: list[list[str]],
+    vocab: Vocabulary | None = None,
+    weak: list[list[str]] | None = None,
+) -> list[str]:
     """Safe to_tsquery strings, strictest first: every term group; all groups but one (a typo or an
     extra word does not empty it); any group. Search stops at the first that finds enough, which
     also keeps the ranked set small. With the catalog's vocabulary, groups none of whose words
     occur in the catalog are left out (they could only empty the strict levels), unless that
-    would leave nothing."""
+    would leave nothing; `weak` groups (what words the catalog lacks point to through a synonym
+    phrase, `phrase_groups`) stand in for those words."""
     groups = term_groups(query, synonyms, STOPWORDS)
     if vocab is not None and len(vocab):
         known = [g for g in groups if any(all(vocab.known(w) for w in m.split()) for m in g)]
+        known += [g for g in weak or [] if g not in known]
         groups = known or groups
     groups = groups[:6]
     alts = ["(" + " | ".join(_term(m) for m in g) + ")" for g in groups]
@@ -120,7 +130,7 @@ def typo_query(query: str) -> str:
     """The query's meaningful words for trigram word-similarity against product names."""
     words = [w.strip(".,;:!?¿¡()\"'") for w in query.lower().split()]
     return " ".join(
-        w for w in words if len(w) >= 3 and fold(w) not in STOPWORDS and not any(c.isdigit() for c in w)
+        w for w in words if len(w) >= 3 and not is_stopword(w, STOPWORDS) and not any(c.isdigit() for c in w)
     )
 
 
@@ -199,6 +209,16 @@ class Retrieval:
                 return self._openai_embedder(key)
         return local_embedder(self.settings.embedding_local_model)
 
+    async def _index_target(
+        self, session: AsyncSession, tenant_id: uuid.UUID
+    ) -> tuple[Embedder, list[list[str]], str]:
+        """What the tenant's index is made with: the embedder, the synonym list the documents
+        name, and the documents' key (`documents_key`), from one read of the settings."""
+        tenant_settings = await session.scalar(select(Tenant.settings).where(Tenant.id == tenant_id)) or {}
+        embedder = await self.embedder_for(session, tenant_id, tenant_settings)
+        synonyms = groups_for(tenant_settings)
+        return embedder, synonyms, documents_key(synonyms)
+
     def _embedder_from(self, tenant_settings: dict[str, Any], ciphertext: bytes | None) -> Embedder:
         """`embedder_for` from what `repo.search_context` read (no round trip of its own)."""
         if tenant_settings.get("embedding") != "local":
@@ -262,15 +282,15 @@ class Retrieval:
         self.vocabulary.invalidate(tenant_id)
         async with self._lock(tenant_id):
             async with self.sessionmaker() as session:
-                embedder = await self.embedder_for(session, tenant_id)
-                if await self.index.model_of(tenant_id) != embedder.name:
-                    await self._rebuild_locked(session, tenant_id, embedder)
+                embedder, synonyms, docs_key = await self._index_target(session, tenant_id)
+                if not await self.index.is_current(tenant_id, embedder.name, docs_key):
+                    await self._rebuild_locked(session, tenant_id, embedder, synonyms)
                     return
                 rows = await repo.products_by_ids(session, tenant_id, list(changed))
                 cuts = await repo.price_cuts(session, tenant_id)
             gone = [str(i) for i in deleted] + [str(i) for i in changed if i not in rows]
             await self.index.delete(tenant_id, gone)
-            if await self._embed_or_defer(tenant_id, embedder, list(rows.values()), cuts):
+            if await self._embed_or_defer(tenant_id, embedder, list(rows.values()), cuts, synonyms):
                 log.info("retrieval.indexed", tenant_id=str(tenant_id), upserted=len(rows), deleted=len(gone))
 
     async def on_catalog_change(
@@ -328,9 +348,9 @@ class Retrieval:
         embedding provider is back; returns how many products were embedded."""
         async with self._lock(tenant_id):
             async with self.sessionmaker() as session:
-                embedder = await self.embedder_for(session, tenant_id)
-                if await self.index.model_of(tenant_id) != embedder.name:
-                    return await self._rebuild_locked(session, tenant_id, embedder)
+                embedder, synonyms, docs_key = await self._index_target(session, tenant_id)
+                if not await self.index.is_current(tenant_id, embedder.name, docs_key):
+                    return await self._rebuild_locked(session, tenant_id, embedder, synonyms)
                 indexed = await self.index.versions(tenant_id)
                 current = await repo.product_versions(session, tenant_id)
                 todo = [pid for pid, v in current.items() if indexed.get(str(pid)) != v]
@@ -338,7 +358,7 @@ class Retrieval:
                 cuts = await repo.price_cuts(session, tenant_id)
             gone = [pid for pid in indexed if uuid.UUID(pid) not in current]
             await self.index.delete(tenant_id, gone)
-            if not await self._embed_or_defer(tenant_id, embedder, list(rows.values()), cuts):
+            if not await self._embed_or_defer(tenant_id, embedder, list(rows.values()), cuts, synonyms):
                 return 0
             log.info("retrieval.completed", tenant_id=str(tenant_id), embedded=len(rows), deleted=len(gone))
             return len(rows)
@@ -348,20 +368,22 @@ class Retrieval:
         self.vocabulary.invalidate(tenant_id)
         async with self._lock(tenant_id):
             async with self.sessionmaker() as session:
-                embedder = await self.embedder_for(session, tenant_id)
-                return await self._rebuild_locked(session, tenant_id, embedder)
+                embedder, synonyms, _ = await self._index_target(session, tenant_id)
+                return await self._rebuild_locked(session, tenant_id, embedder, synonyms)
 
-    async def _rebuild_locked(self, session: AsyncSession, tenant_id: uuid.UUID, embedder: Embedder) -> int:
+    async def _rebuild_locked(
+        self, session: AsyncSession, tenant_id: uuid.UUID, embedder: Embedder, synonyms: list[list[str]]
+    ) -> int:
         started = time.perf_counter()
         key: str | None = getattr(embedder, "breaker_key", None)
         if key is not None and self.breakers.is_open(key):
             self._mark_incomplete(embedder, tenant_id)  # rebuilt when the provider is back
             return 0
-        await self.index.recreate(tenant_id, embedder.name)
+        await self.index.recreate(tenant_id, embedder.name, documents_key(synonyms))
         cuts = await repo.price_cuts(session, tenant_id)
         total = 0
         async for batch in repo.product_batches(session, tenant_id):
-            if not await self._embed_or_defer(tenant_id, embedder, batch, cuts):
+            if not await self._embed_or_defer(tenant_id, embedder, batch, cuts, synonyms):
                 return total
             total += len(batch)
         log.info(
@@ -379,12 +401,14 @@ class Retrieval:
         embedder: Embedder,
         products: list[Product],
         cuts: tuple[Decimal, Decimal] | None,
+        synonyms: list[list[str]],
     ) -> bool:
         """Embed and store `products`; False when the provider is down (the tenant is then marked
         for `complete` once it is back; what was stored so far stays)."""
+        docs_key = documents_key(synonyms)
         for i in range(0, len(products), 64):
             chunk = products[i : i + 64]
-            docs = [product_document(p, cuts) for p in chunk]
+            docs = [product_document(p, cuts, synonyms) for p in chunk]
             try:
                 vectors = await self._guarded(embedder, functools.partial(embedder.embed_documents, docs))
             except Exception as exc:  # noqa: BLE001 - provider down or failing: index later
@@ -403,6 +427,7 @@ class Retrieval:
                 vectors,
                 docs,
                 [repo.version_of(p) for p in chunk],
+                docs_key,
             )
         return True
 
@@ -441,6 +466,13 @@ class Retrieval:
         words, price = price_range(query)  # "menos de 20 mil" is a filter, not words to match
         understood = understand(words, vocab, STOPWORDS, synonyms)
         extra = expand(understood.text, synonyms)
+        # Words no product contains may still point to a group through a synonym phrase.
+        weak = (
+            phrase_groups(understood.text.split(), synonyms, STOPWORDS, vocab.known)
+            if vocab is not None and len(vocab)
+            else []
+        )
+        extra += [m for g in weak for m in g if m not in extra]
         lists: dict[str, list[uuid.UUID]] = {}
         embedding_name: str | None = None
         vector_status = "disabled"
@@ -450,8 +482,10 @@ class Retrieval:
         if "vector" in modes:
             embedder = self._embedder_from(tenant_settings, ctx.credential)
             embedding_name = embedder.name
+            # The index must have been built from documents of the tenant's own synonym list.
+            docs_key = documents_key(groups_for(tenant_settings))
             vector_task = asyncio.create_task(
-                self._vector(tenant_id, embedder, " ".join([understood.text, *extra]), timings)
+                self._vector(tenant_id, embedder, " ".join([understood.text, *extra]), timings, docs_key)
             )
 
         try:
@@ -461,7 +495,7 @@ class Retrieval:
                 session,
                 tenant_id,
                 skus=sku_candidates(query) if "sku" in modes else [],
-                tsqueries=fts_queries(understood.text, synonyms, vocab) if "fts" in modes else [],
+                tsqueries=fts_queries(understood.text, synonyms, vocab, weak) if "fts" in modes else [],
                 trigram_text=typo_query(understood.text) if "trigram" in modes else "",
                 k=CANDIDATES,
                 enough=limit,
@@ -548,13 +582,18 @@ class Retrieval:
         )
 
     async def _vector(
-        self, tenant_id: uuid.UUID, embedder: Embedder, text: str, timings: dict[str, float]
+        self,
+        tenant_id: uuid.UUID,
+        embedder: Embedder,
+        text: str,
+        timings: dict[str, float],
+        documents: str | None = None,
     ) -> list[uuid.UUID]:
         t = time.perf_counter()
         vec = await self._guarded(embedder, lambda: embedder.embed_query(text))
         timings["embed_query"] = (time.perf_counter() - t) * 1000
         t = time.perf_counter()
-        hits = await self.index.query(tenant_id, embedder.name, vec, CANDIDATES)
+        hits = await self.index.query(tenant_id, embedder.name, vec, CANDIDATES, documents)
         timings["vector"] = (time.perf_counter() - t) * 1000
         return [h.product_id for h in hits]
 

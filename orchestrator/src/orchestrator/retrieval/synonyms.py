@@ -8,10 +8,10 @@ staff can edit it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from .text import fold
+from .text import fold, is_stopword
 
 DEFAULT_SYNONYMS: list[list[str]] = [
     ["remera", "camiseta", "playera", "polera", "franela", "musculosa", "t-shirt"],
@@ -115,9 +115,10 @@ def expand(query: str, groups: Iterable[Iterable[str]]) -> list[str]:
 def term_groups(query: str, groups: Iterable[Iterable[str]], stopwords: frozenset[str]) -> list[list[str]]:
     """The query as groups of alternatives: each synonym group the query touches becomes one group
     (all its members), every other meaningful word its own group. Folded, in query order."""
-    words = [w for w in fold(query).replace("-", " ").split() if w]
-    words = ["".join(ch for ch in w if ch.isalnum()) for w in words]
-    words = [w for w in words if w]
+    # Each word folded for matching, and as typed for the stopword check ("lã" is not "la").
+    pairs = [(w, _alnum(fold(w))) for w in query.lower().replace("-", " ").split()]
+    typed = [_alnum(w) for w, f in pairs if f]
+    words = [f for _, f in pairs if f]
     text = f" {' '.join(words)} "
     used = [False] * len(words)
     out: list[tuple[int, list[str]]] = []
@@ -133,6 +134,58 @@ def term_groups(query: str, groups: Iterable[Iterable[str]], stopwords: frozense
                 out.append((i, list(dict.fromkeys(members))))
                 break
     for i, w in enumerate(words):
-        if not used[i] and len(w) >= 2 and w not in stopwords:
+        if not used[i] and len(w) >= 2 and not is_stopword(typed[i], stopwords):
             out.append((i, [w]))
     return [g for _, g in sorted(out, key=lambda x: x[0])]
+
+
+_PHRASE_WORDS: dict[int, dict[str, int]] = {}
+
+
+def _phrase_words(groups: list[list[str]], stopwords: frozenset[str]) -> dict[str, int]:
+    """Content word of a multi-word member -> its group's index, for the words that are no
+    single-word member of any group and occur in the phrases of one group only ("lluvia" of
+    "campera de lluvia", "chuva" of "capa de chuva"; not "campera", itself a member)."""
+    key = hash((tuple(tuple(g) for g in groups), stopwords))
+    out = _PHRASE_WORDS.get(key)
+    if out is None:
+        folded = _folded(groups)
+        singles = {m for _, alnum in folded for m in alnum if " " not in m}
+        seen: dict[str, set[int]] = {}
+        for i, (_, alnum) in enumerate(folded):
+            for m in alnum:
+                if " " in m:
+                    for w in m.split():
+                        if len(w) >= 3 and w not in singles and not is_stopword(w, stopwords):
+                            seen.setdefault(w, set()).add(i)
+        out = {w: next(iter(ix)) for w, ix in seen.items() if len(ix) == 1}
+        if len(_PHRASE_WORDS) > 256:
+            _PHRASE_WORDS.clear()
+        _PHRASE_WORDS[key] = out
+    return out
+
+
+def phrase_groups(
+    words: Iterable[str],
+    groups: list[list[str]],
+    stopwords: frozenset[str],
+    known: Callable[[str], bool] | None = None,
+) -> list[list[str]]:
+    """The synonym groups that words the catalog does not contain point to through a phrase:
+    "pra não me molhar na **chuva**" names no product, but "chuva" is a word of "capa de chuva",
+    so the group of rain jackets is a likely meaning. Weaker than a member: the caller feeds
+    these groups to the vector query and to full text as partial evidence, never as a match of
+    the word itself. `known`: the catalog's words (`Vocabulary.known`), which are matched as
+    themselves ("manga" of "manga larga" in "remera manga corta"). Groups in the words' order,
+    folded members, no repeats."""
+    index = _phrase_words(groups, stopwords)
+    folded = _folded(groups)
+    out: list[list[str]] = []
+    for w in words:
+        word = "".join(ch for ch in fold(w) if ch.isalnum())
+        i = index.get(word)
+        if i is not None and not (known is not None and known(word)):
+            members = list(dict.fromkeys(folded[i][1]))
+            if members not in out:
+                out.append(members)
+    return out

@@ -19,6 +19,14 @@ def fold(text: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
+def is_stopword(word: str, stopwords: frozenset[str]) -> bool:
+    """`word` as the customer typed it (accents kept). Folding merges distinct words: the
+    Portuguese "lã" (wool) folds to the Spanish article "la". A word typed without accents is a
+    stopword when the (folded) list has it, as customers often leave accents out ("tambien"); a
+    word typed with an accent only when the list has it with that accent ("también", "está")."""
+    return unicodedata.normalize("NFC", word.lower()) in stopwords
+
+
 def strip_html(text: str) -> str:
     return _WS.sub(" ", html.unescape(_TAG.sub(" ", text))).strip()
 

@@ -8,7 +8,9 @@ indexed text, categories) with the number of products each appears in, and befor
 
 - a word the catalog contains (as typed, or as a prefix / without a plural ending, the way the
   prefix tsquery matches it) is kept;
-- an unknown word is corrected to the catalog word with the same Spanish/Portuguese sound key
+- an unknown word that is another number or gender of a catalog word ("negras" for "negro") is
+  corrected to it;
+- else to the catalog word with the same Spanish/Portuguese sound key
   ("buso" → "buzo", "asero" → "acero", "maya" → "malla"), else (5 letters or more: "pies" is a
   word, not a misspelt "piel") to the nearest word by Damerau-Levenshtein distance (1 edit up to
   7 letters, 2 beyond), the most frequent on ties;
@@ -38,7 +40,7 @@ from rapidfuzz.distance import DamerauLevenshtein
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from .text import fold
+from .text import fold, is_stopword
 
 log = structlog.get_logger("orchestrator.retrieval.vocabulary")
 
@@ -78,6 +80,25 @@ def sound_key(word: str) -> str:
     for pattern, repl in _SOUND_RULES:
         w = pattern.sub(repl, w)
     return w
+
+
+def inflections(word: str) -> list[str]:
+    """The other number and gender forms of a Spanish/Portuguese word, nearest first: "negras" →
+    "negra", "negro", "negros"... A catalog names a product in one form ("Zapatillas ... negro")
+    and customers use the form that agrees with their noun ("zapatillas negras")."""
+    bases = [word]
+    for suffix in ("es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            bases.append(word[: -len(suffix)])
+    out: list[str] = []
+    for base in list(bases):
+        if base[-1:] in ("a", "o"):
+            bases.append(base[:-1] + ("o" if base[-1] == "a" else "a"))
+    for base in bases:
+        for form in (base,) if base.endswith("s") else (base, base + "s"):
+            if form != word and form not in out:
+                out.append(form)
+    return out
 
 
 def _stems(word: str) -> list[str]:
@@ -126,6 +147,10 @@ class Vocabulary:
         w = fold(word)
         if len(w) < MIN_CORRECTABLE or any(c.isdigit() for c in w) or self.known(w) or not self._keys:
             return None
+        # Another number or gender of a catalog word is that word, before any guess by sound.
+        forms = [f for f in inflections(w) if f in self.counts]
+        if forms:
+            return max(forms, key=lambda x: (self.counts[x], x))
         key = sound_key(w)
         same = self._by_key.get(key)
         if same is not None:
@@ -179,8 +204,9 @@ def understand(
     unknown: list[str] = []
     out: list[str] = []
     for raw in query.split():
-        w = "".join(ch for ch in fold(raw) if ch.isalnum())
-        if not w or w in stop or len(w) < MIN_CORRECTABLE or any(c.isdigit() for c in w):
+        typed = "".join(ch for ch in raw if ch.isalnum())
+        w = fold(typed)
+        if not w or is_stopword(typed, stop) or len(w) < MIN_CORRECTABLE or any(c.isdigit() for c in w):
             out.append(raw)
             continue
         if vocab.known(w) or w in lex.counts:
