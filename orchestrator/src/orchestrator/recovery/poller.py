@@ -129,7 +129,7 @@ async def poll_store(rt: Runtime, tenant_id: uuid.UUID) -> PollResult:
     oldest = started - max(FIRST_LOOKBACK, delay + LATE + timedelta(hours=1))
     requests = seen = new = 0
     page: int | None = 1
-    async with service_client(rt.settings) as client:
+    async with service_client(rt.settings, background=True) as client:
         while page and page <= MAX_PAGES:
             body = await client.checkouts_page(
                 access.store_id, access.token, page, created_at_min=since.strftime("%Y-%m-%dT%H:%M:%S+00:00")

@@ -235,7 +235,7 @@ async def send_due(rt: Runtime, tenant_id: uuid.UUID, batch: int = BATCH) -> dic
                 log.warning("recovery.check_failed", tenant_id=str(tenant_id), error=type(exc).__name__)
                 return row, None
 
-    async with service_client(rt.settings) as client:
+    async with service_client(rt.settings, background=True) as client:
         checks = [asyncio.ensure_future(check(client, row)) for row in rows]
         try:
             # Each checkout is settled as soon as its check is back, while the others go on.
