@@ -268,6 +268,22 @@ async def main() -> None:
     print_table(rows_out)
 
 
+def empty_bucket_time(times: list[float], leak: float) -> tuple[float, float]:
+    """How long the store's bucket sat empty between its first and last request (time its pace
+    lost for good: `requests = level + leak × (time − empty time)`), in all and before its second
+    request (after the poll's page, the first batch's first check)."""
+    level, last, empty, early = 0.0, times[0], 0.0, 0.0
+    for n, t in enumerate(times):
+        drained = (t - last) * leak
+        if drained > level:
+            empty += (t - last) - level / leak
+        level = max(0.0, level - drained) + 1.0
+        last = t
+        if n == 1:
+            early = empty
+    return empty, early
+
+
 def print_table(rows_out: list[tuple[str, str]]) -> None:
     width = max(len(a) for a, _ in rows_out)
     print(f"\n| {'measure'.ljust(width)} | result |\n|{'-' * (width + 2)}|--------|")
@@ -407,6 +423,26 @@ async def run(
                 await asyncio.sleep(1.0)
             done_at = time.monotonic()
             await asyncio.sleep(3.0)  # room for a late duplicate to show up, if there were one
+            if os.environ.get("BENCH_DUMP"):
+                import json
+
+                jobs = rows(
+                    dsn,
+                    "SELECT j.args->>'tenant_id', j.task_name, e.type, extract(epoch FROM e.at) "
+                    "FROM procrastinate.procrastinate_jobs j JOIN procrastinate.procrastinate_events e "
+                    "ON e.job_id = j.id WHERE j.task_name LIKE 'recovery:%%' ORDER BY e.at",
+                )
+                with open(os.environ["BENCH_DUMP"], "w") as f:  # noqa: ASYNC230
+                    json.dump(
+                        {
+                            "start": start, "kill_at": kill_at,
+                            "wall_minus_mono": time.time() - time.monotonic(),
+                            "tenants": [[t, s] for t, s in tenants],
+                            "request_times": {str(k): v for k, v in fake.request_times.items()},
+                            "jobs": [[a, b, c, float(d)] for a, b, c, d in jobs],
+                        },
+                        f,
+                    )  # fmt: skip
 
             per_recipient: dict[str, int] = {}
             for m in graph.sent:
@@ -415,6 +451,7 @@ async def run(
             duplicates = sum(n - 1 for n in per_recipient.values() if n > 1)
             states = dict(rows(dsn, "SELECT state, count(*) FROM abandoned_checkouts GROUP BY state"))
             ratios = []
+            idle: list[tuple[float, float]] = []
             requests_total = 0
             for _tenant, store_id in tenants:
                 times = [t for t in fake.request_times.get(store_id, []) if t <= kill_at]
@@ -422,6 +459,7 @@ async def run(
                 minimum = (len(times) - args.capacity) / args.leak
                 if len(times) > args.capacity and minimum > 0:
                     ratios.append((times[-1] - times[0]) / minimum)
+                    idle.append(empty_bucket_time(times, args.leak))
             out.append(
                 (
                     f"recovery: {total:,} checkouts, {args.stores} stores, "
@@ -444,6 +482,14 @@ async def run(
                         f"worst {max(ratios):.3f}, median {statistics.median(ratios):.3f} "
                         f"(1.00 = the minimum (requests - {args.capacity}) / {args.leak:g} s; "
                         f"{len(ratios)} stores)",
+                    )
+                )
+                worst = max(idle)
+                out.append(
+                    (
+                        "recovery: time a store's bucket sat empty before the kill (lost pace)",
+                        f"worst store {worst[0]:.1f} s, of which {worst[1]:.1f} s before its first "
+                        f"check; median {statistics.median(i for i, _ in idle):.1f} s",
                     )
                 )
             else:

@@ -192,7 +192,7 @@ async def test_a_failed_check_leaves_the_checkout_pending_for_a_later_batch_with
     await poll(world)
     jobs = (
         "SELECT j.status, count(*) FROM procrastinate.procrastinate_jobs j "
-        "WHERE j.task_name = 'recovery:send_due' GROUP BY j.status"
+        "WHERE j.task_name = 'recovery:poll_store' GROUP BY j.status"
     )
     await eventually(lambda: dict(world.stack.rows(jobs)).get("succeeded") == 1, timeout=60)
     assert states(world) == {a["id"]: ("pending", None)}
@@ -203,6 +203,36 @@ async def test_a_failed_check_leaves_the_checkout_pending_for_a_later_batch_with
     events = world.stack.rows(
         "SELECT count(*) FROM procrastinate.procrastinate_events e "
         "JOIN procrastinate.procrastinate_jobs j ON j.id = e.job_id "
-        "WHERE j.task_name = 'recovery:send_due' AND e.type IN ('retried', 'failed')"
+        "WHERE j.task_name IN ('recovery:poll_store', 'recovery:send_due') "
+        "AND e.type IN ('retried', 'failed')"
     )
     assert events == [(0,)]
+
+
+async def test_a_poll_checks_what_it_found_due_itself_instead_of_queueing_a_job_for_it(
+    world: World,
+) -> None:
+    """Right after a poll the store's bucket is nearly empty, and every moment before the first
+    check is pace lost for good. Handing the batch to a new job put it behind every job queued
+    meanwhile (each checkout settled elsewhere queues a send): with 20 stores the last ones
+    waited 2 s in the queue. The poll's job, which already holds the store's recovery lock,
+    runs the first batch itself; only a batch that leaves more due queues the next."""
+    await enable(world)
+    earlier = datetime.now(UTC) - timedelta(hours=2)
+    for k, (who, phone) in enumerate((("ana", ANA), ("beto", BETO), ("carla", CARLA))):
+        buyer(world, 9001 + k, f"{who}@example.com", True)
+        add_checkout(world.fake, world.store_id, phone=phone, email=f"{who}@example.com", created_at=earlier)
+    await poll(world)
+    await eventually(lambda: set(states(world).values()) == {("sent", None)}, timeout=60)
+    assert len(states(world)) == 3
+    # Settled by the poll's own job: before it finished (a job queued for the batch could only
+    # start after it, as both hold the store's recovery lock).
+    poll_done = (
+        "SELECT e.at FROM procrastinate.procrastinate_events e "
+        "JOIN procrastinate.procrastinate_jobs j ON j.id = e.job_id "
+        "WHERE j.task_name = 'recovery:poll_store' AND e.type = 'succeeded'"
+    )
+    await eventually(lambda: len(world.stack.rows(poll_done)) == 1, timeout=30)
+    [(settled,)] = world.stack.rows("SELECT max(updated_at) FROM abandoned_checkouts")
+    [(finished,)] = world.stack.rows(poll_done)
+    assert settled < finished

@@ -505,3 +505,23 @@ async def test_a_check_of_unlisted_products_failing_keeps_what_it_learnt_and_the
         ids = set((await s.scalars(select(Product.external_id).where(Product.tenant_id == tenant_id))).all())
     assert final is not None and final.deleted == 1
     assert ids == set(store.products) | {gone[0]}
+
+
+async def test_many_stores_start_their_first_sync_through_one_database_connection(
+    migrated_engine: object,
+) -> None:
+    """After five runs of a prepared statement Postgres may plan it generically; with the live
+    sync's index condition sent as bound values (`state IN ($1, $2)`) it then no longer matched
+    the partial unique index, and the sixth store connected through a connection got a 500."""
+    from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
+
+    assert isinstance(migrated_engine, AsyncEngine)
+    maker = async_sessionmaker(migrated_engine, expire_on_commit=False)
+    async with migrated_engine.connect() as conn:  # one connection, as a busy pool reuses it
+        for n in range(8):
+            async with maker(bind=conn) as s, s.begin():
+                t = Tenant(name=f"Tienda {n}")
+                s.add(t)
+                await s.flush()
+                first = await catalog.start_catalog_sync(s, t.id, "manual")
+                assert await catalog.start_catalog_sync(s, t.id, "manual") == first  # the live one

@@ -20,8 +20,14 @@ router = APIRouter(prefix="/v1")
 MAX_PER_PAGE = 200
 
 
-def get_api(request: Request) -> TiendanubeAPI:
-    return request.app.state.api  # type: ignore[no-any-return]
+def get_api(
+    request: Request,
+    lane: Annotated[Literal["foreground", "background"], Header(alias="X-Nexus-Lane")] = "foreground",
+) -> TiendanubeAPI:
+    """The client, in the caller's lane: `background` (bulk work such as cart recovery) yields
+    each store's bucket to `foreground` requests (an order update, an assistant's lookup)."""
+    api: TiendanubeAPI = request.app.state.api
+    return api.background_lane() if lane == "background" else api
 
 
 Api = Annotated[TiendanubeAPI, Depends(get_api)]

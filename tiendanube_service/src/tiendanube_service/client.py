@@ -9,6 +9,7 @@ from the orchestrator and are never logged.
 from __future__ import annotations
 
 import asyncio
+import copy
 import random
 import re
 from dataclasses import dataclass
@@ -61,6 +62,8 @@ class TiendanubeAPI:
         self.client_id = client_id
         self.client_secret = client_secret
         self.limiter = limiter
+        self.background = False  # requests yield to foreground ones in each store's bucket
+        self._background_view: TiendanubeAPI | None = None
         self.max_5xx_retries = max_5xx_retries
         self.max_429_retries = max_429_retries
         self.http = httpx.AsyncClient(
@@ -72,6 +75,17 @@ class TiendanubeAPI:
 
     async def aclose(self) -> None:
         await self.http.aclose()
+
+    def background_lane(self) -> TiendanubeAPI:
+        """This client (same connections, same limiter) for background work: bulk reads such as
+        a cart-recovery batch, whose requests let a waiting foreground request go first."""
+        if self.background:
+            return self
+        if self._background_view is None:
+            view = copy.copy(self)
+            view.background = True
+            self._background_view = view
+        return self._background_view
 
     # ----- transport with pacing and retries -----
     async def request(
@@ -149,7 +163,7 @@ class TiendanubeAPI:
         params: dict[str, Any] | None,
         json: Any,
     ) -> tuple[httpx.Response | Exception, Ticket]:
-        ticket = await bucket.acquire()
+        ticket = await bucket.acquire(background=self.background)
         try:
             resp = await self.http.request(method, url, headers=headers, params=params, json=json)
         except httpx.TransportError as exc:

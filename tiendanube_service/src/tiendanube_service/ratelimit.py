@@ -19,7 +19,11 @@ estimate from `x-rate-limit-limit` / `-remaining` / `-reset` (ms until the bucke
   platform may count it well after we reserved it (a loaded machine delays it), and our estimate
   must never fall below the platform's level in between;
 - until a store's first response tells us its limit, one request at a time is in flight;
-- a 429 means our estimate was wrong: the bucket is full, and `reset` gives the true leak rate.
+- a 429 means our estimate was wrong: the bucket is full, and `reset` gives the true leak rate;
+- background work (a cart-recovery batch, a catalog sync) yields: while a foreground request
+  (an order update, an assistant's lookup) waits for room in the same bucket, no background
+  request takes a slot, so a bucket kept full by a batch does not delay a customer's message
+  by the whole batch's queue.
 
 The state lives in this process (tiendanube_service is a single replica per deployment).
 """
@@ -62,7 +66,9 @@ class StoreBucket:
     level: float = 0.0
     at: float = field(default_factory=time.monotonic)
     known: bool = False  # has a response told us the store's limit yet?
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # background requests, in turn
+    urgent_lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # foreground requests, in turn
+    urgent_waiting: int = 0  # foreground requests waiting for a slot
     probe: asyncio.Lock = field(default_factory=asyncio.Lock)
     best_rate: float = 0.0  # largest lower bound of the leak rate seen
     rate_upper: float = 0.0  # smallest upper bound of the leak rate seen (0 = none yet)
@@ -80,21 +86,37 @@ class StoreBucket:
         self._leak(time.monotonic())
         return self.level + self.inflight
 
-    async def acquire(self) -> Ticket:
-        """Reserve one request slot, sleeping while the bucket has no room."""
-        async with self.lock:
-            while True:
-                now = time.monotonic()
-                self._leak(now)
-                room = self.capacity - SAFETY_LEVEL - self.level - self.inflight
-                if room >= 1.0:
-                    self.inflight += 1
-                    self.reserved += 1
-                    return Ticket(self.completed)
-                wait = (1.0 - room) / self.leak_per_s
-                if 1.0 - room > self.level:
-                    wait = min(wait, 0.01)  # answers in flight must come back first
-                await asyncio.sleep(wait)
+    async def acquire(self, *, background: bool = False) -> Ticket:
+        """Reserve one request slot, sleeping while the bucket has no room. Each lane takes its
+        turn in order; a background request also waits while a foreground one does. Checking
+        the room and reserving it happen without an await in between, so the two lanes never
+        book the same slot."""
+        if background:
+            async with self.lock:
+                return await self._reserve(background=True)
+        self.urgent_waiting += 1
+        try:
+            async with self.urgent_lock:
+                return await self._reserve(background=False)
+        finally:
+            self.urgent_waiting -= 1
+
+    async def _reserve(self, *, background: bool) -> Ticket:
+        while True:
+            now = time.monotonic()
+            self._leak(now)
+            room = self.capacity - SAFETY_LEVEL - self.level - self.inflight
+            if background and self.urgent_waiting:
+                await asyncio.sleep(0.01)  # a foreground request goes first
+                continue
+            if room >= 1.0:
+                self.inflight += 1
+                self.reserved += 1
+                return Ticket(self.completed)
+            wait = (1.0 - room) / self.leak_per_s
+            if 1.0 - room > self.level:
+                wait = min(wait, 0.01)  # answers in flight must come back first
+            await asyncio.sleep(wait)
 
     def _complete(self) -> None:
         self.inflight = max(0, self.inflight - 1)

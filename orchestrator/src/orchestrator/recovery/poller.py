@@ -19,7 +19,6 @@ from ..models import AbandonedCheckout, CheckoutPoll, Tenant
 from ..notifications import settings as notification_settings
 from ..phones import to_e164
 from ..runtime import Runtime
-from . import schedule
 
 log = structlog.get_logger("orchestrator.recovery.poller")
 
@@ -111,7 +110,8 @@ async def _store_page(
 
 
 async def poll_store(rt: Runtime, tenant_id: uuid.UUID) -> PollResult:
-    """One pass over the store's checkouts since the last pass (minus the 6-hour lateness)."""
+    """One pass over the store's checkouts since the last pass (minus the 6-hour lateness). Its
+    job then sends the first batch of what is due (`tasks.poll_store`)."""
     started = datetime.now(UTC)
     async with rt.sessionmaker() as session:
         tenant = await session.get(Tenant, tenant_id)
@@ -129,7 +129,7 @@ async def poll_store(rt: Runtime, tenant_id: uuid.UUID) -> PollResult:
     oldest = started - max(FIRST_LOOKBACK, delay + LATE + timedelta(hours=1))
     requests = seen = new = 0
     page: int | None = 1
-    async with service_client(rt.settings) as client:
+    async with service_client(rt.settings, background=True) as client:
         while page and page <= MAX_PAGES:
             body = await client.checkouts_page(
                 access.store_id, access.token, page, created_at_min=since.strftime("%Y-%m-%dT%H:%M:%S+00:00")
@@ -163,6 +163,5 @@ async def poll_store(rt: Runtime, tenant_id: uuid.UUID) -> PollResult:
                 },
             )
         )
-        await schedule.defer_send_due(session, tenant_id)
     log.info("recovery.polled", tenant_id=str(tenant_id), requests=requests, seen=seen, new=new)
     return PollResult(requests, seen, new)

@@ -248,7 +248,11 @@ async def start_catalog_sync(
         insert(CatalogSync)
         .values(tenant_id=tenant_id, trigger=trigger, state="pending")
         .on_conflict_do_nothing(
-            index_elements=["tenant_id"], index_where=CatalogSync.state.in_(("pending", "running"))
+            # Literal SQL, not bound values: after five runs of a prepared statement Postgres may
+            # switch to a generic plan, which cannot match `state IN ($1, $2)` to the partial
+            # unique index, and the sixth store connected through one connection failed (500).
+            index_elements=["tenant_id"],
+            index_where=text("state IN ('pending', 'running')"),
         )
         .returning(CatalogSync.id)
     )

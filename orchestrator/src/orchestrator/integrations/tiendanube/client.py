@@ -17,6 +17,7 @@ from nexus_common.http import make_client
 from ...config import Settings
 
 TOKEN_HEADER = "X-Tiendanube-Token"  # noqa: S105 - a header name
+LANE_HEADER = "X-Nexus-Lane"  # tiendanube_service's bucket lane: foreground (default) or background
 
 PRODUCT_EVENTS = ("product/created", "product/updated", "product/deleted")
 ORDER_EVENTS = (
@@ -132,13 +133,16 @@ class ServiceClient:
 
 @contextlib.asynccontextmanager
 async def service_client(
-    settings: Settings, *, request_timeout: float = 120.0
+    settings: Settings, *, request_timeout: float = 120.0, background: bool = False
 ) -> AsyncIterator[ServiceClient]:
+    """`background`: bulk work (cart recovery) whose requests let the store's time-sensitive
+    ones (order updates, the assistant's lookups) take the bucket's next slot first."""
     # Generous timeout: a paced page may wait for the store's rate-limit bucket to drain.
     http = make_client(
         str(settings.tiendanube_service_url).rstrip("/"),
         timeout=request_timeout,
         internal_token=settings.internal_api_token.get_secret_value(),
+        headers={LANE_HEADER: "background"} if background else None,
     )
     try:
         yield ServiceClient(http)
