@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import gc
 import json
 import os
 import re
@@ -90,6 +91,22 @@ def _optional(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
     return False
 
 
+def _parse(path: Path) -> ast.Module:
+    """`ast.parse` with the cyclic GC off. CPython 3.11 keeps the AST constructor's recursion
+    count in one interpreter-wide state: a collection during the conversion can run a finalizer
+    whose own traceback formatting parses source (3.11's caret anchors) and leaves the count
+    off ("AST constructor recursion depth mismatch", seen in CI after the earlier tests had left
+    objects with finalizers behind). Without a collection the conversion runs no Python code."""
+    source = path.read_text()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return ast.parse(source, filename=str(path))
+    finally:
+        if enabled:
+            gc.enable()
+
+
 @functools.cache
 def _imports_under(src: Path) -> frozenset[str]:
     """Top-level modules imported (not optionally) by the sources under `src`. Parsed once per
@@ -97,7 +114,7 @@ def _imports_under(src: Path) -> frozenset[str]:
     recursion depth mismatch" when the image builds below parsed in parallel)."""
     found: set[str] = set()
     for path in src.rglob("*.py"):
-        tree = ast.parse(path.read_text(), filename=str(path))
+        tree = _parse(path)
         parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
