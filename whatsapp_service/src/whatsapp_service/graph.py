@@ -16,16 +16,14 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import ssl
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 import structlog
+from nexus_common.http import RETRY_STATUSES, shared_ssl_context
 
 log = structlog.get_logger("whatsapp_service.graph")
-
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
 @dataclass
@@ -81,7 +79,7 @@ class GraphClient:
                 # As many kept alive as may be open: a campaign batch opens up to 100 at once, and
                 # closing them between batches costs a TCP (and TLS) handshake per message.
                 connector=aiohttp.TCPConnector(
-                    limit=100, limit_per_host=0, keepalive_timeout=30, ssl=ssl.create_default_context()
+                    limit=100, limit_per_host=0, keepalive_timeout=30, ssl=shared_ssl_context()
                 ),
                 timeout=self.timeout,
                 headers={"User-Agent": "nexus-whatsapp-service"},
